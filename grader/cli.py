@@ -1,0 +1,136 @@
+"""The `grader` command: parses arguments and calls the stages, nothing more.
+
+Exit codes (DESIGN.md): 0 the command did its job whatever the marks, 1 `validate` found a
+mismatch, 2 bad usage, path or configuration, 3 a required isolation layer is missing.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .config import Project
+from .errors import GraderError, IsolationError, UsageError
+from .marks import Grading
+from .reference import build_expected
+from .report import render_table, write_junit
+from .repos import commit_of
+from .runner import grade_checkout, sandbox_policy
+from .sandbox import CallFailure, WorkerSession
+from .stubs import drift, generate
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        project = Project.at(Path(args.project)) if args.project else Project.installed()
+        return args.run(project, args)
+    except GraderError as exc:
+        print(f"grader: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="grader", description="dlgrade: grade the TPs of Apprentissage profond.")
+    parser.add_argument("--version", action="version", version=f"dlgrade {__version__}")
+    parser.add_argument("--project", help="the dlgrade checkout (default: the one grader is installed from)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    test = commands.add_parser("test", help="grade one TP of one student checkout with the hidden tests")
+    test.add_argument("tp", help="tp1, tp2, …")
+    test.add_argument("repo", type=Path, help="the student's checkout")
+    test.add_argument("--json", type=Path, help="write the result JSON (schema 1) here")
+    test.add_argument("--junit", type=Path, help="write a JUnit XML report (French messages only) here")
+    test.add_argument("--student", help="student id in the outputs (default: the folder's name)")
+    test.add_argument("--require-isolation", action="store_true", help="exit 3 if any isolation layer is missing")
+    test.set_defaults(run=cmd_test)
+
+    validate = commands.add_parser("validate", help="solutions/ must score full marks and assignments/ 0")
+    validate.add_argument("tps", nargs="*", help="TPs to check (default: all)")
+    validate.set_defaults(run=cmd_validate)
+
+    reference = commands.add_parser("reference", help="the hidden side")
+    actions = reference.add_subparsers(dest="action", required=True, metavar="ACTION")
+    build = actions.add_parser("build", help="regenerate expected outputs from solutions/")
+    build.add_argument("tps", nargs="*", help="TPs to build (default: all)")
+    build.set_defaults(run=cmd_reference_build)
+
+    stubs = commands.add_parser("stubs", help="regenerate assignments/ from solutions/ (or --check it)")
+    stubs.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
+    stubs.set_defaults(run=cmd_stubs)
+    return parser
+
+
+def cmd_test(project: Project, args: argparse.Namespace) -> int:
+    tp = project.tp(args.tp)
+    repo = args.repo
+    if not repo.is_dir():
+        raise UsageError(f"{repo}: no such directory")
+    grading, isolation = grade_checkout(project, tp, repo, args.student, commit_of(repo))
+    if args.require_isolation and isolation.missing:
+        raise IsolationError("missing isolation layers: " + ", ".join(layer.name for layer in isolation.missing))
+    print(render_table(grading, isolation))
+    write_outputs(grading, args.json, args.junit)
+    return 0
+
+
+def write_outputs(grading: Grading, json_path: Path | None, junit_path: Path | None) -> None:
+    if json_path:
+        grading.write_json(json_path)
+    if junit_path:
+        write_junit(grading, junit_path)
+
+
+def selected(project: Project, names: list[str]) -> list:
+    return [project.tp(name) for name in (names or project.tp_names())]
+
+
+def cmd_validate(project: Project, args: argparse.Namespace) -> int:
+    ok = True
+    problems = drift(project.solutions, project.assignments)
+    if problems:
+        ok = False
+        print(f"assignments/ drifted from solutions/ ({len(problems)} files): run `grader stubs`")
+    for tp in selected(project, args.tps):
+        for label, folder, wanted in (("solutions", project.solutions, tp.rubric.max_score),
+                                      ("assignments", project.assignments, 0.0)):
+            grading, _ = grade_checkout(project, tp, folder, label)
+            good = abs(grading.score - wanted) < 1e-9
+            ok &= good
+            print(f"{tp.name} {label:<11} {grading.score:g}/{grading.max_score:g}  "
+                  f"{'ok' if good else f'MISMATCH (expected {wanted:g})'}")
+            if not good:
+                for test in grading.tests:
+                    if (test.status == "passed") != (wanted > 0):
+                        print(f"    {test.id}: {test.status} {test.message}")
+    return 0 if ok else 1
+
+
+def cmd_reference_build(project: Project, args: argparse.Namespace) -> int:
+    for tp in selected(project, args.tps):
+        if not (tp.reference / "cases.py").exists():
+            print(f"{tp.name}: no cases.py, nothing to build")
+            continue
+        with WorkerSession(project.solutions, sandbox_policy(project, tp)) as session:
+            try:
+                arrays = build_expected(tp.reference, session)
+            except CallFailure as failure:
+                raise GraderError(f"{tp.name}: a case failed on solutions/: {failure.message}") from None
+        print(f"{tp.name}: {len(arrays)} expected arrays written to {tp.reference / 'expected.npz'}")
+    return 0
+
+
+def cmd_stubs(project: Project, args: argparse.Namespace) -> int:
+    if args.check:
+        problems = drift(project.solutions, project.assignments)
+        print("\n".join(problems) or "assignments/ is up to date")
+        return 1 if problems else 0
+    count = generate(project.solutions, project.assignments)
+    print(f"{count} files written to {project.assignments}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

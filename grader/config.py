@@ -1,0 +1,107 @@
+"""Where things are: the project's folders, its TPs and their rubrics (first stage of the flow).
+
+A `Project` is found from the installed package or given explicitly, then passed inward:
+nothing below reads the current directory or a global.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import ConfigError, UsageError
+
+TP_NAME = re.compile(r"^tp\d+$")
+
+
+@dataclass(frozen=True)
+class Rubric:
+    title: str  # the TP's title, in French
+    points: dict[str, float]  # test id (path::name, relative to reference/tpN) -> points
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(self.points.values()), 6)
+
+
+@dataclass(frozen=True)
+class TP:
+    name: str  # "tp1"
+    reference: Path  # reference/tp1: hidden tests, rubric.yaml, cases.py, expected.npz
+    rubric: Rubric
+    memory_bytes: int  # address-space limit of the worker (numpy TPs need far less than torch)
+    call_timeout: float  # default wall-clock seconds per call into student code
+
+    @property
+    def version(self) -> str:
+        """Hash of every file of the hidden side: a cache key for results."""
+        digest = hashlib.sha256()
+        for path in sorted(p for p in self.reference.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(path.relative_to(self.reference).as_posix().encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path  # the dlgrade checkout
+    assignments: Path  # the starter repo students get
+    solutions: Path  # the perfect student repo
+    reference: Path  # the hidden side, one folder per TP
+
+    @classmethod
+    def at(cls, root: Path) -> Project:
+        root = root.resolve()
+        project = cls(root, root / "assignments", root / "solutions", root / "reference")
+        if not project.reference.is_dir():
+            raise UsageError(f"{root} is not a dlgrade project: no reference/ folder")
+        return project
+
+    @classmethod
+    def installed(cls) -> Project:
+        return cls.at(Path(__file__).resolve().parents[1])
+
+    @property
+    def probes(self) -> Path:
+        return Path(__file__).with_name("probes.py")
+
+    def tp_names(self) -> list[str]:
+        names = [p.name for p in self.reference.iterdir() if p.is_dir() and TP_NAME.match(p.name)]
+        return sorted(names, key=lambda n: int(n[2:]))
+
+    def tp(self, name: str) -> TP:
+        if name not in self.tp_names():
+            raise UsageError(f"unknown TP {name!r}: expected one of {', '.join(self.tp_names()) or 'none'}")
+        folder = self.reference / name
+        settings = load_yaml(folder / "rubric.yaml")
+        return TP(name, folder, parse_rubric(folder / "rubric.yaml", settings),
+                  memory_bytes=int(settings.get("memory_mb", 2048)) << 20,
+                  call_timeout=float(settings.get("call_timeout_s", 30)))
+
+
+def load_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(path, f"cannot read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(path, f"invalid YAML: {getattr(exc, 'problem', exc)}",
+                          line=mark.line + 1 if mark else None) from None
+    if not isinstance(data, dict):
+        raise ConfigError(path, "expected a mapping at the top level")
+    return data
+
+
+def parse_rubric(path: Path, data: dict) -> Rubric:
+    tests = data.get("tests")
+    if not isinstance(tests, dict) or not tests:
+        raise ConfigError(path, "'tests' must map each test id to its points", key="tests")
+    points = {}
+    for test_id, value in tests.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigError(path, f"points must be a positive number, got {value!r}", key=f"tests.{test_id}")
+        points[str(test_id)] = float(value)
+    return Rubric(title=str(data.get("title", "")), points=points)

@@ -1,0 +1,71 @@
+"""From per-test outcomes to a mark: the rubric's points, the score /20, the result JSON.
+
+Everything a student sees is built from these objects, never from pytest's own report.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .config import Rubric
+
+SCHEMA = 1
+STATUSES = ("passed", "failed", "error", "timeout")
+FULL_MARK = 20.0
+
+
+@dataclass(frozen=True)
+class TestResult:
+    __test__ = False  # not a pytest test class, despite the name
+
+    id: str  # "test_losses.py::test_mse_value", relative to reference/tpN
+    points: float  # points earned
+    max_points: float  # points at stake, from the rubric
+    status: str  # one of STATUSES
+    message: str  # French, for the student; empty when passed
+    duration_s: float  # wall time of the test
+
+
+@dataclass(frozen=True)
+class Grading:
+    tp: str  # "tp1"
+    student: str  # student id, or the checkout's folder name
+    commit: str | None  # graded commit, when the checkout is a git repo
+    submitted_at: str | None  # ISO time the commit was first seen (collect), else None
+    score: float  # sum of points earned
+    max_score: float  # sum of the rubric's points
+    mark: float  # score on /20, less the late penalty, never below 0
+    late_penalty: float  # points taken off the mark
+    tests: tuple[TestResult, ...]  # one per hidden test, in run order
+    errors: tuple[str, ...] = ()  # problems of the run itself (French)
+    grader_version: str = __version__  # which grader produced this
+    schema: int = field(default=SCHEMA)  # version of this JSON layout
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        order = ["schema", "tp", "student", "commit", "submitted_at", "score", "max_score", "mark",
+                 "late_penalty", "tests", "errors", "grader_version"]
+        return json.dumps({key: data[key] for key in order}, ensure_ascii=False, indent=2)
+
+    def write_json(self, path: Path) -> None:
+        write_atomically(path, self.to_json() + "\n")
+
+
+def grade(tp: str, student: str, commit: str | None, rubric: Rubric, tests: list[TestResult],
+          errors: list[str], late_penalty: float = 0.0, submitted_at: str | None = None) -> Grading:
+    """Sum the rubric's points over the results and put the score on /20."""
+    score = round(sum(t.points for t in tests), 4)
+    on_twenty = score / rubric.max_score * FULL_MARK if rubric.max_score else 0.0
+    mark = round(max(0.0, on_twenty - late_penalty), 2)
+    return Grading(tp, student, commit, submitted_at, score, rubric.max_score, mark, late_penalty,
+                   tuple(tests), tuple(errors))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write a whole file or nothing: a crash never leaves half a file behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)

@@ -1,0 +1,169 @@
+"""Run the hidden tests of one TP against one submission (the trusted stage).
+
+pytest runs here, in the grader's process, on `reference/tpN/` only: no plugin autoload, no
+conftest, plain asserts, no terminal output. Student code never runs here: every call goes to
+the worker through `Student`. Outcomes are read from pytest's hooks, never from printed text.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+import pytest
+
+from .config import TP, Project
+from .errors import IsolationError, ReferenceSetupError
+from .marks import Grading, TestResult, grade
+from .reference import ReferenceData
+from .sandbox import CallFailure, IsolationReport, SandboxPolicy, WorkerSession
+from .sandbox.limits import Limits
+from .sandbox.session import SandboxError
+from .testkit import Caller, Student
+
+STUDENT_TEXT_LIMIT = 600  # characters of a message that may carry student text
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # passed, failed, error, timeout
+    message: str  # French
+    duration_s: float
+
+
+class GradingPlugin:
+    """Fixtures for the hidden tests and the hooks that record each test's outcome."""
+
+    def __init__(self, caller: Caller, reference: ReferenceData, hidden_lines: set[str]) -> None:
+        self._student = Student(caller)
+        self._reference = reference
+        self._hidden_lines = hidden_lines
+        self.outcomes: dict[str, Outcome] = {}
+        self.collection_errors: list[str] = []
+        self._started: dict[str, float] = {}
+
+    @pytest.fixture(scope="session")
+    def student(self) -> Student:
+        return self._student
+
+    @pytest.fixture(scope="session")
+    def reference(self) -> ReferenceData:
+        return self._reference
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self._started[item.nodeid] = time.perf_counter()
+
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> None:
+        if call.when == "teardown" or item.nodeid in self.outcomes and self.outcomes[item.nodeid].status != "passed":
+            return
+        if call.when == "setup" and call.excinfo is None:
+            return
+        duration = time.perf_counter() - self._started.get(item.nodeid, time.perf_counter())
+        self.outcomes[item.nodeid] = self._judge(call.excinfo.value if call.excinfo else None, duration)
+
+    def _judge(self, exc: BaseException | None, duration: float) -> Outcome:
+        """The trusted verdict on one test, with the French message the student will read."""
+        if exc is None:
+            return Outcome("passed", "", duration)
+        if isinstance(exc, CallFailure):
+            status = "timeout" if exc.kind == "timeout" else "error"
+            return Outcome(status, self._clean(exc.message), duration)
+        if isinstance(exc, AssertionError):  # a hidden test's own French message: trusted text
+            return Outcome("failed", str(exc) or "résultat incorrect", duration)
+        if isinstance(exc, pytest.skip.Exception):
+            return Outcome("failed", "test non exécuté : il compte comme échoué", duration)
+        # Anything else was raised on the trusted side while checking odd student output; its
+        # text could quote hidden values, so only the type is shown.
+        return Outcome("failed", f"résultat inattendu ({type(exc).__name__}) : vérifiez le type et la "
+                       "forme de ce que renvoie votre fonction", duration)
+
+    def _clean(self, message: str) -> str:
+        """Cap student text, and mask it if it quotes a line of the hidden tests."""
+        message = message[:STUDENT_TEXT_LIMIT]
+        if any(line in message for line in self._hidden_lines):
+            return "message masqué : il citait le contenu des tests cachés"
+        return message
+
+
+def hidden_lines(folder: Path) -> set[str]:
+    """Distinctive lines of the hidden test files, to keep them out of any student-facing text."""
+    lines = set()
+    for path in folder.glob("*.py"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if len(line.strip()) >= 24:
+                lines.add(line.strip())
+    return lines
+
+
+def run_hidden_tests(tp: TP, caller: Caller) -> tuple[list[TestResult], list[str]]:
+    """Run every hidden test of `tp` against the student behind `caller`."""
+    plugin = GradingPlugin(caller, ReferenceData.load(tp.reference), hidden_lines(tp.reference))
+    args = ["-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:warnings",
+            "--noconftest", "--assert=plain", "--import-mode=importlib", "-c", os.devnull,
+            "--rootdir", str(tp.reference), str(tp.reference)]
+    old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        code = pytest.main(args, plugins=[plugin])
+    finally:
+        if old is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = old
+    if plugin.collection_errors or code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+        raise ReferenceSetupError(f"hidden tests of {tp.name} did not run (pytest exit {int(code)}): "
+                                  + " | ".join(plugin.collection_errors)[:2000])
+    return to_results(tp, plugin.outcomes)
+
+
+def to_results(tp: TP, outcomes: dict[str, Outcome]) -> tuple[list[TestResult], list[str]]:
+    """Attach the rubric's points; a rubric entry with no outcome, or a test with no points, is
+    a broken reference, not a student's fault."""
+    unknown = sorted(set(outcomes) - set(tp.rubric.points))
+    missing = sorted(set(tp.rubric.points) - set(outcomes))
+    if unknown or missing:
+        raise ReferenceSetupError(f"{tp.reference / 'rubric.yaml'}: tests without points: {unknown}; "
+                                  f"rubric entries with no test: {missing}")
+    results = []
+    for test_id, outcome in outcomes.items():
+        at_stake = tp.rubric.points[test_id]
+        earned = at_stake if outcome.status == "passed" else 0.0
+        results.append(TestResult(test_id, earned, at_stake, outcome.status, outcome.message,
+                                  round(outcome.duration_s, 4)))
+    return results, []
+
+
+
+
+def sandbox_policy(project: Project, tp: TP) -> SandboxPolicy:
+    return SandboxPolicy(
+        probes_path=project.probes, call_timeout=tp.call_timeout,
+        limits=Limits(memory_bytes=tp.memory_bytes),
+        # The worker's uid must not read the hidden side, the solutions, or the project's history.
+        hidden_paths=(project.reference, project.solutions, project.root / ".git"))
+
+
+def grade_checkout(project: Project, tp: TP, checkout: Path, student: str | None = None,
+                   commit: str | None = None) -> tuple[Grading, IsolationReport]:
+    """Grade one TP of one student checkout: worker up, hidden tests, marks, worker down."""
+    try:
+        session = WorkerSession(checkout, sandbox_policy(project, tp))
+    except OSError as exc:
+        raise IsolationError(f"cannot set up the sandbox: {exc}") from None
+    try:
+        results, errors = run_hidden_tests(tp, session)
+        if session.restarts:
+            errors.append(f"le processus de test a été relancé {session.restarts} fois "
+                          "(plantage ou délai dépassé : voir les tests concernés)")
+    except SandboxError as exc:
+        raise IsolationError(str(exc)) from None
+    finally:
+        session.close()
+    grading = grade(tp.name, student or checkout.resolve().name, commit, tp.rubric, results, errors)
+    return grading, session.isolation

@@ -1,0 +1,248 @@
+"""One worker process per submission, kept for all of its tests and restarted after a crash.
+
+The grader calls `WorkerSession.call(probe, request)`; what comes back is validated plain data,
+or a `CallFailure` saying (in French) what the student's code did: raised, hung, crashed, exited,
+or sent something malformed. Nothing here ever raises because of student code.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import protocol
+from .limits import IsolationReport, Limits, UidSlot, describe_layers, hide, is_root, kill_uid, namespace_prefix
+
+RUNTIME_FILES = ("worker.py", "protocol.py")
+SKIPPED_NAMES = {".git", ".venv", "venv", "__pycache__", "node_modules", ".pytest_cache"}
+MAX_COPIED_FILE = 20 << 20  # bytes: larger files of a submission are not copied
+STARTUP_TIMEOUT = 60.0  # seconds for the worker to import numpy (torch later) and answer
+PASSED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")  # needed by OpenBLAS on some CPUs
+
+
+class SandboxError(Exception):
+    """The sandbox itself could not be set up (never caused by student code)."""
+
+
+@dataclass(frozen=True)
+class SandboxPolicy:
+    probes_path: Path  # grader/probes.py, copied into the worker as `probes.py`
+    limits: Limits = field(default_factory=Limits)  # rlimits of the worker
+    call_timeout: float = 30.0  # default wall-clock seconds per call
+    python: str = sys.executable  # the worker's interpreter: must be readable by the worker uid
+    hidden_paths: tuple[Path, ...] = ()  # made unreadable to the worker uid (reference/, solutions/…)
+
+
+class CallFailure(Exception):
+    """A call into student code did not give a value: why, in French, for the student."""
+
+    def __init__(self, kind: str, message: str, error_type: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind  # "exception", "import", "invalid", "timeout", "crash"
+        self.message = message  # French; student text in it is already capped
+        self.error_type = error_type  # the Python exception's type name, when there was one
+
+
+class WorkerSession:
+    """A private copy of the submission and the worker process that serves it."""
+
+    def __init__(self, submission: Path, policy: SandboxPolicy) -> None:
+        self.policy = policy
+        self.restarts = 0
+        self._uid_slot = UidSlot() if is_root() else None
+        self._prefix = namespace_prefix()
+        # Hiding only means something when the worker has another uid than the grader.
+        hidden = [p for p in policy.hidden_paths if p.exists()] if self._uid_slot else []
+        hide(hidden)
+        self.isolation: IsolationReport = describe_layers(self._uid_slot is not None, self._prefix, hidden)
+        self._root = Path(tempfile.mkdtemp(prefix="dlgrade-"))
+        self._root.chmod(0o711)  # the worker uid may traverse, not list
+        self._submission = self._root / "submission"
+        self._runtime = self._root / "runtime"
+        self._home = self._root / "home"
+        self._copy_submission(submission)
+        self._proc: subprocess.Popen | None = None
+        self._next_id = 0
+        self._started = False
+
+    # ------------------------------------------------------------ set-up
+
+    def _copy_submission(self, source: Path) -> None:
+        def ignore(directory: str, names: list[str]) -> set[str]:
+            skipped = {n for n in names if n in SKIPPED_NAMES}
+            for name in names:
+                path = os.path.join(directory, name)
+                if not os.path.islink(path) and os.path.isfile(path) and os.path.getsize(path) > MAX_COPIED_FILE:
+                    skipped.add(name)
+            return skipped
+
+        # symlinks=True: a link to reference/ stays a link, which the worker uid cannot follow;
+        # copying its target as root would hand the hidden files over.
+        shutil.copytree(source, self._submission, symlinks=True, ignore=ignore)
+        self._runtime.mkdir()
+        here = Path(__file__).parent
+        for name in RUNTIME_FILES:
+            shutil.copy(here / name, self._runtime / name)
+        shutil.copy(self.policy.probes_path, self._runtime / "probes.py")
+        for sub in ("home", "home/tmp"):
+            (self._root / sub).mkdir(exist_ok=True)
+        if self._uid_slot:
+            uid = self._uid_slot.uid
+            for path in (self._submission, self._home):
+                for dirpath, dirnames, filenames in os.walk(path):
+                    for name in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
+                        os.lchown(name, uid, uid)
+                path.chmod(0o700)
+
+    def _environment(self) -> dict[str, str]:
+        env = {
+            "PATH": "/usr/bin:/bin", "HOME": str(self._home), "TMPDIR": str(self._home / "tmp"),
+            "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
+            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        }
+        env.update({k: os.environ[k] for k in PASSED_ENV if k in os.environ})
+        return env
+
+    def _start(self) -> None:
+        to_worker_r, to_worker_w = os.pipe()
+        from_worker_r, from_worker_w = os.pipe()
+        for fd in (to_worker_w, from_worker_w):
+            widen_pipe(fd)
+        command = [self.policy.python, "-I", str(self._runtime / "worker.py"),
+                   str(to_worker_r), str(from_worker_w), str(self._submission)]
+        if self._uid_slot:
+            uid = str(self._uid_slot.uid)
+            command = ["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", "--no-new-privs", "--", *command]
+        command = [*self._prefix, *command]
+        try:
+            self._proc = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                pass_fds=(to_worker_r, from_worker_w), env=self._environment(), cwd=self._root,
+                start_new_session=True, preexec_fn=self.policy.limits.apply)
+        finally:
+            os.close(to_worker_r)
+            os.close(from_worker_w)
+        self._in, self._out = from_worker_r, to_worker_w
+        try:
+            self._request("ping", {}, STARTUP_TIMEOUT)
+        except CallFailure as failure:
+            self.stop()
+            raise SandboxError(
+                f"the worker did not start ({failure.message}); is {self.policy.python} readable by "
+                f"the worker uid? Create the environment with ./setup.sh") from None
+
+    # ------------------------------------------------------------ calls
+
+    def call(self, probe: str, request: dict, timeout: float | None = None) -> Any:
+        """Run one probe in the worker; return its validated value or raise `CallFailure`."""
+        if self._proc is None or self._proc.poll() is not None:
+            self.stop()
+            if self._started:
+                self.restarts += 1
+            self._start()
+            self._started = True
+        return self._request(probe, request, timeout or self.policy.call_timeout)
+
+    def _request(self, probe: str, request: dict, timeout: float) -> Any:
+        self._next_id += 1
+        ident = self._next_id
+        deadline = time.monotonic() + timeout
+        try:
+            protocol.send(self._out, {"id": ident, "probe": probe}, request)
+            while True:
+                header, value = protocol.receive(self._in, deadline)
+                if header.get("id") == ident:  # anything else was forged by student code: dropped
+                    break
+        except protocol.ReadTimeout:
+            self.stop()
+            raise CallFailure("timeout", f"délai dépassé : votre code n'a pas répondu en {timeout:g} s "
+                              "(boucle infinie ?) ; il a été arrêté puis relancé pour la suite") from None
+        except (protocol.StreamClosed, BrokenPipeError):
+            code = self.stop(grace=1.0)
+            raise CallFailure("crash", "votre code a arrêté le processus de test "
+                              f"({describe_exit(code)}) ; il a été relancé pour la suite") from None
+        except protocol.ProtocolError as exc:
+            self.stop()
+            raise CallFailure("invalid", f"réponse illisible du processus de test ({exc})") from None
+        if header.get("ok") is True:
+            return value
+        error = header.get("error")
+        if not isinstance(error, dict):
+            raise CallFailure("invalid", "réponse mal formée du processus de test")
+        return self._raise_student_error(error)
+
+    @staticmethod
+    def _raise_student_error(error: dict) -> Any:
+        text = lambda key, cap: str(error.get(key) or "")[:cap]  # noqa: E731 - student text, capped
+        kind = error.get("kind") if error.get("kind") in ("exception", "import", "invalid") else "exception"
+        where = f" ({text('where', 200)})" if error.get("where") else ""
+        etype, message = text("type", 100), text("message", 500)
+        if kind == "import":
+            raise CallFailure(kind, f"votre module ne s'importe pas{where} : {message}", etype)
+        if etype == "NotImplementedError":
+            raise CallFailure(kind, f"fonction pas encore écrite (NotImplementedError){where}", etype)
+        if kind == "invalid":
+            raise CallFailure(kind, f"résultat impossible à transmettre : {message}", etype)
+        raise CallFailure(kind, f"votre code a levé {etype}{where} : {message}", etype)
+
+    # ------------------------------------------------------------ tear-down
+
+    def stop(self, grace: float = 0.0) -> int | None:
+        """End the worker and everything it started; return its exit code when it had one
+        (waiting up to `grace` seconds for a worker that is already on its way out)."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return None
+        try:
+            code = proc.wait(timeout=grace) if grace else proc.poll()
+        except subprocess.TimeoutExpired:
+            code = None
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        if self._uid_slot:
+            kill_uid(self._uid_slot.uid)
+        proc.wait()
+        for fd in (self._in, self._out):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        return code
+
+    def close(self) -> None:
+        self.stop()
+        if self._uid_slot:
+            self._uid_slot.release()
+        shutil.rmtree(self._root, ignore_errors=True)
+
+    def __enter__(self) -> WorkerSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def widen_pipe(fd: int) -> None:
+    """Ask for a 1 MiB pipe buffer: a 1000×100 array then crosses in one write, not thirteen."""
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+    except (OSError, AttributeError):  # not Linux, or above /proc/sys/fs/pipe-max-size
+        pass
+
+
+def describe_exit(code: int | None) -> str:
+    if code is None:
+        return "arrêt inattendu"
+    if code < 0:
+        return f"tué par le signal {signal.Signals(-code).name}" if -code in signal.valid_signals() else f"signal {-code}"
+    return f"code de sortie {code}"

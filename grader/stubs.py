@@ -1,0 +1,80 @@
+"""One source of truth: the stubs of `assignments/` are generated from `solutions/`.
+
+Each answer in `solutions/` sits between `### BEGIN SOLUTION` and `### END SOLUTION`; the
+generator replaces it by `raise NotImplementedError("À compléter : <fonction>")` at the same
+indentation and copies every other file as it is. A test fails when the committed
+`assignments/` differs from what this gives.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from .errors import GraderError
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+SKIPPED = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
+DEF = re.compile(r"^\s*(?:async\s+)?(?:def|class)\s+(\w+)")
+
+
+def stub_source(text: str, origin: str = "<source>") -> str:
+    """The student's version of one solution file."""
+    out: list[str] = []
+    inside, owner = False, "cette partie"
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        if BEGIN in line:
+            if inside:
+                raise GraderError(f"{origin}:{number}: {BEGIN} inside another solution block")
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(f'{indent}raise NotImplementedError("À compléter : {owner}")\n')
+        elif END in line:
+            if not inside:
+                raise GraderError(f"{origin}:{number}: {END} without {BEGIN}")
+            inside = False
+        elif not inside:
+            match = DEF.match(line)
+            if match:
+                owner = match.group(1)
+            out.append(line)
+    if inside:
+        raise GraderError(f"{origin}: {BEGIN} never closed")
+    return "".join(out)
+
+
+def expected_files(solutions: Path) -> dict[Path, bytes]:
+    """Relative path -> content of every file `assignments/` must hold."""
+    files = {}
+    for path in sorted(solutions.rglob("*")):
+        relative = path.relative_to(solutions)
+        if path.is_dir() or SKIPPED & set(relative.parts):
+            continue
+        if path.suffix == ".py":
+            files[relative] = stub_source(path.read_text(encoding="utf-8"), str(path)).encode("utf-8")
+        else:
+            files[relative] = path.read_bytes()
+    return files
+
+
+def drift(solutions: Path, assignments: Path) -> list[str]:
+    """Files of `assignments/` that are missing, extra or not what the generator gives."""
+    wanted = expected_files(solutions)
+    present = {p.relative_to(assignments) for p in assignments.rglob("*")
+               if p.is_file() and not SKIPPED & set(p.relative_to(assignments).parts)}
+    problems = [f"missing: {p}" for p in sorted(set(wanted) - present)]
+    problems += [f"extra: {p}" for p in sorted(present - set(wanted))]
+    problems += [f"differs: {p}" for p in sorted(set(wanted) & present) if (assignments / p).read_bytes() != wanted[p]]
+    return problems
+
+
+def generate(solutions: Path, assignments: Path) -> int:
+    """Rewrite `assignments/` from `solutions/`; return the number of files written."""
+    wanted = expected_files(solutions)
+    if assignments.exists():
+        shutil.rmtree(assignments)
+    for relative, content in wanted.items():
+        target = assignments / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    return len(wanted)

@@ -1,0 +1,88 @@
+"""What hidden tests use: a handle on the student's code, and checks with French messages.
+
+Hidden tests run in the trusted process. They never import the student package: they call it
+through `Student`, which forwards to the sandboxed worker and gets plain data back. Checks
+raise `AssertionError` with a French message that says what was expected, never the value.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Protocol
+
+import numpy as np
+
+
+class Caller(Protocol):
+    def call(self, probe: str, request: dict, timeout: float | None = None) -> Any: ...
+
+
+class Student:
+    """The student's package as the hidden tests see it: `student.call("tp1.losses.mse", a, y)`."""
+
+    def __init__(self, caller: Caller) -> None:
+        self._caller = caller
+
+    def call(self, name: str, *args: Any, timeout: float | None = None,
+             callables: dict[str, dict] | None = None, **kwargs: Any) -> Any:
+        module, function = name.rsplit(".", 1)
+        request = {"module": module, "function": function, "args": args, "kwargs": kwargs}
+        if callables:
+            request["callables"] = callables
+        return self._caller.call("call", request, timeout)
+
+    def call_many(self, name: str, calls: list[tuple], timeout: float | None = None) -> list:
+        """Many calls of one function in one round trip; each item is a tuple of arguments."""
+        module, function = name.rsplit(".", 1)
+        request = {"module": module, "function": function, "calls": [(tuple(args), {}) for args in calls]}
+        return self._caller.call("call_many", request, timeout)
+
+
+def expect(condition: object, message: str) -> None:
+    """Fail the test with a French message for the student when `condition` is false."""
+    if not bool(condition):
+        raise AssertionError(message)
+
+
+def as_array(value: Any, what: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """The student's result as a float array, checked: numbers only, finite, the right shape."""
+    if isinstance(value, (bool, int, float)) or isinstance(value, np.ndarray):
+        array = np.asarray(value, dtype=float)
+    elif isinstance(value, (list, tuple)):
+        try:
+            array = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise AssertionError(f"{what} : un tableau de nombres est attendu") from None
+    else:
+        raise AssertionError(f"{what} : un tableau numpy est attendu, pas {type(value).__name__}")
+    if shape is not None and array.shape != tuple(shape):
+        raise AssertionError(f"{what} : forme {array.shape} obtenue, {tuple(shape)} attendue")
+    if not np.all(np.isfinite(array)):
+        raise AssertionError(f"{what} : le résultat contient des NaN ou des infinis")
+    return array
+
+
+def as_float(value: Any, what: str) -> float:
+    """A scalar result: a Python or numpy number, or an array holding exactly one number."""
+    array = as_array(value, what)
+    expect(array.size == 1, f"{what} : un seul nombre est attendu, {array.size} valeurs obtenues")
+    return float(array.reshape(()))
+
+
+def rel_error(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest relative error between two arrays, as in CS231n's gradient checks."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))) if a.size else 0.0
+
+
+def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    """Central differences of a scalar function f at x (trusted side, no student code)."""
+    x = np.array(x, dtype=float)
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        old = x[index]
+        x[index] = old + h
+        plus = f(x)
+        x[index] = old - h
+        minus = f(x)
+        x[index] = old
+        grad[index] = (plus - minus) / (2 * h)
+    return grad

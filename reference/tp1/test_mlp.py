@@ -1,0 +1,121 @@
+"""Hidden tests of tp1/mlp.py: the course's parameter counts, shapes, the forward pass against
+the definition, backward against numerical gradients of the true loss, full-batch gradient
+descent, and held-out accuracy on real data (scikit-learn's breast-cancer set)."""
+import numpy as np
+from sklearn.datasets import load_breast_cancer
+from sklearn.model_selection import train_test_split
+
+from grader.testkit import as_array, expect, numerical_gradient, rel_error
+
+SIZES = [4, 5, 3]
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def true_forward(params, X):
+    activations = [X]
+    for W, b in params:
+        activations.append(sigmoid(activations[-1] @ W + b))
+    return activations
+
+
+def random_params(sizes, seed):
+    rng = np.random.default_rng(seed)
+    return [(rng.normal(size=(n_in, n_out)), rng.normal(size=n_out)) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+
+
+def as_params(value, sizes, what):
+    expect(isinstance(value, (list, tuple)) and len(value) == len(sizes) - 1,
+           f"{what} : une liste de {len(sizes) - 1} couples (W, b) est attendue")
+    params = []
+    for layer, (pair, n_in, n_out) in enumerate(zip(value, sizes[:-1], sizes[1:]), start=1):
+        expect(isinstance(pair, (list, tuple)) and len(pair) == 2, f"{what} : la couche {layer} doit être un couple (W, b)")
+        params.append((as_array(pair[0], f"{what}, W de la couche {layer}", (n_in, n_out)),
+                       as_array(pair[1], f"{what}, b de la couche {layer}", (n_out,))))
+    return params
+
+
+def test_n_parameters_course_counts(student):
+    for sizes, count in (([576, 288, 144, 1], 207_937), ([262_144, 131_072, 65_536, 1], 42_949_935_105),
+                         ([20, 128, 64, 1], 11_009), ([2, 1], 3)):
+        got = student.call("tp1.mlp.n_parameters", sizes)
+        expect(isinstance(got, int) and not isinstance(got, bool) and got == count,
+               f"n_parameters({sizes}) doit compter Σ hᵢ·hᵢ₊₁ + hᵢ₊₁ (un entier)")
+
+
+def test_init_params_shapes_and_seed(student):
+    sizes = [6, 4, 3, 2]
+    first = as_params(student.call("tp1.mlp.init_params", sizes, 7), sizes, "init_params")
+    again = as_params(student.call("tp1.mlp.init_params", sizes, 7), sizes, "init_params")
+    other = as_params(student.call("tp1.mlp.init_params", sizes, 8), sizes, "init_params")
+    expect(all(np.array_equal(a[0], b[0]) for a, b in zip(first, again)), "la même graine doit redonner les mêmes poids")
+    expect(any(not np.array_equal(a[0], b[0]) for a, b in zip(first, other)), "deux graines différentes doivent donner des poids différents")
+    expect(all(np.std(W) > 0 for W, _ in first), "les poids W doivent être tirés au hasard (pas tous égaux)")
+
+
+def test_forward_activations(student):
+    params = random_params(SIZES, 3)
+    X = np.random.default_rng(4).normal(size=(6, SIZES[0]))
+    got = student.call("tp1.mlp.forward", params, X)
+    expect(isinstance(got, (list, tuple)) and len(got) == len(SIZES), "forward doit renvoyer [X, a₁, …, a_L]")
+    want = true_forward(params, X)
+    for layer, (a, w) in enumerate(zip(got, want)):
+        a = as_array(a, f"activation {layer} de forward", w.shape)
+        expect(rel_error(a, w) < 1e-9, f"l'activation {layer} ne vaut pas σ(a_précédent · W + b)")
+
+
+def test_backward_gradient_check(student):
+    params = random_params(SIZES, 5)
+    rng = np.random.default_rng(6)
+    X, Y = rng.normal(size=(6, SIZES[0])), rng.uniform(size=(6, SIZES[-1]))
+    got = as_params(student.call("tp1.mlp.backward", params, X, Y), SIZES, "backward")
+    for layer, ((W, b), (dW, db)) in enumerate(zip(params, got), start=1):
+        def loss_of_W(value, layer=layer - 1):
+            trial = list(params)
+            trial[layer] = (value, params[layer][1])
+            return float(np.mean((true_forward(trial, X)[-1] - Y) ** 2))
+
+        def loss_of_b(value, layer=layer - 1):
+            trial = list(params)
+            trial[layer] = (params[layer][0], value)
+            return float(np.mean((true_forward(trial, X)[-1] - Y) ** 2))
+
+        expect(rel_error(dW, numerical_gradient(loss_of_W, W)) < 1e-6,
+               f"dW de la couche {layer} n'est pas le gradient du coût (vérification par différences finies)")
+        expect(rel_error(db, numerical_gradient(loss_of_b, b)) < 1e-6,
+               f"db de la couche {layer} n'est pas le gradient du coût (vérification par différences finies)")
+
+
+def test_train_is_full_batch_gradient_descent(student):
+    rng = np.random.default_rng(9)
+    X, Y = rng.normal(size=(10, SIZES[0])), rng.uniform(size=(10, SIZES[-1]))
+    start = as_params(student.call("tp1.mlp.init_params", SIZES, 3), SIZES, "init_params")
+    got = as_params(student.call("tp1.mlp.train", X, Y, SIZES, 0.5, 2, 3), SIZES, "train")
+    params = start
+    for _ in range(2):
+        activations = true_forward(params, X)
+        delta = 2 * (activations[-1] - Y) / Y.size * activations[-1] * (1 - activations[-1])
+        new = []
+        for layer in range(len(params) - 1, -1, -1):
+            W, b = params[layer]
+            new.append((W - 0.5 * activations[layer].T @ delta, b - 0.5 * delta.sum(axis=0)))
+            delta = delta @ W.T * activations[layer] * (1 - activations[layer])
+        params = new[::-1]
+    expect(all(rel_error(a[0], w[0]) < 1e-8 and rel_error(a[1], w[1]) < 1e-8 for a, w in zip(got, params)),
+           "train doit partir de init_params(sizes, seed) et faire W ← W − lr·dW sur tout le jeu à chaque époque")
+
+
+def test_train_held_out_accuracy(student):
+    X, y = load_breast_cancer(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+    X_train, X_test = (X_train - mean) / std, (X_test - mean) / std
+    sizes = [X.shape[1], 16, 1]
+    # Only the training labels cross to the worker; the test labels stay here.
+    got = as_params(student.call("tp1.mlp.train", X_train, y_train[:, None].astype(float), sizes, 2.0, 300, 0,
+                                 timeout=120), sizes, "train")
+    accuracy = np.mean((true_forward(got, X_test)[-1][:, 0] > 0.5) == y_test)
+    expect(accuracy >= 0.92, "sur le jeu « breast cancer » (70 % / 30 %), le réseau appris doit atteindre "
+           "au moins 92 % de bonnes réponses sur les données de test")

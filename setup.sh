@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# dlgrade set-up: one command on a fresh Debian/Ubuntu machine (or in a GitLab CI job).
+# Installs the Debian packages the sandbox needs (as root), then creates .venv from the
+# system python3 and installs dlgrade with its dependencies and the pinned CPU torch.
+#
+#   ./setup.sh                  everything
+#   DLGRADE_TORCH=0 ./setup.sh  skip torch (TP1 and the engine do not need it)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# The worker runs student code under an unprivileged uid, which must be able to read the
+# interpreter: Debian's /usr/bin/python3 is world-readable, a pyenv under /root is not.
+PYTHON=${DLGRADE_PYTHON:-/usr/bin/python3}
+[ -x "$PYTHON" ] || PYTHON=$(command -v python3)
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    missing=()
+    "$PYTHON" -c "import venv, ensurepip" 2>/dev/null || missing+=(python3-venv)
+    command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
+    command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+    command -v git >/dev/null 2>&1 || missing+=(git)
+    if [ ${#missing[@]} -gt 0 ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    fi
+fi
+
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+extras=""
+[ "${DLGRADE_TORCH:-1}" = 0 ] || extras="[torch]"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extras"
+chmod -R go+rX .venv  # the worker's uid runs this interpreter and reads its site-packages
+echo "dlgrade installed: $(.venv/bin/grader --version)"

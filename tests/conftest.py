@@ -1,0 +1,56 @@
+"""Shared fixtures of dlgrade's own tests: the project, and real student git repos in tmp_path."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import git
+import pytest
+
+from grader.config import Project
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def project() -> Project:
+    return Project.at(ROOT)
+
+
+def replace_function(source: str, name: str, new_body: str) -> str:
+    """Swap the body of `def name(...)` (up to the next top-level statement) for `new_body`."""
+    pattern = re.compile(rf"(^def {name}\(.*?\):\n)(.*?)(?=^\S|\Z)", re.S | re.M)
+    match = pattern.search(source)
+    if match is None:
+        raise ValueError(f"no function {name}")
+    body = "".join(f"    {line}\n" if line else "\n" for line in new_body.strip("\n").splitlines())
+    return source[: match.start(2)] + body + "\n\n" + source[match.end(2):]
+
+
+@pytest.fixture
+def student_repo(tmp_path: Path, project: Project):
+    """Make a real git repo holding solutions/ with some files replaced or functions rewritten."""
+
+    def make(files: dict[str, str] | None = None, functions: dict[tuple[str, str], str] | None = None,
+             name: str = "student") -> Path:
+        repo_dir = tmp_path / name
+        shutil.copytree(project.solutions, repo_dir, ignore=shutil.ignore_patterns("__pycache__"))
+        for (relative, function), body in (functions or {}).items():
+            path = repo_dir / relative
+            path.write_text(replace_function(path.read_text(encoding="utf-8"), function, body), encoding="utf-8")
+        for relative, text in (files or {}).items():
+            path = repo_dir / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        repo = git.Repo.init(repo_dir, initial_branch="main")
+        repo.git.add(A=True)
+        repo.index.commit("student work", author=git.Actor("Étudiant", "e@example.org"),
+                          committer=git.Actor("Étudiant", "e@example.org"))
+        return repo_dir
+
+    return make
+
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the uid layer needs the grader to run as root")

@@ -1,0 +1,189 @@
+"""Tests of grader/sandbox/session.py with real worker processes and tiny submissions."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.sandbox import CallFailure, SandboxPolicy, WorkerSession
+from grader.sandbox.limits import Limits
+
+from .conftest import needs_root
+
+CODE = '''
+import os, signal, sys, time
+import numpy as np
+
+def square(x):
+    return x * x
+
+def fails(x):
+    raise ValueError("mauvaise entrée " + "x" * 5000)
+
+def stubbed():
+    raise NotImplementedError("À compléter : stubbed")
+
+def loops():
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    while True:
+        pass
+
+def exits():
+    os._exit(0)
+
+def raises_exit():
+    sys.exit(0)
+
+def huge():
+    return np.ones(50_000_000_000 // 8)
+
+def identity():
+    return os.getuid()
+
+def pid_one():
+    return os.getpid()
+
+def fork_bomb():
+    pids = []
+    for _ in range(500):
+        pids.append(os.fork())
+        if pids[-1] == 0:
+            time.sleep(30)
+            os._exit(0)
+    return len(pids)
+
+def daemon(path):
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            time.sleep(1.5)
+            open(path, "w").write("daemon was here")
+            os._exit(0)
+        os._exit(0)
+    return 1
+
+def connect():
+    import socket
+    socket.create_connection(("127.0.0.1", 9), timeout=2)
+    return 1
+
+def odd():
+    class Eq:
+        def __eq__(self, other):
+            return True
+    return Eq()
+
+def reads(path):
+    return len(open(path).read())
+'''
+
+
+@pytest.fixture
+def session(tmp_path: Path, project):
+    (tmp_path / "sub" / "tp9").mkdir(parents=True)
+    (tmp_path / "sub" / "tp9" / "__init__.py").write_text("")
+    (tmp_path / "sub" / "tp9" / "m.py").write_text(CODE)
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "hidden.txt").write_text("expected = 42")
+    policy = SandboxPolicy(probes_path=project.probes, call_timeout=2.0, limits=Limits(memory_bytes=1 << 30),
+                           hidden_paths=(secret,))
+    with WorkerSession(tmp_path / "sub", policy) as worker:
+        yield worker
+
+
+def call(session, function, *args, timeout=None):
+    return session.call("call", {"module": "tp9.m", "function": function, "args": args}, timeout)
+
+
+def test_a_call_returns_plain_data(session):
+    assert np.array_equal(call(session, "square", np.arange(4.0)), [0, 1, 4, 9])
+
+
+def test_student_exception_becomes_a_capped_french_failure(session):
+    with pytest.raises(CallFailure) as info:
+        call(session, "fails", 1)
+    assert info.value.kind == "exception"
+    assert "ValueError" in info.value.message and "tp9/m.py" in info.value.message
+    assert len(info.value.message) < 700
+
+
+def test_stub_is_reported_as_not_written(session):
+    with pytest.raises(CallFailure, match="pas encore écrite"):
+        call(session, "stubbed")
+
+
+def test_infinite_loop_ignoring_sigterm_times_out_and_worker_restarts(session):
+    start = time.monotonic()
+    with pytest.raises(CallFailure) as info:
+        call(session, "loops", timeout=1.0)
+    assert info.value.kind == "timeout" and time.monotonic() - start < 5
+    assert call(session, "square", 3.0) == 9.0
+    assert session.restarts == 1
+
+
+def test_os_exit_is_a_crash_and_the_next_call_works(session):
+    with pytest.raises(CallFailure) as info:
+        call(session, "exits")
+    assert info.value.kind == "crash"
+    assert call(session, "square", 2.0) == 4.0
+
+
+def test_sys_exit_is_an_exception_not_an_exit(session):
+    with pytest.raises(CallFailure, match="SystemExit"):
+        call(session, "raises_exit")
+
+
+def test_huge_allocation_fails_inside_the_worker(session):
+    with pytest.raises(CallFailure, match="MemoryError"):
+        call(session, "huge")
+    assert call(session, "square", 1.0) == 1.0
+
+
+def test_objects_that_lie_about_equality_cannot_be_returned(session):
+    with pytest.raises(CallFailure, match="Eq"):
+        call(session, "odd")
+
+
+def test_every_layer_is_reported(session):
+    names = [layer.name for layer in session.isolation.layers]
+    assert names == ["rlimits", "uid", "pid-namespace", "hidden-files", "network"]
+    assert all(line.startswith(("[x]", "[ ]")) for line in session.isolation.lines())
+
+
+@needs_root
+def test_worker_runs_under_an_unprivileged_uid(session):
+    assert call(session, "identity") != 0
+
+
+@needs_root
+def test_hidden_paths_are_unreadable(session, tmp_path):
+    with pytest.raises(CallFailure, match="PermissionError"):
+        call(session, "reads", str(tmp_path / "secret" / "hidden.txt"))
+
+
+@needs_root
+def test_fork_bomb_is_capped_by_the_process_limit(session):
+    with pytest.raises(CallFailure):
+        call(session, "fork_bomb", timeout=10)
+
+
+@needs_root
+def test_double_forked_daemon_dies_with_the_worker(session, tmp_path):
+    target = tmp_path / "victim.txt"
+    target.write_text("original")
+    target.chmod(0o666)
+    assert call(session, "daemon", str(target)) == 1
+    session.stop()
+    time.sleep(2.5)
+    assert target.read_text() == "original"
+
+
+def test_network_is_unreachable_when_the_layer_is_active(session):
+    if "network" in [layer.name for layer in session.isolation.missing]:
+        pytest.skip("no network namespace on this machine")
+    with pytest.raises(CallFailure, match="Error"):
+        call(session, "connect")
