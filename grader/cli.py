@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--json", type=Path, help="write the result JSON (schema 1) here")
     test.add_argument("--junit", type=Path, help="write a JUnit XML report (French messages only) here")
     test.add_argument("--student", help="student id in the outputs (default: the folder's name)")
+    test.add_argument("--timeout", type=float, metavar="SECONDS",
+                      help="wall-clock limit per call into student code (default: the TP's rubric.yaml)")
     test.add_argument("--require-isolation", action="store_true", help="exit 3 if any isolation layer is missing")
     test.set_defaults(run=cmd_test)
 
@@ -68,7 +70,9 @@ def cmd_test(project: Project, args: argparse.Namespace) -> int:
     repo = args.repo
     if not repo.is_dir():
         raise UsageError(f"{repo}: no such directory")
-    grading, isolation = grade_checkout(project, tp, repo, args.student, commit_of(repo))
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    grading, isolation = grade_checkout(project, tp, repo, args.student, commit_of(repo), args.timeout)
     if args.require_isolation and isolation.missing:
         raise IsolationError("missing isolation layers: " + ", ".join(layer.name for layer in isolation.missing))
     print(render_table(grading, isolation))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,24 +34,22 @@ class Outcome:
     duration_s: float
 
 
-class GradingPlugin:
-    """Fixtures for the hidden tests and the hooks that record each test's outcome."""
+def fixtures(student: Student, reference: ReferenceData) -> types.ModuleType:
+    """The hidden tests' fixtures, as a plugin module: `student` and `reference`."""
+    module = types.ModuleType("dlgrade_fixtures")
+    module.student = pytest.fixture(scope="session", name="student")(lambda: student)
+    module.reference = pytest.fixture(scope="session", name="reference")(lambda: reference)
+    return module
 
-    def __init__(self, caller: Caller, reference: ReferenceData, hidden_lines: set[str]) -> None:
-        self._student = Student(caller)
-        self._reference = reference
+
+class GradingPlugin:
+    """The hooks that record each hidden test's outcome, as the trusted side judges it."""
+
+    def __init__(self, hidden_lines: set[str]) -> None:
         self._hidden_lines = hidden_lines
         self.outcomes: dict[str, Outcome] = {}
         self.collection_errors: list[str] = []
         self._started: dict[str, float] = {}
-
-    @pytest.fixture(scope="session")
-    def student(self) -> Student:
-        return self._student
-
-    @pytest.fixture(scope="session")
-    def reference(self) -> ReferenceData:
-        return self._reference
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -103,14 +102,15 @@ def hidden_lines(folder: Path) -> set[str]:
 
 def run_hidden_tests(tp: TP, caller: Caller) -> tuple[list[TestResult], list[str]]:
     """Run every hidden test of `tp` against the student behind `caller`."""
-    plugin = GradingPlugin(caller, ReferenceData.load(tp.reference), hidden_lines(tp.reference))
+    plugin = GradingPlugin(hidden_lines(tp.reference))
+    plugins = [plugin, fixtures(Student(caller), ReferenceData.load(tp.reference))]
     args = ["-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:warnings",
             "--noconftest", "--assert=plain", "--import-mode=importlib", "-c", os.devnull,
             "--rootdir", str(tp.reference), str(tp.reference)]
     old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
-        code = pytest.main(args, plugins=[plugin])
+        code = pytest.main(args, plugins=plugins)
     finally:
         if old is None:
             os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
@@ -141,19 +141,19 @@ def to_results(tp: TP, outcomes: dict[str, Outcome]) -> tuple[list[TestResult], 
 
 
 
-def sandbox_policy(project: Project, tp: TP) -> SandboxPolicy:
+def sandbox_policy(project: Project, tp: TP, call_timeout: float | None = None) -> SandboxPolicy:
     return SandboxPolicy(
-        probes_path=project.probes, call_timeout=tp.call_timeout,
+        probes_path=project.probes, call_timeout=call_timeout or tp.call_timeout,
         limits=Limits(memory_bytes=tp.memory_bytes),
         # The worker's uid must not read the hidden side, the solutions, or the project's history.
         hidden_paths=(project.reference, project.solutions, project.root / ".git"))
 
 
 def grade_checkout(project: Project, tp: TP, checkout: Path, student: str | None = None,
-                   commit: str | None = None) -> tuple[Grading, IsolationReport]:
+                   commit: str | None = None, call_timeout: float | None = None) -> tuple[Grading, IsolationReport]:
     """Grade one TP of one student checkout: worker up, hidden tests, marks, worker down."""
     try:
-        session = WorkerSession(checkout, sandbox_policy(project, tp))
+        session = WorkerSession(checkout, sandbox_policy(project, tp, call_timeout))
     except OSError as exc:
         raise IsolationError(f"cannot set up the sandbox: {exc}") from None
     try:

@@ -1,0 +1,1 @@
+raise ImportError("a student's numpy.py shadowed the real numpy")

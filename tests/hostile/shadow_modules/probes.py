@@ -1,0 +1,1 @@
+raise ImportError("a student's probes.py shadowed the grader's probes")

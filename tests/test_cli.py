@@ -1,0 +1,139 @@
+"""Tests of grader/cli.py, the way click tests its commands: call main(), check exit code and output."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader import __version__
+from grader.cli import main
+from grader.runner import hidden_lines
+
+SCHEMA_KEYS = ["schema", "tp", "student", "commit", "submitted_at", "score", "max_score", "mark",
+               "late_penalty", "tests", "errors", "grader_version"]
+TEST_KEYS = ["id", "points", "max_points", "status", "message", "duration_s"]
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path, project) -> Path:
+    """A throw-away dlgrade project (reference, solutions, assignments) to break on purpose."""
+    root = tmp_path / "course"
+    for name in ("reference", "solutions", "assignments"):
+        shutil.copytree(getattr(project, name), root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0 and __version__ in capsys.readouterr().out
+
+
+def test_grading_writes_table_json_and_junit(project, student_repo, tmp_path, capsys):
+    repo = student_repo(functions={("tp1/losses.py", "mse"): "return 0.0"})
+    out_json, out_xml = tmp_path / "out" / "r.json", tmp_path / "out" / "r.xml"
+    assert main(["test", "tp1", str(repo), "--json", str(out_json), "--junit", str(out_xml), "--student", "e42"]) == 0
+    table = capsys.readouterr().out
+    assert "Note : 19 / 20" in table and "test_mse_value" in table and "Isolation" in table
+
+    result = json.loads(out_json.read_text())
+    assert list(result) == SCHEMA_KEYS and result["schema"] == 1
+    assert result["student"] == "e42" and len(result["commit"]) == 40 and result["mark"] == 19
+    assert all(list(t) == TEST_KEYS for t in result["tests"])
+    failed = [t for t in result["tests"] if t["status"] != "passed"]
+    assert [t["id"] for t in failed] == ["test_losses.py::test_mse_value"] and failed[0]["message"]
+
+    suite = ET.parse(out_xml).getroot().find("testsuite")
+    assert suite.get("tests") == str(len(result["tests"])) and suite.get("failures") == "1"
+    failure = suite.find("testcase/failure")
+    assert failure is not None and failure.get("message") == failed[0]["message"]
+    text = out_xml.read_text() + out_json.read_text() + table
+    assert not any(line in text for line in hidden_lines(project.reference / "tp1"))
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["test", "tp9", "."], "unknown TP"),
+    (["test", "tp1", "/does/not/exist"], "no such directory"),
+    (["--project", "/does/not/exist", "validate"], "not a dlgrade project"),
+])
+def test_bad_usage_is_one_line_and_exit_2(argv, needle, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and len(err.splitlines()) == 1
+
+
+def test_argparse_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["test"])
+    assert exit_info.value.code == 2
+
+
+def test_malformed_rubric_names_file_and_line(project_copy, capsys):
+    rubric = project_copy / "reference" / "tp1" / "rubric.yaml"
+    rubric.write_text(rubric.read_text().replace("test_losses.py::test_mse_value: 1", "test_losses.py::test_mse_value: [1"))
+    assert main(["--project", str(project_copy), "test", "tp1", str(project_copy / "solutions")]) == 2
+    err = capsys.readouterr().err
+    assert "rubric.yaml:" in err and "invalid YAML" in err
+
+
+def test_rubric_with_bad_points_names_the_key(project_copy, capsys):
+    rubric = project_copy / "reference" / "tp1" / "rubric.yaml"
+    rubric.write_text(rubric.read_text().replace("test_losses.py::test_mse_value: 1", "test_losses.py::test_mse_value: -1"))
+    assert main(["--project", str(project_copy), "test", "tp1", str(project_copy / "solutions")]) == 2
+    assert "[tests.test_losses.py::test_mse_value]" in capsys.readouterr().err
+
+
+def test_rubric_missing_a_test_is_a_reference_error(project_copy, capsys):
+    rubric = project_copy / "reference" / "tp1" / "rubric.yaml"
+    rubric.write_text(rubric.read_text().replace("  test_losses.py::test_mse_value: 1\n", ""))
+    assert main(["--project", str(project_copy), "test", "tp1", str(project_copy / "solutions")]) == 2
+    assert "tests without points" in capsys.readouterr().err
+
+
+def test_validate_passes_on_the_project(capsys):
+    assert main(["validate", "tp1"]) == 0
+    out = capsys.readouterr().out
+    assert "tp1 solutions   20/20  ok" in out and "tp1 assignments 0/20  ok" in out
+
+
+def test_validate_reports_a_broken_solution_with_exit_1(project_copy, capsys):
+    losses = project_copy / "solutions" / "tp1" / "losses.py"
+    losses.write_text(losses.read_text().replace("np.mean(diff ** 2)", "np.sum(diff ** 2)"))
+    assert main(["--project", str(project_copy), "validate", "tp1"]) == 1
+    out = capsys.readouterr().out
+    assert "MISMATCH" in out and "test_mse_value" in out and "drifted" not in out
+
+
+def test_validate_reports_drifted_assignments_with_exit_1(project_copy, capsys):
+    losses = project_copy / "solutions" / "tp1" / "losses.py"
+    losses.write_text(losses.read_text().replace("Erreur quadratique moyenne", "Erreur moyenne"))
+    assert main(["--project", str(project_copy), "validate", "tp1"]) == 1
+    assert "drifted" in capsys.readouterr().out
+
+
+def test_reference_build_regenerates_the_committed_expected_outputs(project, project_copy, capsys):
+    (project_copy / "reference" / "tp1" / "expected.npz").unlink()
+    assert main(["--project", str(project_copy), "reference", "build", "tp1"]) == 0
+    with np.load(project.reference / "tp1" / "expected.npz") as committed, \
+            np.load(project_copy / "reference" / "tp1" / "expected.npz") as rebuilt:
+        assert sorted(committed.files) == sorted(rebuilt.files)
+        for key in committed.files:
+            np.testing.assert_allclose(rebuilt[key], committed[key], rtol=1e-12)
+
+
+def test_stubs_check(project_copy, capsys):
+    assert main(["--project", str(project_copy), "stubs", "--check"]) == 0
+    (project_copy / "assignments" / "tp1" / "losses.py").write_text("oops\n")
+    assert main(["--project", str(project_copy), "stubs", "--check"]) == 1
+    assert main(["--project", str(project_copy), "stubs"]) == 0
+    assert main(["--project", str(project_copy), "stubs", "--check"]) == 0
+
+
+def test_require_isolation(project, capsys):
+    code = main(["test", "tp1", str(project.solutions), "--require-isolation"])
+    assert code == (0 if os.geteuid() == 0 else 3)

@@ -1,0 +1,94 @@
+"""Tests of grader/runner.py: real pytest runs of the hidden tests against real git repos."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.runner import grade_checkout, hidden_lines
+
+
+def failed(grading) -> set[str]:
+    return {t.id.split("::")[1] for t in grading.tests if t.status != "passed"}
+
+
+@pytest.fixture(scope="module")
+def tp1(project):
+    return project.tp("tp1")
+
+
+def test_solutions_get_full_marks(project, tp1):
+    grading, isolation = grade_checkout(project, tp1, project.solutions)
+    assert grading.mark == 20 and grading.score == grading.max_score == 20
+    assert [t.status for t in grading.tests] == ["passed"] * len(tp1.rubric.points)
+    assert isolation.layers
+
+
+def test_untouched_stubs_get_zero(project, tp1):
+    grading, _ = grade_checkout(project, tp1, project.assignments)
+    assert grading.mark == 0
+    assert all("pas encore écrite" in t.message for t in grading.tests)
+
+
+BUGS = {
+    "perceptron rule with the wrong sign": (
+        ("tp1/perceptron.py", "update"),
+        "x = np.asarray(x, dtype=float)\nerror = y - predict(w, b, x[None, :])[0]\n"
+        "return np.asarray(w, dtype=float) - lr * error * x, float(b - lr * error)",
+        {"test_update_rule", "test_train_on_tree_disease", "test_train_on_separable_set"}),
+    "backward without the sigmoid derivative at the output": (
+        ("tp1/mlp.py", "backward"),
+        "activations = forward(params, X)\ndelta = mse_grad(activations[-1], Y)\ngrads = []\n"
+        "for layer in range(len(params) - 1, -1, -1):\n    W, _ = params[layer]\n    a_prev = activations[layer]\n"
+        "    grads.append((a_prev.T @ delta, delta.sum(axis=0)))\n    delta = (delta @ W.T) * a_prev * (1.0 - a_prev)\n"
+        "return grads[::-1]",
+        {"test_backward_gradient_check", "test_train_is_full_batch_gradient_descent"}),
+    "softmax without subtracting the maximum": (
+        ("tp1/activations.py", "softmax"),
+        "e = np.exp(np.asarray(z, dtype=float))\nreturn e / e.sum(axis=-1, keepdims=True)",
+        {"test_softmax_is_numerically_stable"}),
+    "mse gradient without the 1/N": (
+        ("tp1/losses.py", "mse_grad"),
+        "return 2.0 * (np.asarray(y_pred, dtype=float) - np.asarray(y, dtype=float))",
+        {"test_mse_grad_gradient_check"}),
+}
+
+
+@pytest.mark.parametrize("bug", sorted(BUGS))
+def test_plausible_bugs_lose_exactly_their_points(project, tp1, student_repo, bug):
+    target, body, should_fail = BUGS[bug]
+    grading, _ = grade_checkout(project, tp1, student_repo(functions={target: body}))
+    assert should_fail <= failed(grading), failed(grading)
+    assert grading.mark < 20
+    lost = sum(t.max_points for t in grading.tests if t.status != "passed")
+    assert grading.score == pytest.approx(20 - lost)
+
+
+def test_package_that_does_not_import_gets_the_python_error(project, tp1, student_repo):
+    repo = student_repo(files={"tp1/losses.py": "def mse(y_pred, y)\n    return 0\n"})
+    grading, _ = grade_checkout(project, tp1, repo)
+    losses = [t for t in grading.tests if t.id.startswith("test_losses.py")]
+    assert all(t.points == 0 and "ne s'importe pas" in t.message and "SyntaxError" in t.message for t in losses)
+    # mlp imports losses, so its tests fail too; activations do not and keep their points.
+    assert all(t.status == "passed" for t in grading.tests if t.id.startswith("test_activations.py"))
+
+
+def test_missing_package_is_a_test_result_not_a_crash(project, tp1, tmp_path):
+    (tmp_path / "empty").mkdir()
+    grading, _ = grade_checkout(project, tp1, tmp_path / "empty")
+    assert grading.mark == 0 and all("ModuleNotFoundError" in t.message for t in grading.tests)
+
+
+def test_feedback_never_quotes_hidden_tests(project, tp1, student_repo):
+    """Messages come from the grader's result objects: no hidden test source, no assertion
+    introspection, even for failing and erroring submissions."""
+    repo = student_repo(functions={
+        ("tp1/activations.py", "sigmoid"): "return z",
+        ("tp1/mlp.py", "forward"): "raise RuntimeError('boom')",
+        ("tp1/perceptron.py", "predict"): "return [0.5] * len(X)",
+    })
+    grading, _ = grade_checkout(project, tp1, repo)
+    text = grading.to_json()
+    for line in hidden_lines(tp1.reference):
+        assert line not in text
+    assert "expect(" not in text and "assert " not in text and "true_forward" not in text
