@@ -25,7 +25,26 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     fi
 fi
 
-[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+# The worker's uid must also reach the environment's site-packages. When this checkout sits where
+# other users cannot traverse (under /root, say), keep the environment in a world-readable place
+# and point .venv at it.
+traversable() {
+    local dir
+    dir=$(cd "$1" && pwd -P)
+    while [ "$dir" != / ]; do
+        perm=$(stat -c %a "$dir")
+        [ $(( ${perm: -1} & 1 )) = 1 ] || return 1
+        dir=$(dirname "$dir")
+    done
+}
+if [ "$(id -u)" = 0 ] && [ ! -e .venv ] && ! traversable .; then
+    target=/opt/dlgrade/venv-$(pwd -P | sha256sum | cut -c1-12)
+    mkdir -p "$target"
+    chmod 755 /opt/dlgrade "$target"
+    ln -sfn "$target" .venv
+    echo "this checkout is not readable by other users: the environment lives in $target"
+fi
+[ -x .venv/bin/python ] || "$PYTHON" -m venv "$(readlink -f .venv)"
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
 extras=""
 [ "${DLGRADE_TORCH:-1}" = 0 ] || extras="[torch]"

@@ -30,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     except GraderError as exc:
         print(f"grader: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # a path the grader itself cannot read or write
+        print(f"grader: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 def build_parser() -> argparse.ArgumentParser:

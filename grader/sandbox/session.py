@@ -37,7 +37,7 @@ class SandboxPolicy:
     probes_path: Path  # grader/probes.py, copied into the worker as `probes.py`
     limits: Limits = field(default_factory=Limits)  # rlimits of the worker
     call_timeout: float = 30.0  # default wall-clock seconds per call
-    python: str = sys.executable  # the worker's interpreter: must be readable by the worker uid
+    python: str = field(default_factory=lambda: default_python())  # must be readable by the worker uid
     hidden_paths: tuple[Path, ...] = ()  # made unreadable to the worker uid (reference/, solutions/…)
 
 
@@ -230,6 +230,14 @@ class WorkerSession:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def default_python() -> str:
+    """The grader's own interpreter, reached through the real path of its virtual environment:
+    `.venv` may be a link to a world-readable place from a checkout other users cannot enter."""
+    if sys.prefix != sys.base_prefix:
+        return str(Path(sys.prefix).resolve() / "bin" / Path(sys.executable).name)
+    return sys.executable
 
 
 def widen_pipe(fd: int) -> None:

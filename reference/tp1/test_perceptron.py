@@ -20,9 +20,10 @@ def test_predict_is_a_step_function(student):
 
 def test_update_rule(student):
     w, b, lr = np.array([0.5, -1.0]), 0.0, 0.1
-    for x, y in ((np.array([2.0, 3.0]), 1), (np.array([4.0, 1.0]), 0), (np.array([1.0, -1.0]), 1)):
+    samples = ((np.array([2.0, 3.0]), 1), (np.array([4.0, 1.0]), 0), (np.array([1.0, -1.0]), 1))
+    answers = student.call_many("tp1.perceptron.update", [(w, b, x, y, lr) for x, y in samples])
+    for (x, y), got in zip(samples, answers):
         f = int(x @ w + b > 0)
-        got = student.call("tp1.perceptron.update", w, b, x, y, lr)
         expect(isinstance(got, (tuple, list)) and len(got) == 2, "update doit renvoyer le couple (w, b)")
         new_w, new_b = as_array(got[0], "w mis à jour", (2,)), as_float(got[1], "b mis à jour")
         expect(np.allclose(new_w, w + lr * (y - f) * x) and abs(new_b - (b + lr * (y - f))) < 1e-12,
