@@ -22,7 +22,8 @@ class ImportFailed(Exception):
     _dlgrade_import = True
 
 
-def student_function(module: str, function: str) -> Callable:
+def student_attribute(module: str, name: str) -> Any:
+    """A function or class of a student module, importing it (errors carry the Python error)."""
     if not MODULE_NAME.match(module):
         raise ValueError(f"nom de module refusé : {module!r}")
     try:
@@ -33,10 +34,14 @@ def student_function(module: str, function: str) -> Callable:
         if isinstance(exc, SyntaxError):
             failure.args = (f"SyntaxError: {exc.msg} (ligne {exc.lineno})",)
         raise failure from None
-    target = getattr(mod, function, None)
+    target = getattr(mod, name, None)
     if not callable(target):
-        raise AttributeError(f"{module} ne définit pas la fonction {function}")
+        raise AttributeError(f"{module} ne définit pas {name}")
     return target
+
+
+def student_function(module: str, function: str) -> Callable:
+    return student_attribute(module, function)
 
 
 def make_callable(spec: dict) -> Callable:
@@ -84,7 +89,25 @@ def call_many(module: str, function: str, calls: list) -> list:
     return [call(module, function, args, kwargs) for args, kwargs in calls]
 
 
-PROBES: dict[str, Callable[..., Any]] = {"call": call, "call_many": call_many, "ping": lambda: "pong"}
+def object_steps(module: str, cls: str, args: list | tuple = (), kwargs: dict | None = None,
+                 steps: list | None = None) -> list:
+    """Build a student object (`cls(*args, **kwargs)`) and call its methods in turn; the object
+    stays in the worker, only each step's plain result comes back. A step is
+    [method, args, kwargs]; a method name starting with "." reads an attribute instead."""
+    target = student_attribute(module, cls)(*args, **(kwargs or {}))
+    results = []
+    for method, step_args, step_kwargs in steps or []:
+        if not isinstance(method, str) or method.startswith("_"):
+            raise ValueError(f"méthode refusée : {method!r}")
+        if method.startswith("."):
+            results.append(plain(getattr(target, method[1:])))
+        else:
+            results.append(plain(getattr(target, method)(*step_args, **(step_kwargs or {}))))
+    return results
+
+
+PROBES: dict[str, Callable[..., Any]] = {
+    "call": call, "call_many": call_many, "object_steps": object_steps, "ping": lambda: "pong"}
 
 
 def run(name: Any, request: Any) -> Any:

@@ -36,6 +36,18 @@ class Student:
         return self._caller.call("call_many", request, timeout)
 
 
+    def steps(self, name: str, *args: Any, steps: list[tuple], timeout: float | None = None,
+              **kwargs: Any) -> list:
+        """Build `name(*args, **kwargs)` in the worker and run `steps` on it, in one round trip.
+
+        Each step is `(method, args)` or `(method, args, kwargs)`; `(".attr", ())` reads an
+        attribute. Returns the list of each step's result."""
+        module, cls = name.rsplit(".", 1)
+        plan = [(step[0], tuple(step[1]) if len(step) > 1 else (), step[2] if len(step) > 2 else {}) for step in steps]
+        request = {"module": module, "cls": cls, "args": args, "kwargs": kwargs, "steps": plan}
+        return self._caller.call("object_steps", request, timeout)
+
+
 def expect(condition: object, message: str) -> None:
     """Fail the test with a French message for the student when `condition` is false."""
     if not bool(condition):

@@ -78,6 +78,14 @@ def odd():
 
 def reads(path):
     return len(open(path).read())
+
+class Counter:
+    def __init__(self, start=0):
+        self.value = start
+
+    def add(self, k):
+        self.value += k
+        return self.value
 '''
 
 
@@ -187,3 +195,15 @@ def test_network_is_unreachable_when_the_layer_is_active(session):
         pytest.skip("no network namespace on this machine")
     with pytest.raises(CallFailure, match="Error"):
         call(session, "connect")
+
+
+def test_object_steps_keep_the_object_in_the_worker(session):
+    request = {"module": "tp9.m", "cls": "Counter", "args": (5,), "kwargs": {},
+               "steps": [("add", (2,), {}), ("add", (3,), {}), (".value", (), {})]}
+    assert session.call("object_steps", request) == [7, 10, 10]
+
+
+def test_object_steps_refuse_private_names(session):
+    request = {"module": "tp9.m", "cls": "Counter", "steps": [("__class__", (), {})]}
+    with pytest.raises(CallFailure, match="refusée"):
+        session.call("object_steps", request)
