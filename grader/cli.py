@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 from . import __version__
@@ -16,8 +17,8 @@ from .marks import Grading
 from .reference import build_expected
 from .report import render_table, write_junit
 from .repos import commit_of
-from .runner import grade_checkout, sandbox_policy
-from .sandbox import CallFailure, WorkerSession
+from .runner import RunOptions, grade_checkout, hidden_paths, sandbox_policy
+from .sandbox import LAYERS, CallFailure, IsolationReport, SandboxError, SandboxPolicy, WorkerSession
 from .stubs import drift, generate
 
 
@@ -49,12 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--student", help="student id in the outputs (default: the folder's name)")
     test.add_argument("--timeout", type=float, metavar="SECONDS",
                       help="wall-clock limit per call into student code (default: the TP's rubric.yaml)")
-    test.add_argument("--require-isolation", action="store_true", help="exit 3 if any isolation layer is missing")
+    add_isolation_options(test)
     test.set_defaults(run=cmd_test)
 
     validate = commands.add_parser("validate", help="solutions/ must score full marks and assignments/ 0")
     validate.add_argument("tps", nargs="*", help="TPs to check (default: all)")
+    add_isolation_options(validate)
     validate.set_defaults(run=cmd_validate)
+
+    doctor = commands.add_parser("doctor", help="start a worker and report which isolation layers it gets")
+    add_isolation_options(doctor)
+    doctor.set_defaults(run=cmd_doctor)
 
     reference = commands.add_parser("reference", help="the hidden side")
     actions = reference.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -68,16 +74,55 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_isolation_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--require-isolation", action="store_true",
+                        help="exit 3 if any isolation layer is missing (for the instructor's final runs)")
+    parser.add_argument("--without", action="append", default=[], choices=LAYERS, metavar="LAYER",
+                        help=f"switch an isolation layer off (repeatable): {', '.join(LAYERS)}")
+
+
+def run_options(args: argparse.Namespace) -> RunOptions:
+    timeout = getattr(args, "timeout", None)
+    if timeout is not None and timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    return RunOptions(call_timeout=timeout, without=frozenset(args.without))
+
+
+def check_isolation(args: argparse.Namespace, isolation: IsolationReport) -> None:
+    """A missing layer is always said (stderr); with --require-isolation it is an error."""
+    if isolation.missing and not args.require_isolation:
+        print("grader: warning: isolation layers missing: " + ", ".join(layer.name for layer in isolation.missing),
+              file=sys.stderr)
+    if args.require_isolation and isolation.missing:
+        raise IsolationError("missing isolation layers: " + ", ".join(layer.name for layer in isolation.missing))
+
+
+def cmd_doctor(project: Project, args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory() as empty:
+        policy = SandboxPolicy(probes_path=project.probes, without=frozenset(args.without),
+                               hidden_paths=hidden_paths(project))
+        try:
+            with WorkerSession(Path(empty), policy) as session:
+                session.call("ping", {})
+                isolation = session.isolation
+        except (SandboxError, OSError) as exc:
+            raise IsolationError(f"cannot start a worker: {exc}") from None
+    print(f"dlgrade {__version__}: isolation of student code on this machine")
+    print("\n".join(isolation.lines()))
+    missing = ", ".join(layer.name for layer in isolation.missing)
+    print(f"missing: {missing}" if missing else "every layer is active")
+    check_isolation(args, isolation)
+    return 0
+
+
 def cmd_test(project: Project, args: argparse.Namespace) -> int:
     tp = project.tp(args.tp)
     repo = args.repo
     if not repo.is_dir():
         raise UsageError(f"{repo}: no such directory")
-    if args.timeout is not None and args.timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds")
-    grading, isolation = grade_checkout(project, tp, repo, args.student, commit_of(repo), args.timeout)
-    if args.require_isolation and isolation.missing:
-        raise IsolationError("missing isolation layers: " + ", ".join(layer.name for layer in isolation.missing))
+    options = run_options(args)
+    grading, isolation = grade_checkout(project, tp, repo, args.student, commit_of(repo), options)
+    check_isolation(args, isolation)
     print(render_table(grading, isolation))
     write_outputs(grading, args.json, args.junit)
     return 0
@@ -103,7 +148,8 @@ def cmd_validate(project: Project, args: argparse.Namespace) -> int:
     for tp in selected(project, args.tps):
         for label, folder, wanted in (("solutions", project.solutions, tp.rubric.max_score),
                                       ("assignments", project.assignments, 0.0)):
-            grading, _ = grade_checkout(project, tp, folder, label)
+            grading, isolation = grade_checkout(project, tp, folder, label, options=run_options(args))
+            check_isolation(args, isolation)
             good = abs(grading.score - wanted) < 1e-9
             ok &= good
             print(f"{tp.name} {label:<11} {grading.score:g}/{grading.max_score:g}  "

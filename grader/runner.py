@@ -19,9 +19,7 @@ from .config import TP, Project
 from .errors import IsolationError, ReferenceSetupError
 from .marks import Grading, TestResult, grade
 from .reference import ReferenceData
-from .sandbox import CallFailure, IsolationReport, SandboxPolicy, WorkerSession
-from .sandbox.limits import Limits
-from .sandbox.session import SandboxError
+from .sandbox import CallFailure, IsolationReport, Limits, SandboxError, SandboxPolicy, WorkerSession
 from .testkit import Caller, Student
 
 STUDENT_TEXT_LIMIT = 600  # characters of a message that may carry student text
@@ -141,19 +139,29 @@ def to_results(tp: TP, outcomes: dict[str, Outcome]) -> tuple[list[TestResult], 
 
 
 
-def sandbox_policy(project: Project, tp: TP, call_timeout: float | None = None) -> SandboxPolicy:
+@dataclass(frozen=True)
+class RunOptions:
+    call_timeout: float | None = None  # seconds per call into student code; None: the TP's rubric.yaml
+    without: frozenset[str] = frozenset()  # isolation layers switched off on purpose
+
+
+def sandbox_policy(project: Project, tp: TP, options: RunOptions = RunOptions()) -> SandboxPolicy:
     return SandboxPolicy(
-        probes_path=project.probes, call_timeout=call_timeout or tp.call_timeout,
-        limits=Limits(memory_bytes=tp.memory_bytes),
-        # The worker's uid must not read the hidden side, the solutions, or the project's history.
-        hidden_paths=(project.reference, project.solutions, project.root / ".git"))
+        probes_path=project.probes, call_timeout=options.call_timeout or tp.call_timeout,
+        limits=Limits(memory_bytes=tp.memory_bytes), without=options.without,
+        hidden_paths=hidden_paths(project))
+
+
+def hidden_paths(project: Project) -> tuple[Path, ...]:
+    """What the worker must never see: the hidden side, the solutions, the project's history."""
+    return (project.reference, project.solutions, project.root / ".git")
 
 
 def grade_checkout(project: Project, tp: TP, checkout: Path, student: str | None = None,
-                   commit: str | None = None, call_timeout: float | None = None) -> tuple[Grading, IsolationReport]:
+                   commit: str | None = None, options: RunOptions = RunOptions()) -> tuple[Grading, IsolationReport]:
     """Grade one TP of one student checkout: worker up, hidden tests, marks, worker down."""
     try:
-        session = WorkerSession(checkout, sandbox_policy(project, tp, call_timeout))
+        session = WorkerSession(checkout, sandbox_policy(project, tp, options))
     except OSError as exc:
         raise IsolationError(f"cannot set up the sandbox: {exc}") from None
     try:

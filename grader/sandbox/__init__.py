@@ -5,7 +5,10 @@
 """
 from __future__ import annotations
 
+from .layers import LAYERS, IsolationReport, Layer
+from .limits import Limits
 from .protocol import ProtocolError
-from .session import CallFailure, IsolationReport, SandboxPolicy, WorkerSession
+from .session import CallFailure, SandboxError, SandboxPolicy, WorkerSession
 
-__all__ = ["CallFailure", "IsolationReport", "ProtocolError", "SandboxPolicy", "WorkerSession"]
+__all__ = ["LAYERS", "CallFailure", "IsolationReport", "Layer", "Limits", "ProtocolError", "SandboxError",
+           "SandboxPolicy", "WorkerSession"]

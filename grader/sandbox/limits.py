@@ -1,89 +1,109 @@
-"""Isolation layers for a worker: which exist on this machine, and how to apply them.
+"""Resource limits of a worker and the handles that end it: rlimits, a cgroup, a uid slot.
 
-Each layer is detected and reported (`IsolationReport`), never dropped silently: the header of
-every grading run prints what was active and what was missing, and why.
+Everything here acts on the machine (setrlimit, /sys/fs/cgroup, kill); `layers.py` decides
+which of these a run can use and reports it.
 """
 from __future__ import annotations
 
 import fcntl
 import os
 import resource
-import shutil
 import signal
-import subprocess
 import time
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
 
 UID_BASE = 61000  # worker uids: one per parallel slot, never a real account
 UID_SLOTS = 256
-LOCK_DIR = Path("/tmp/dlgrade-slots")
-
-
-@dataclass(frozen=True)
-class Layer:
-    name: str  # short English name, e.g. "rlimits"
-    active: bool  # whether this run has it
-    detail: str  # what it does, or why it is missing
-
-
-@dataclass(frozen=True)
-class IsolationReport:
-    layers: tuple[Layer, ...]  # every layer the grader knows, active or not
-
-    @property
-    def missing(self) -> list[Layer]:
-        return [layer for layer in self.layers if not layer.active]
-
-    def lines(self) -> list[str]:
-        return [f"[{'x' if layer.active else ' '}] {layer.name}: {layer.detail}" for layer in self.layers]
+LOCK_DIR = Path("/tmp/dlgrade-slots")  # one lock file per uid, kept between runs
+CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
 @dataclass(frozen=True)
 class Limits:
     cpu_seconds: int = 600  # RLIMIT_CPU over the worker's whole life (a backstop; calls have wall timeouts)
-    memory_bytes: int = 2 << 30  # RLIMIT_AS
+    memory_bytes: int = 2 << 30  # RLIMIT_AS, or the memory cgroup's limit where RLIMIT_AS cannot be used (CUDA)
     file_bytes: int = 64 << 20  # RLIMIT_FSIZE: the largest file the worker may write
-    processes: int = 64  # RLIMIT_NPROC for the worker's uid
+    processes: int = 64  # RLIMIT_NPROC for the worker's uid, and the pids cgroup's limit
     open_files: int = 256  # RLIMIT_NOFILE
+    tmp_bytes: int = 256 << 20  # size of the worker's private /tmp (bubblewrap)
 
-    def apply(self) -> None:
+    def apply(self, address_space: bool = True) -> None:
         """Run in the child before exec (preexec_fn); inherited by everything it starts."""
-        for which, value in (
+        settings = [
             (resource.RLIMIT_CPU, self.cpu_seconds),
-            (resource.RLIMIT_AS, self.memory_bytes),
             (resource.RLIMIT_FSIZE, self.file_bytes),
             (resource.RLIMIT_NPROC, self.processes),
             (resource.RLIMIT_NOFILE, self.open_files),
             (resource.RLIMIT_CORE, 0),
-        ):
+        ]
+        if address_space:  # CUDA reserves huge virtual ranges: GPU workers use the cgroup instead
+            settings.append((resource.RLIMIT_AS, self.memory_bytes))
+        for which, value in settings:
             resource.setrlimit(which, (value, value))
 
 
-def is_root() -> bool:
-    return os.geteuid() == 0
+class Cgroup:
+    """A memory + pids cgroup for one worker (v1 or v2, root only): a limit that works with CUDA,
+    and a list of every process the submission started."""
+
+    def __init__(self, name: str, limits: Limits) -> None:
+        self.dirs = cgroup_dirs(name)
+        if not self.dirs:
+            raise OSError("no writable memory/pids cgroup")
+        for directory in self.dirs:
+            directory.mkdir(exist_ok=True)
+            for filename, value in (("memory.limit_in_bytes", limits.memory_bytes), ("memory.max", limits.memory_bytes),
+                                    ("memory.memsw.limit_in_bytes", limits.memory_bytes),
+                                    ("memory.swap.max", 0), ("pids.max", limits.processes)):
+                if (directory / filename).exists():
+                    try:
+                        (directory / filename).write_text(str(value))
+                    except OSError:  # memsw without swap accounting: the memory limit still holds
+                        pass
+
+    def join(self) -> None:
+        """Run in the child before exec: it and all its descendants belong to this cgroup."""
+        for directory in self.dirs:
+            (directory / "cgroup.procs").write_text(str(os.getpid()))
+
+    def kill(self) -> None:
+        for _ in range(20):
+            pids = {int(p) for d in self.dirs for p in _read(d / "cgroup.procs").split()}
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.01)
+
+    def remove(self) -> None:
+        self.kill()
+        for directory in self.dirs:
+            for _ in range(50):
+                try:
+                    directory.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.01)
 
 
-@lru_cache(maxsize=None)
-def namespace_prefix() -> tuple[str, ...]:
-    """The command prefix that puts the worker in new PID and network namespaces (the best that
-    works here, tried in order), or () where `unshare` cannot make any."""
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        return ()
-    user = () if is_root() else ("--user", "--map-root-user")
-    candidates = [
-        (unshare, *user, "--pid", "--net", "--fork", "--kill-child"),
-        (unshare, *user, "--pid", "--fork", "--kill-child"),
-    ]
-    for prefix in candidates:
-        try:
-            if subprocess.run([*prefix, "true"], capture_output=True, timeout=10).returncode == 0:
-                return prefix
-        except (OSError, subprocess.SubprocessError):
-            continue
-    return ()
+def cgroup_dirs(name: str) -> list[Path]:
+    """Where a cgroup named `name` goes: v2's unified tree, or v1's memory and pids trees."""
+    if (CGROUP_ROOT / "cgroup.controllers").exists():
+        candidates = [CGROUP_ROOT / name]
+    else:
+        candidates = [CGROUP_ROOT / "memory" / name, CGROUP_ROOT / "pids" / name]
+    return [c for c in candidates if os.access(c.parent, os.W_OK)] if os.geteuid() == 0 else []
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
 
 
 class UidSlot:
@@ -139,21 +159,3 @@ def hide(paths: list[Path]) -> list[Path]:
             path.chmod(mode & 0o700)
             changed.append(path)
     return changed
-
-
-def describe_layers(uid_drop: bool, prefix: tuple[str, ...], hidden: list[Path]) -> IsolationReport:
-    pidns, netns = "--pid" in prefix, "--net" in prefix
-    return IsolationReport((
-        Layer("rlimits", True, "CPU, mémoire (adresse), taille des fichiers, processus, fichiers ouverts"),
-        Layer("uid", uid_drop, "le code étudiant tourne sous un uid non privilégié, un par emplacement"
-              if uid_drop else "le grader ne tourne pas en root : le code étudiant garde l'uid du grader "
-              "(RLIMIT_NPROC et la protection des fichiers cachés en dépendent)"),
-        Layer("pid-namespace", pidns, "tout ce que lance la soumission meurt avec son worker"
-              if pidns else "unshare --pid indisponible : arrêt par groupe de processus"
-              + (" et par uid" if uid_drop else " seulement (un démon setsid peut survivre)")),
-        Layer("hidden-files", uid_drop and bool(hidden),
-              "illisibles pour le worker : " + ", ".join(str(p) for p in hidden) if uid_drop and hidden
-              else "sans changement d'uid, reference/ et solutions/ restent lisibles par le code étudiant"),
-        Layer("network", netns, "espace de noms réseau vide : aucune connexion possible" if netns
-              else "unshare --net indisponible : le code étudiant a accès au réseau"),
-    ))

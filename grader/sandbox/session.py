@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from . import protocol
-from .limits import IsolationReport, Limits, UidSlot, describe_layers, hide, is_root, kill_uid, namespace_prefix
+from .layers import IsolationReport, Layer, make_plan, python_paths, worker_command
+from .limits import Cgroup, Limits, UidSlot, hide, kill_uid
 
 RUNTIME_FILES = ("worker.py", "protocol.py")
 SKIPPED_NAMES = {".git", ".venv", "venv", "__pycache__", "node_modules", ".pytest_cache"}
@@ -35,10 +36,11 @@ class SandboxError(Exception):
 @dataclass(frozen=True)
 class SandboxPolicy:
     probes_path: Path  # grader/probes.py, copied into the worker as `probes.py`
-    limits: Limits = field(default_factory=Limits)  # rlimits of the worker
+    limits: Limits = field(default_factory=Limits)  # resource limits of the worker
     call_timeout: float = 30.0  # default wall-clock seconds per call
     python: str = field(default_factory=lambda: default_python())  # must be readable by the worker uid
-    hidden_paths: tuple[Path, ...] = ()  # made unreadable to the worker uid (reference/, solutions/…)
+    hidden_paths: tuple[Path, ...] = ()  # never visible to the worker (reference/, solutions/, outputs…)
+    without: frozenset[str] = frozenset()  # layers switched off on purpose (see layers.LAYERS)
 
 
 class CallFailure(Exception):
@@ -57,12 +59,14 @@ class WorkerSession:
     def __init__(self, submission: Path, policy: SandboxPolicy) -> None:
         self.policy = policy
         self.restarts = 0
-        self._uid_slot = UidSlot() if is_root() else None
-        self._prefix = namespace_prefix()
-        # Hiding only means something when the worker has another uid than the grader.
-        hidden = [p for p in policy.hidden_paths if p.exists()] if self._uid_slot else []
-        hide(hidden)
-        self.isolation: IsolationReport = describe_layers(self._uid_slot is not None, self._prefix, hidden)
+        self._uid_slot = UidSlot() if os.geteuid() == 0 and "uid" not in policy.without else None
+        uid = self._uid_slot.uid if self._uid_slot else None
+        hidden = [p for p in policy.hidden_paths if p.exists()]
+        if uid is not None:  # unreadable to another uid; with bubblewrap they are not even mounted
+            hide(hidden)
+        self.plan = make_plan(uid, policy.without, hidden)
+        self.isolation: IsolationReport = self.plan.report
+        self._cgroup = Cgroup(f"dlgrade-{uid or os.getpid()}-{id(self):x}", policy.limits) if self.plan.cgroup else None
         self._root = Path(tempfile.mkdtemp(prefix="dlgrade-"))
         self._root.chmod(0o711)  # the worker uid may traverse, not list
         self._submission = self._root / "submission"
@@ -84,7 +88,7 @@ class WorkerSession:
                     skipped.add(name)
             return skipped
 
-        # symlinks=True: a link to reference/ stays a link, which the worker uid cannot follow;
+        # symlinks=True: a link to reference/ stays a link, which the worker cannot follow;
         # copying its target as root would hand the hidden files over.
         shutil.copytree(source, self._submission, symlinks=True, ignore=ignore)
         self._runtime.mkdir()
@@ -104,40 +108,54 @@ class WorkerSession:
 
     def _environment(self) -> dict[str, str]:
         env = {
-            "PATH": "/usr/bin:/bin", "HOME": str(self._home), "TMPDIR": str(self._home / "tmp"),
+            "PATH": "/usr/bin:/bin", "HOME": str(self._home),
+            "TMPDIR": "/tmp" if self.plan.bwrap else str(self._home / "tmp"),
             "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         }
         env.update({k: os.environ[k] for k in PASSED_ENV if k in os.environ})
         return env
 
+    def _preexec(self) -> None:
+        """In the child, before exec: limits and cgroup, inherited by all it will start."""
+        self.policy.limits.apply(address_space=not self.plan.gpu_devices)
+        if self._cgroup:
+            self._cgroup.join()
+
     def _start(self) -> None:
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
         for fd in (to_worker_w, from_worker_w):
             widen_pipe(fd)
-        command = [self.policy.python, "-I", str(self._runtime / "worker.py"),
-                   str(to_worker_r), str(from_worker_w), str(self._submission)]
-        if self._uid_slot:
-            uid = str(self._uid_slot.uid)
-            command = ["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", "--no-new-privs", "--", *command]
-        command = [*self._prefix, *command]
+        inner = [self.policy.python, "-I", str(self._runtime / "worker.py"), str(to_worker_r), str(from_worker_w),
+                 str(self._submission), *(["--seccomp"] if self.plan.seccomp else [])]
+        command = worker_command(self.plan, inner, [*python_paths(self.policy.python), self._runtime],
+                                 [self._submission, self._home], self.policy.limits.tmp_bytes, self._submission)
         try:
             self._proc = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 pass_fds=(to_worker_r, from_worker_w), env=self._environment(), cwd=self._root,
-                start_new_session=True, preexec_fn=self.policy.limits.apply)
+                start_new_session=True, preexec_fn=self._preexec)
         finally:
             os.close(to_worker_r)
             os.close(from_worker_w)
         self._in, self._out = from_worker_r, to_worker_w
         try:
-            self._request("ping", {}, STARTUP_TIMEOUT)
+            status = self._request("ping", {}, STARTUP_TIMEOUT)
         except CallFailure as failure:
             self.stop()
             raise SandboxError(
                 f"the worker did not start ({failure.message}); is {self.policy.python} readable by "
                 f"the worker uid? Create the environment with ./setup.sh") from None
+        self._note_seccomp(status)
+
+    def _note_seccomp(self, status: object) -> None:
+        """The worker says whether its seccomp filter loaded: the report must not claim more."""
+        result = status.get("seccomp") if isinstance(status, dict) else None
+        if self.plan.seccomp and result != "active":
+            layers = tuple(Layer("seccomp", False, f"le filtre n'a pas pu être chargé : {str(result)[:120]}")
+                           if layer.name == "seccomp" else layer for layer in self.isolation.layers)
+            self.isolation = IsolationReport(layers)
 
     # ------------------------------------------------------------ calls
 
@@ -209,6 +227,8 @@ class WorkerSession:
             os.killpg(proc.pid, signal.SIGKILL)
         except OSError:
             pass
+        if self._cgroup:
+            self._cgroup.kill()
         if self._uid_slot:
             kill_uid(self._uid_slot.uid)
         proc.wait()
@@ -221,6 +241,8 @@ class WorkerSession:
 
     def close(self) -> None:
         self.stop()
+        if self._cgroup:
+            self._cgroup.remove()
         if self._uid_slot:
             self._uid_slot.release()
         shutil.rmtree(self._root, ignore_errors=True)
