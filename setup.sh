@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # dlgrade set-up: one command on a fresh Debian/Ubuntu machine (or in a GitLab CI job).
-# Installs the Debian packages the sandbox needs (as root), then creates .venv from the
-# system python3 and installs dlgrade with its dependencies and the pinned CPU torch.
+# Installs the Debian packages the sandbox needs (as root: bubblewrap, libseccomp2, util-linux,
+# python3-venv, git), then creates .venv from the system python3 and installs dlgrade with its
+# dependencies and the pinned CPU torch.
 #
 #   ./setup.sh                  everything
 #   DLGRADE_TORCH=0 ./setup.sh  skip torch (TP1 and the engine do not need it)
@@ -19,6 +20,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
     command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
     command -v git >/dev/null 2>&1 || missing+=(git)
+    command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+    ldconfig -p 2>/dev/null | grep -q libseccomp.so.2 || missing+=(libseccomp2)
     if [ ${#missing[@]} -gt 0 ]; then
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -12,6 +12,7 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 UID_BASE = 61000  # worker uids: one per parallel slot, never a real account
 UID_SLOTS = 256
@@ -67,27 +68,20 @@ class Cgroup:
         for directory in self.dirs:
             (directory / "cgroup.procs").write_text(str(os.getpid()))
 
+    def processes(self) -> set[int]:
+        return {int(p) for d in self.dirs for p in _read(d / "cgroup.procs").split()}
+
     def kill(self) -> None:
-        for _ in range(20):
-            pids = {int(p) for d in self.dirs for p in _read(d / "cgroup.procs").split()}
-            if not pids:
-                return
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            time.sleep(0.01)
+        sweep(self.processes)
 
     def remove(self) -> None:
-        self.kill()
+        """Kill what is left, reap it, and delete the cgroup (a zombie would keep it busy)."""
+        sweep(self.processes)
         for directory in self.dirs:
-            for _ in range(50):
-                try:
-                    directory.rmdir()
-                    break
-                except OSError:
-                    time.sleep(0.01)
+            try:
+                directory.rmdir()
+            except OSError:
+                pass
 
 
 def cgroup_dirs(name: str) -> list[Path]:
@@ -128,23 +122,67 @@ class UidSlot:
         self._handle.close()
 
 
-def kill_uid(uid: int, rounds: int = 20) -> None:
-    """SIGKILL every process of `uid`: double-forked daemons that called setsid included."""
-    for _ in range(rounds):
-        found = False
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
+def become_subreaper() -> None:
+    """Orphans of our workers (a killed sandbox's processes) are re-parented to the grader, which
+    reaps them, instead of to the machine's init, which may leave them as zombies holding their
+    cgroup. Linux only; elsewhere nothing happens."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
+def process_state(pid: int) -> tuple[int, str, int] | None:
+    """(real uid, state letter, parent pid) of a process, read from /proc/<pid>/status: the
+    owner of /proc/<pid> itself can be root for a process that changed uid."""
+    try:
+        fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+        return int(fields["Uid"].split()[0]), fields["State"].split()[0], int(fields["PPid"])
+    except (OSError, KeyError, ValueError, IndexError):
+        return None
+
+
+def sweep(pids: Callable[[], set[int]], seconds: float = 5.0) -> None:
+    """SIGKILL every process `pids()` lists, and reap those that are our children, until none is
+    left, zombies included (or `seconds` pass: a zombie whose parent is not us waits for it)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        remaining = False
+        for pid in pids():
+            state = process_state(pid)
+            if state is None:
                 continue
-            try:
-                # A zombie keeps its /proc entry until reaped but runs nothing: skip it.
-                if entry.stat().st_uid == uid and (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
-                    os.kill(int(entry.name), signal.SIGKILL)
-                    found = True
-            except (OSError, ValueError, IndexError):
-                continue
-        if not found:
+            remaining = True
+            if state[1] != "Z":
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            elif state[2] == os.getpid():
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+        if not remaining:
             return
-        time.sleep(0.01)
+        time.sleep(0.005)
+
+
+def uid_processes(uid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            state = process_state(int(entry.name))
+            if state and state[0] == uid:
+                found.add(int(entry.name))
+    return found
+
+
+def kill_uid(uid: int) -> None:
+    """End every process of `uid`: double-forked daemons that called setsid included."""
+    sweep(lambda: uid_processes(uid))
 
 
 def hide(paths: list[Path]) -> list[Path]:

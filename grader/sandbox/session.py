@@ -20,7 +20,7 @@ from typing import Any
 
 from . import protocol
 from .layers import IsolationReport, Layer, make_plan, python_paths, worker_command
-from .limits import Cgroup, Limits, UidSlot, hide, kill_uid
+from .limits import Cgroup, Limits, UidSlot, become_subreaper, hide, kill_uid
 
 RUNTIME_FILES = ("worker.py", "protocol.py")
 SKIPPED_NAMES = {".git", ".venv", "venv", "__pycache__", "node_modules", ".pytest_cache"}
@@ -57,6 +57,7 @@ class WorkerSession:
     """A private copy of the submission and the worker process that serves it."""
 
     def __init__(self, submission: Path, policy: SandboxPolicy) -> None:
+        become_subreaper()
         self.policy = policy
         self.restarts = 0
         self._uid_slot = UidSlot() if os.geteuid() == 0 and "uid" not in policy.without else None
@@ -66,8 +67,10 @@ class WorkerSession:
             hide(hidden)
         self.plan = make_plan(uid, policy.without, hidden)
         self.isolation: IsolationReport = self.plan.report
-        self._cgroup = Cgroup(f"dlgrade-{uid or os.getpid()}-{id(self):x}", policy.limits) if self.plan.cgroup else None
-        self._root = Path(tempfile.mkdtemp(prefix="dlgrade-"))
+        # Names carry the grader's pid, so that what a grader leaves behind can be told apart.
+        tag = f"dlgrade-{os.getpid()}-"
+        self._root = Path(tempfile.mkdtemp(prefix=tag))
+        self._cgroup = Cgroup(tag + self._root.name[len(tag):], policy.limits) if self.plan.cgroup else None
         self._root.chmod(0o711)  # the worker uid may traverse, not list
         self._submission = self._root / "submission"
         self._runtime = self._root / "runtime"
@@ -107,9 +110,10 @@ class WorkerSession:
                 path.chmod(0o700)
 
     def _environment(self) -> dict[str, str]:
+        # Under bubblewrap every write goes to the size-capped /tmp; otherwise to the slot's home.
+        home = Path("/tmp") if self.plan.bwrap else self._home
         env = {
-            "PATH": "/usr/bin:/bin", "HOME": str(self._home),
-            "TMPDIR": "/tmp" if self.plan.bwrap else str(self._home / "tmp"),
+            "PATH": "/usr/bin:/bin", "HOME": str(home), "TMPDIR": str(home if self.plan.bwrap else home / "tmp"),
             "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         }
@@ -129,8 +133,9 @@ class WorkerSession:
             widen_pipe(fd)
         inner = [self.policy.python, "-I", str(self._runtime / "worker.py"), str(to_worker_r), str(from_worker_w),
                  str(self._submission), *(["--seccomp"] if self.plan.seccomp else [])]
-        command = worker_command(self.plan, inner, [*python_paths(self.policy.python), self._runtime],
-                                 [self._submission, self._home], self.policy.limits.tmp_bytes, self._submission)
+        # Under bubblewrap the submission is read-only: writes go to /tmp, a tmpfs of limited size.
+        command = worker_command(self.plan, inner, [*python_paths(self.policy.python), self._runtime, self._submission],
+                                 [], self.policy.limits.tmp_bytes, self._submission)
         try:
             self._proc = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -223,15 +228,17 @@ class WorkerSession:
             code = proc.wait(timeout=grace) if grace else proc.poll()
         except subprocess.TimeoutExpired:
             code = None
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
         if self._cgroup:
             self._cgroup.kill()
         if self._uid_slot:
             kill_uid(self._uid_slot.uid)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
         proc.wait()
+        if self._cgroup:  # orphans re-parented to us by then: reap them
+            self._cgroup.kill()
         for fd in (self._in, self._out):
             try:
                 os.close(fd)

@@ -73,6 +73,7 @@ def serve(in_fd: int, out_fd: int, submission: str, seccomp: bool) -> None:
     probes.PROBES["ping"] = lambda: status
     sys.path.append(submission)
     os.chdir(submission)
+    worker_pid = os.getpid()
     while True:
         try:
             header, request = protocol.receive(in_fd)
@@ -84,6 +85,8 @@ def serve(in_fd: int, out_fd: int, submission: str, seccomp: bool) -> None:
         except BaseException as exc:  # SystemExit and pytest.skip() from student code included
             reply.update(ok=False, error=describe(exc, submission))
             value = None
+        if os.getpid() != worker_pid:  # a child forked by student code must not answer nor read requests
+            os._exit(0)
         try:
             protocol.send(out_fd, reply, value)
         except TypeError as exc:  # the student returned something we cannot send
