@@ -13,6 +13,7 @@ import pytest
 from grader import __version__
 from grader.cli import main
 from grader.runner import hidden_lines
+from grader.sandbox import LAYERS
 
 SCHEMA_KEYS = ["schema", "tp", "student", "commit", "submitted_at", "score", "max_score", "mark",
                "late_penalty", "tests", "errors", "grader_version"]
@@ -137,3 +138,29 @@ def test_stubs_check(project_copy, capsys):
 def test_require_isolation(project, capsys):
     code = main(["test", "tp1", str(project.solutions), "--require-isolation"])
     assert code == (0 if os.geteuid() == 0 else 3)
+
+
+def test_doctor_lists_every_layer(capsys):
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    for name in LAYERS:
+        assert f"] {name}:" in out
+
+
+def test_doctor_without_bwrap_says_so_and_require_isolation_fails(capsys):
+    assert main(["doctor", "--without", "bwrap", "--require-isolation"]) == 3
+    captured = capsys.readouterr()
+    assert "[ ] bwrap" in captured.out and "missing isolation layers: bwrap" in captured.err
+
+
+def test_missing_layer_is_a_warning_on_stderr(project, capsys):
+    assert main(["test", "tp1", str(project.solutions), "--without", "bwrap", "--without", "seccomp"]) == 0
+    captured = capsys.readouterr()
+    assert "warning: isolation layers missing: bwrap, seccomp" in captured.err
+    assert "[ ] bwrap" in captured.out and "Note : 20 / 20" in captured.out
+
+
+def test_unknown_layer_is_bad_usage(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["doctor", "--without", "firewall"])
+    assert exit_info.value.code == 2

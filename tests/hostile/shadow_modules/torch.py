@@ -1,0 +1,1 @@
+raise ImportError("a student's torch.py shadowed the real torch")
