@@ -5,6 +5,8 @@ Everything a student sees is built from these objects, never from pytest's own r
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -63,9 +65,23 @@ def grade(tp: str, student: str, commit: str | None, rubric: Rubric, tests: list
                    tuple(tests), tuple(errors))
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write a whole file or nothing: a crash never leaves half a file behind."""
+def write_atomically(path: Path, data: str | bytes) -> None:
+    """Whole file or nothing: write a temporary file, fsync it, rename it over `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)

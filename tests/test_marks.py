@@ -1,0 +1,51 @@
+"""Tests of grader/marks.py: the arithmetic of a mark, the JSON layout, and atomic writes."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from grader import marks
+from grader.config import Rubric
+from grader.marks import TestResult, grade
+
+RUBRIC = Rubric("TP", {"a": 1.5, "b": 2.5})
+
+
+def result(test_id: str, points: float, status: str = "passed") -> TestResult:
+    return TestResult(test_id, points, RUBRIC.points[test_id], status, "" if status == "passed" else "non", 0.01)
+
+
+def test_score_is_scaled_to_twenty_and_penalised():
+    grading = grade("tp1", "e1", None, RUBRIC, [result("a", 1.5), result("b", 0, "failed")], [], late_penalty=2)
+    assert grading.score == 1.5 and grading.max_score == 4
+    assert grading.mark == pytest.approx(1.5 / 4 * 20 - 2)
+
+
+def test_mark_never_goes_below_zero():
+    grading = grade("tp1", "e1", None, RUBRIC, [result("a", 0, "error"), result("b", 0, "timeout")], [], late_penalty=5)
+    assert grading.mark == 0
+
+
+def test_json_has_the_schema_keys_in_order(tmp_path: Path):
+    grading = grade("tp1", "e1", "abc", RUBRIC, [result("a", 1.5), result("b", 2.5)], ["note"])
+    grading.write_json(tmp_path / "r.json")
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert list(data)[:3] == ["schema", "tp", "student"] and data["schema"] == 1
+    assert data["tests"][0] == {"id": "a", "points": 1.5, "max_points": 1.5, "status": "passed", "message": "",
+                                "duration_s": 0.01}
+
+
+def test_writes_are_atomic(tmp_path: Path, monkeypatch):
+    target = tmp_path / "gradebook.csv"
+    target.write_text("ancien\n", encoding="utf-8")
+
+    def crash(*args):
+        raise OSError("disque plein")
+
+    monkeypatch.setattr(marks.os, "replace", crash)
+    with pytest.raises(OSError):
+        marks.write_atomically(target, b"nouveau\n")
+    assert target.read_text(encoding="utf-8") == "ancien\n" and os.listdir(tmp_path) == ["gradebook.csv"]
