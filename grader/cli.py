@@ -6,12 +6,18 @@ mismatch, 2 bad usage, path or configuration, 3 a required isolation layer is mi
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__
+from .classreport import write_outputs
+from .collect import CollectOptions, collect, parse_shard, read_submissions
 from .config import Project
+from .course import load_class
+from .gradebook import build_gradebook
 from .errors import GraderError, IsolationError, UsageError
 from .marks import Grading
 from .reference import build_expected
@@ -68,10 +74,78 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("tps", nargs="*", help="TPs to build (default: all)")
     build.set_defaults(run=cmd_reference_build)
 
+    collect = commands.add_parser("collect", help="fetch, grade and report the whole class (resumable)")
+    add_course_options(collect)
+    collect.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="gradings in parallel (default: cores)")
+    collect.add_argument("--shard", default="1/1", help="i/N: grade only this slice of the class (1-based)")
+    collect.add_argument("--snapshot", action="store_true", help="only fetch and record first-seen times")
+    collect.add_argument("--now", help="ISO time to record instead of the clock (re-running a past collection)")
+    collect.add_argument("--repo-timeout", type=float, default=120.0, metavar="SECONDS", help="per clone or fetch")
+    collect.add_argument("--timeout", type=float, metavar="SECONDS", help="per call into student code")
+    add_isolation_options(collect)
+    collect.set_defaults(run=cmd_collect)
+
+    report = commands.add_parser("report", help="re-render gradebook and feedback from stored results")
+    add_course_options(report)
+    report.add_argument("--from", dest="sources", action="append", type=Path, default=[], metavar="DIR",
+                        help="output folder of a shard to merge (repeatable; default: --out)")
+    report.set_defaults(run=cmd_report)
+
     stubs = commands.add_parser("stubs", help="regenerate assignments/ from solutions/ (or --check it)")
     stubs.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
     stubs.set_defaults(run=cmd_stubs)
     return parser
+
+
+def add_course_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--course", type=Path, default=Path("course.yaml"), help="the course file (default: ./course.yaml)")
+    parser.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: ./out)")
+    parser.add_argument("--ledger", type=Path, help="first-seen ledger (default: ledger.jsonl beside course.yaml)")
+
+
+def cmd_collect(project: Project, args: argparse.Namespace) -> int:
+    if not args.course.is_file():
+        raise UsageError(f"{args.course}: no such course file")
+    now = parse_now(args.now)
+    options = CollectOptions(out=args.out, ledger=args.ledger or args.course.parent / "ledger.jsonl", jobs=args.jobs,
+                             shard=parse_shard(args.shard), snapshot=args.snapshot, now=now,
+                             repo_timeout=args.repo_timeout, run=run_options(args))
+    summary = collect(project, args.course, options)
+    if not args.snapshot:
+        written = render_class(args.course, [args.out], args.out)
+        print(f"{len(written)} files written to {args.out}")
+    print(f"{summary.owners} repositories · {summary.graded} graded · {summary.cached} from the cache · "
+          f"{summary.failed} failed" + ("" if not args.snapshot else " (snapshot: nothing graded)"))
+    for note in summary.notes:
+        print(f"  ! {note}")
+    return 0
+
+
+def parse_now(text: str | None):
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--now {text!r}: expected an ISO time with its zone") from None
+    if moment.tzinfo is None:
+        raise UsageError(f"--now {text!r}: give the time zone (e.g. +01:00 or Z)")
+    return moment.astimezone(timezone.utc)
+
+
+def cmd_report(project: Project, args: argparse.Namespace) -> int:
+    written = render_class(args.course, args.sources or [args.out], args.out)
+    print(f"{len(written)} files written to {args.out}")
+    return 0
+
+
+def render_class(course_path: Path, sources: list[Path], out: Path) -> list[Path]:
+    """Gradebook and feedback from stored submissions only: nothing is graded here."""
+    course, roster = load_class(course_path)
+    for folder in sources:
+        if not (folder / "submissions").is_dir():
+            raise UsageError(f"{folder}: no stored results (run grader collect first)")
+    return write_outputs(build_gradebook(course, roster, read_submissions(sources)), out)
 
 
 def add_isolation_options(parser: argparse.ArgumentParser) -> None:
@@ -124,11 +198,11 @@ def cmd_test(project: Project, args: argparse.Namespace) -> int:
     grading, isolation = grade_checkout(project, tp, repo, args.student, commit_of(repo), options)
     check_isolation(args, isolation)
     print(render_table(grading, isolation))
-    write_outputs(grading, args.json, args.junit)
+    write_grading_outputs(grading, args.json, args.junit)
     return 0
 
 
-def write_outputs(grading: Grading, json_path: Path | None, junit_path: Path | None) -> None:
+def write_grading_outputs(grading: Grading, json_path: Path | None, junit_path: Path | None) -> None:
     if json_path:
         grading.write_json(json_path)
     if junit_path:

@@ -51,6 +51,15 @@ class Grading:
                  "late_penalty", "tests", "errors", "grader_version"]
         return json.dumps({key: data[key] for key in order}, ensure_ascii=False, indent=2)
 
+    @classmethod
+    def from_json(cls, text: str) -> Grading:
+        """Read back what `to_json` wrote (a stored result, for caching and re-rendering)."""
+        data = json.loads(text)
+        if data.get("schema") != SCHEMA:
+            raise ValueError(f"result schema {data.get('schema')!r}, expected {SCHEMA}")
+        tests = tuple(TestResult(**test) for test in data.pop("tests"))
+        return cls(tests=tests, errors=tuple(data.pop("errors")), **data)
+
     def write_json(self, path: Path) -> None:
         write_atomically(path, self.to_json() + "\n")
 

@@ -1,12 +1,35 @@
-"""Student repositories (gitpython): which commit a checkout holds.
+"""Student repositories (gitpython): fetch them into a cache, pick each TP's commit, export it.
 
-Class-wide cloning, tags per TP and the deadline ledger come with `grader collect`.
+A repository problem (unreachable URL, bad credentials, empty or corrupt repo, a tag on a
+missing commit) is returned as a French note for that student, never raised: the class goes on.
 """
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import git
+
+MAX_EXPORTED_FILE = 20 << 20  # bytes: larger files of a commit are not exported for grading
+NOTE_LIMIT = 300  # characters of git's own text kept in a note
+
+
+@dataclass(frozen=True)
+class Fetched:
+    owner: str  # the roster's repository owner
+    path: Path | None  # the bare mirror in the cache, None when it could not be fetched
+    note: str | None  # why it could not be fetched (French), else None
+
+
+@dataclass(frozen=True)
+class Pick:
+    sha: str  # the commit to grade
+    ref: str  # "tag:tp1" when the TP's tag exists, else "branch:<default branch>"
 
 
 def commit_of(checkout: Path) -> str | None:
@@ -18,3 +41,98 @@ def commit_of(checkout: Path) -> str | None:
         return repo.head.commit.hexsha
     except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError, git.GitCommandError):
         return None
+
+
+def authenticated(url: str, token_env: str | None) -> str:
+    """An HTTPS URL with the token of `token_env` in it (GitLab's oauth2 form), else `url`."""
+    token = os.environ.get(token_env or "")
+    parts = urlsplit(url)
+    if not token or parts.scheme != "https":
+        return url
+    return urlunsplit(parts._replace(netloc=f"oauth2:{quote(token, safe='')}@{parts.hostname}"
+                                     + (f":{parts.port}" if parts.port else "")))
+
+
+def fetch(owner: str, url: str, token_env: str | None, cache: Path, timeout: float) -> Fetched:
+    """Clone (first time) or fetch (after) a bare mirror of the student's repository."""
+    mirror = cache / f"{owner}.git"
+    env = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "GIT_SSH_COMMAND": "ssh -o BatchMode=yes"}
+    try:
+        if (mirror / "HEAD").exists():
+            git.Repo(mirror).git.remote("update", "--prune", env=env, kill_after_timeout=timeout)
+        else:
+            partial = cache / f".{owner}.partial"
+            shutil.rmtree(partial, ignore_errors=True)
+            git.Repo.clone_from(authenticated(url, token_env), partial, mirror=True, env=env,
+                                kill_after_timeout=timeout)
+            partial.replace(mirror)
+        return Fetched(owner, mirror, None)
+    except (git.GitCommandError, git.InvalidGitRepositoryError, OSError) as exc:
+        return Fetched(owner, None, f"dépôt inaccessible : {git_text(exc, token_env)}")
+
+
+def git_text(exc: Exception, token_env: str | None) -> str:
+    text = " ".join(str(getattr(exc, "stderr", "") or exc).split())
+    token = os.environ.get(token_env or "")
+    return (text.replace(token, "***") if token else text)[:NOTE_LIMIT]
+
+
+def pick(mirror: Path, tag: str) -> tuple[Pick | None, str | None]:
+    """The TP's tagged commit if the tag exists, else the newest commit of the default branch;
+    (None, note) when there is nothing to grade."""
+    repo = git.Repo(mirror)
+    try:
+        if tag in [t.name for t in repo.tags]:
+            return Pick(repo.tags[tag].commit.hexsha, f"tag:{tag}"), None
+    except (ValueError, git.GitCommandError, git.BadName) as exc:
+        return None, f"l'étiquette {tag} désigne un commit absent ou illisible ({git_text(exc, None)[:100]})"
+    try:
+        branch = repo.head.reference.name
+        return Pick(repo.head.commit.hexsha, f"branch:{branch}"), None
+    except (ValueError, TypeError, git.GitCommandError, git.BadName):
+        return None, "dépôt vide : aucun commit sur la branche principale"
+
+
+def sightings_now(mirror: Path) -> dict[str, str]:
+    """Every ref of the mirror -> the commit it points to (tags peeled)."""
+    repo = git.Repo(mirror)
+    refs = {}
+    for ref in [*repo.tags, *repo.heads]:
+        try:
+            refs[("tag:" if ref in repo.tags else "branch:") + ref.name] = ref.commit.hexsha
+        except (ValueError, git.GitCommandError, git.BadName):
+            continue
+    return refs
+
+
+def is_ancestor(mirror: Path, ancestor: str, descendant: str) -> bool:
+    if ancestor == descendant:
+        return True
+    result = subprocess.run(["git", "--git-dir", str(mirror), "merge-base", "--is-ancestor", ancestor, descendant],
+                            capture_output=True)
+    return result.returncode == 0
+
+
+def export(mirror: Path, sha: str, destination: Path) -> list[str]:
+    """Write the tree of commit `sha` into `destination` (no .git), leaving out files larger than
+    MAX_EXPORTED_FILE; return the French notes about what was left out."""
+    repo = git.Repo(mirror)
+    listing = repo.git.ls_tree("-r", "-l", "-z", sha).split("\0")
+    keep, notes = [], []
+    for entry in filter(None, listing):
+        meta, path = entry.split("\t", 1)
+        mode, kind, _, size = meta.split()
+        if kind != "blob":
+            continue
+        if size != "-" and int(size) > MAX_EXPORTED_FILE:
+            notes.append(f"fichier trop gros ignoré : {path} ({int(size) >> 20} Mo)")
+            continue
+        keep.append(path)
+    destination.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        repo.git.read_tree(sha, env=env)
+        subprocess.run(["git", "--git-dir", str(mirror), "--work-tree", str(destination), "checkout-index", "-f", "-z",
+                        "--stdin"], input="\0".join(keep).encode(), env={**os.environ, **env},
+                       check=True, capture_output=True)
+    return notes

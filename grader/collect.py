@@ -1,0 +1,218 @@
+"""`grader collect`: the whole class, from Git repos to stored results (then `report`).
+
+Per repository owner of the roster (a shard of them with --shard): fetch the repo, record what
+each ref points to in the ledger, pick each TP's commit, grade what the cache does not hold yet
+(in parallel), and store one submissions file per owner. Every file is written atomically, so a
+run killed at any moment resumes where it stopped and regrades nothing already stored.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import __version__
+from .config import TP, Project
+from .course import Course, TPConfig, load_class
+from .errors import GraderError, UsageError
+from .gradebook import Submission, late_penalty
+from .ledger import Ledger, Sighting
+from .marks import Grading, write_atomically
+from .repos import export, fetch, is_ancestor, pick, sightings_now
+from .roster import RepoOwner
+from .runner import RunOptions, grade_checkout
+
+
+@dataclass(frozen=True)
+class CollectOptions:
+    out: Path  # results, submissions, repos cache and gradebook go here
+    ledger: Path  # the append-only ledger of sightings (kept across runs)
+    jobs: int = 1  # gradings in parallel
+    shard: tuple[int, int] = (1, 1)  # (i, N), 1-based: this run takes owners i, i+N, i+2N…
+    snapshot: bool = False  # fetch and record sightings only
+    now: datetime | None = None  # the time to record (tests, re-runs of a past collection)
+    repo_timeout: float = 120.0  # seconds for one clone or fetch
+    run: RunOptions = field(default_factory=RunOptions)  # passed to each grading
+
+
+@dataclass(frozen=True)
+class Job:
+    owner: str  # who
+    tp: str  # which TP
+    sha: str  # which commit
+    mirror: Path  # where its objects are
+    result: Path  # where its result goes (the cache)
+
+
+@dataclass
+class Summary:
+    owners: int = 0  # repositories handled by this run
+    graded: int = 0  # gradings done now
+    cached: int = 0  # gradings found in the cache
+    failed: int = 0  # gradings that could not run (export error…)
+    notes: list[str] = field(default_factory=list)  # problems, one line each
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    try:
+        index, total = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise UsageError(f"--shard {text!r}: expected i/N, e.g. 1/4") from None
+    if not 1 <= index <= total:
+        raise UsageError(f"--shard {text!r}: i must be between 1 and N")
+    return index, total
+
+
+def collect(project: Project, course_path: Path, options: CollectOptions) -> Summary:
+    course, roster = load_class(course_path)  # every config error before any fetch or grading
+    tps = {tp.name: project.tp(tp.name) for tp in course.tps}
+    owners = sorted(roster.owners, key=lambda o: o.id)
+    index, total = options.shard
+    owners = [o for position, o in enumerate(owners) if position % total == index - 1]
+    for sub in ("repos", "results", "submissions"):
+        (options.out / sub).mkdir(parents=True, exist_ok=True)
+    options.out.chmod(0o700)  # the sandbox must not see other students' repos and results
+    ledger, summary = Ledger(options.ledger), Summary(owners=len(owners))
+    now = options.now or datetime.now(timezone.utc)
+    plans: dict[str, tuple[RepoOwner, Path | None, list[str]]] = {}
+    for owner in owners:
+        fetched = fetch(owner.id, owner.url, owner.token_env, options.out / "repos", options.repo_timeout)
+        notes = [fetched.note] if fetched.note else []
+        if fetched.path is not None:
+            source = "snapshot" if options.snapshot else "collect"
+            ledger.record([Sighting(owner.id, ref, sha, now.isoformat(), source)
+                           for ref, sha in sorted(sightings_now(fetched.path).items())])
+        plans[owner.id] = (owner, fetched.path, notes)
+        summary.notes += [f"{owner.id}: {note}" for note in notes]
+    if options.snapshot:
+        return summary
+    candidates, jobs = {}, []
+    for owner_id, (owner, mirror, notes) in plans.items():
+        for tp in course.tps:
+            found = choose_commits(ledger, owner_id, mirror, tp, notes) if mirror else []
+            candidates[(owner_id, tp.name)] = found
+            for sha, _ in found:
+                result = result_path(options.out, tps[tp.name], sha)
+                if result.exists():
+                    summary.cached += 1
+                else:
+                    jobs.append(Job(owner_id, tp.name, sha, mirror, result))
+    export_notes = run_jobs(project, jobs, options, summary)
+    for owner_id, (owner, mirror, notes) in plans.items():
+        submissions = [submission(options.out, ledger, mirror, owner_id, course.tp(tp.name), tps[tp.name],
+                                  candidates[(owner_id, tp.name)], notes, export_notes) for tp in course.tps]
+        write_submissions(options.out / "submissions" / f"{owner_id}.json", submissions)
+    return summary
+
+
+def choose_commits(ledger: Ledger, owner: str, mirror: Path, tp: TPConfig, notes: list[str]) -> list[tuple[str, str]]:
+    """The commit(s) to grade for one TP: [(sha, why)]. A tag moved after the deadline gives two:
+    the commit it pointed to at the last sighting before the deadline, and the new one."""
+    chosen, problem = pick(mirror, tp.tag)
+    if chosen is None:
+        notes.append(f"{tp.name} : {problem}")
+        return []
+    earlier = ledger.ref_before(owner, f"tag:{tp.tag}", tp.deadline) if chosen.ref.startswith("tag:") else None
+    if earlier and earlier != chosen.sha:
+        notes.append(f"{tp.name} : l'étiquette {tp.tag} a été déplacée après la date limite "
+                     f"({earlier[:10]} → {chosen.sha[:10]}) ; la meilleure des deux notes est gardée")
+        return [(earlier, "tag before the deadline"), (chosen.sha, chosen.ref)]
+    return [(chosen.sha, chosen.ref)]
+
+
+def result_path(out: Path, tp: TP, sha: str) -> Path:
+    """The cache key: (TP, commit, reference version, grader version)."""
+    return out / "results" / tp.name / f"{sha}-{tp.version}-{__version__}.json"
+
+
+def run_jobs(project: Project, jobs: list[Job], options: CollectOptions, summary: Summary) -> dict:
+    """Grade in parallel, with a progress bar; return {(owner, tp, sha): [notes]}."""
+    from tqdm import tqdm
+
+    notes: dict = {}
+    if not jobs:
+        return notes
+    context = multiprocessing.get_context("spawn")  # no fork of a process with threads
+    with ProcessPoolExecutor(max_workers=max(1, options.jobs), mp_context=context) as pool, \
+            tqdm(total=len(jobs), desc="notation", unit="rendu", file=sys.stderr, disable=None) as bar:
+        futures = {pool.submit(grade_job, project.root, job, options.run): job for job in jobs}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                ok, job_notes = future.result()
+            except Exception as exc:  # a crash of the grading process itself, not of student code
+                ok, job_notes = False, [f"la notation n'a pas pu se faire : {type(exc).__name__}: {exc}"[:300]]
+            notes[(job.owner, job.tp, job.sha)] = job_notes
+            summary.graded += ok
+            summary.failed += not ok
+            summary.notes += [f"{job.owner}: {job.tp} : {n}" for n in job_notes]
+            bar.set_postfix(notés=summary.graded, échecs=summary.failed, cache=summary.cached)
+            bar.update()
+    return notes
+
+
+def grade_job(root: Path, job: Job, run: RunOptions) -> tuple[bool, list[str]]:
+    """In a pool process: export the commit, grade it, store the result atomically."""
+    project = Project.at(root)
+    tp = project.tp(job.tp)
+    with tempfile.TemporaryDirectory(prefix="dlgrade-export-") as scratch:
+        checkout = Path(scratch) / "checkout"
+        try:
+            notes = export(job.mirror, job.sha, checkout)
+        except Exception as exc:  # corrupt objects, a missing commit...
+            return False, [f"commit {job.sha[:10]} illisible ({type(exc).__name__})"]
+        if not (checkout / job.tp).is_dir():
+            notes.append(f"le commit {job.sha[:10]} ne contient pas de dossier {job.tp}/")
+        grading, _ = grade_checkout(project, tp, checkout, job.owner, job.sha, run)
+    write_atomically(job.result, grading.to_json() + "\n")
+    write_atomically(job.result.with_suffix(".notes.json"), json.dumps(notes, ensure_ascii=False))
+    return True, notes
+
+
+def submission(out: Path, ledger: Ledger, mirror: Path | None, owner: str, tp: TPConfig, project_tp: TP,
+               found: list[tuple[str, str]], notes: list[str], export_notes: dict) -> Submission:
+    """What the gradebook gets for one (owner, TP): the better candidate after lateness."""
+    options = []
+    for sha, _ in found:
+        path = result_path(out, project_tp, sha)
+        if not path.exists():
+            continue
+        grading = Grading.from_json(path.read_text(encoding="utf-8"))
+        seen = ledger.first_seen(owner, sha, lambda a, b: is_ancestor(mirror, a, b))
+        extra = export_notes.get((owner, tp.name, sha))
+        if extra is None and path.with_suffix(".notes.json").exists():
+            extra = json.loads(path.with_suffix(".notes.json").read_text(encoding="utf-8"))
+        after = grading.mark - late_penalty(tp.late_penalty, tp.deadline, seen, grading.mark).penalty
+        options.append((after, sha, seen, grading, tuple(extra or ())))
+    tp_notes = tuple(n for n in notes if n.startswith(f"{tp.name} :") or not n.startswith("tp"))
+    if not options:
+        return Submission(owner, tp.name, None, None, None, tp_notes)
+    _, sha, seen, grading, extra = max(options, key=lambda option: option[0])
+    return Submission(owner, tp.name, sha, seen, grading, tp_notes + extra)
+
+
+def write_submissions(path: Path, submissions: list[Submission]) -> None:
+    data = [{"owner": s.owner, "tp": s.tp, "commit": s.commit,
+             "first_seen_at": s.first_seen_at.isoformat() if s.first_seen_at else None,
+             "grading": json.loads(s.grading.to_json()) if s.grading else None, "notes": list(s.notes)}
+            for s in submissions]
+    write_atomically(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+
+
+def read_submissions(folders: list[Path]) -> list[Submission]:
+    """Every stored submission of the given output folders (the shards of one class)."""
+    found = []
+    for folder in folders:
+        for path in sorted((folder / "submissions").glob("*.json")):
+            for item in json.loads(path.read_text(encoding="utf-8")):
+                grading = Grading.from_json(json.dumps(item["grading"])) if item["grading"] else None
+                seen = datetime.fromisoformat(item["first_seen_at"]) if item["first_seen_at"] else None
+                found.append(Submission(item["owner"], item["tp"], item["commit"], seen, grading, tuple(item["notes"])))
+    return found

@@ -1,0 +1,62 @@
+"""The deadline ledger: when the grader (or GitLab) first saw each commit, as trusted evidence.
+
+Commit dates can be forged; the time a snapshot, a collect run or a CI pipeline saw a ref
+pointing at a commit cannot. One JSON line per sighting, appended and fsync'd, never rewritten.
+A commit counts as seen at the first sighting of itself or of any descendant (a pushed branch
+head carries its ancestors with it).
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Sighting:
+    owner: str  # the roster's repository owner
+    ref: str  # "tag:tp1", "branch:main"
+    sha: str  # the commit the ref pointed to
+    seen_at: str  # ISO time, UTC
+    source: str  # "snapshot", "collect", "ci", "gitlab"
+
+
+class Ledger:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._sightings: list[Sighting] = []
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    self._sightings.append(Sighting(**json.loads(line)))
+                except (ValueError, TypeError):
+                    continue  # a line cut by a crash mid-append: the ones before it stand
+
+    def record(self, sightings: list[Sighting]) -> None:
+        """Append, flush and fsync: a crash never loses an earlier line."""
+        if not sightings:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write("".join(json.dumps(asdict(s), sort_keys=True) + "\n" for s in sightings))
+            handle.flush()
+            os.fsync(handle.fileno())
+        self._sightings.extend(sightings)
+
+    def of(self, owner: str) -> list[Sighting]:
+        return sorted((s for s in self._sightings if s.owner == owner), key=lambda s: s.seen_at)
+
+    def first_seen(self, owner: str, sha: str, contains: Callable[[str, str], bool]) -> datetime | None:
+        """Earliest sighting of `sha` or of a commit that contains it (`contains(sha, other)`)."""
+        for sighting in self.of(owner):
+            if sighting.sha == sha or contains(sha, sighting.sha):
+                return datetime.fromisoformat(sighting.seen_at)
+        return None
+
+    def ref_before(self, owner: str, ref: str, moment: datetime) -> str | None:
+        """The commit `ref` pointed to at its last sighting no later than `moment`."""
+        seen = [s for s in self.of(owner) if s.ref == ref and datetime.fromisoformat(s.seen_at) <= moment]
+        return seen[-1].sha if seen else None
