@@ -93,7 +93,7 @@ def collect(project: Project, course_path: Path, options: CollectOptions) -> Sum
         summary.notes += [f"{owner.id}: {note}" for note in notes]
     if options.snapshot:
         return summary
-    candidates, jobs = {}, []
+    candidates, jobs, scheduled = {}, [], set()
     for owner_id, (owner, mirror, notes) in plans.items():
         for tp in course.tps:
             found = choose_commits(ledger, owner_id, mirror, tp, notes) if mirror else []
@@ -102,7 +102,8 @@ def collect(project: Project, course_path: Path, options: CollectOptions) -> Sum
                 result = result_path(options.out, tps[tp.name], sha)
                 if result.exists():
                     summary.cached += 1
-                else:
+                elif result not in scheduled:  # the same commit in several repos: graded once
+                    scheduled.add(result)
                     jobs.append(Job(owner_id, tp.name, sha, mirror, result))
     export_notes = run_jobs(project, jobs, options, summary)
     for owner_id, (owner, mirror, notes) in plans.items():

@@ -68,7 +68,25 @@ def fetch(owner: str, url: str, token_env: str | None, cache: Path, timeout: flo
             partial.replace(mirror)
         return Fetched(owner, mirror, None)
     except (git.GitCommandError, git.InvalidGitRepositoryError, OSError) as exc:
-        return Fetched(owner, None, f"dépôt inaccessible : {git_text(exc, token_env)}")
+        return Fetched(owner, None, f"dépôt inaccessible : {classify(git_text(exc, token_env))}")
+
+
+GIT_PROBLEMS = (  # git's words -> a stable French reason (git's own text varies from run to run)
+    (("does not exist", "not found", "No such file", "not appear to be a git repository"), "dépôt introuvable"),
+    (("Authentication failed", "could not read Username", "Permission denied", "403", "401"),
+     "accès refusé (identifiants ou droits)"),
+    (("not our ref", "unable to read", "corrupt", "did not send all necessary objects", "bad object",
+      "missing blob", "invalid object", "index-pack failed"), "objets git manquants ou corrompus"),
+    (("timed out", "Timeout", "killed"), "délai dépassé"),
+    (("Could not resolve host", "unable to access", "Connection refused"), "serveur injoignable"),
+)
+
+
+def classify(text: str) -> str:
+    for needles, reason in GIT_PROBLEMS:
+        if any(needle in text for needle in needles):
+            return reason
+    return text
 
 
 def git_text(exc: Exception, token_env: str | None) -> str:
