@@ -13,7 +13,7 @@ import shutil
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,6 +28,9 @@ from .marks import Grading, write_atomically
 from .repos import export, fetch, is_ancestor, pick, sightings_now
 from .roster import RepoOwner
 from .runner import RunOptions, grade_checkout
+
+
+FETCHERS = 8  # clones and fetches at once
 
 
 @dataclass(frozen=True)
@@ -82,15 +85,17 @@ def collect(project: Project, course_path: Path, options: CollectOptions) -> Sum
     ledger, summary = Ledger(options.ledger), Summary(owners=len(owners))
     now = options.now or datetime.now(timezone.utc)
     plans: dict[str, tuple[RepoOwner, Path | None, list[str]]] = {}
-    for owner in owners:
-        fetched = fetch(owner.id, owner.url, owner.token_env, options.out / "repos", options.repo_timeout)
+    with ThreadPoolExecutor(max_workers=FETCHERS) as pool:  # git runs in subprocesses: threads suffice
+        fetches = pool.map(lambda o: fetch(o.id, o.url, o.token_env, options.out / "repos", options.repo_timeout), owners)
+    sightings, source = [], "snapshot" if options.snapshot else "collect"
+    for owner, fetched in zip(owners, fetches):
         notes = [fetched.note] if fetched.note else []
         if fetched.path is not None:
-            source = "snapshot" if options.snapshot else "collect"
-            ledger.record([Sighting(owner.id, ref, sha, now.isoformat(), source)
-                           for ref, sha in sorted(sightings_now(fetched.path).items())])
+            sightings += [Sighting(owner.id, ref, sha, now.isoformat(), source)
+                          for ref, sha in sorted(sightings_now(fetched.path).items())]
         plans[owner.id] = (owner, fetched.path, notes)
         summary.notes += [f"{owner.id}: {note}" for note in notes]
+    ledger.record(sightings)  # one append and one fsync for the whole class
     if options.snapshot:
         return summary
     candidates, jobs, scheduled = {}, [], set()
