@@ -22,6 +22,7 @@ from . import __version__
 from .config import TP, Project
 from .course import Course, TPConfig, load_class
 from .errors import GraderError, UsageError
+from .gitlab_events import push_sightings
 from .gradebook import Submission, late_penalty
 from .ledger import Ledger, Sighting
 from .marks import Grading, write_atomically
@@ -95,6 +96,10 @@ def collect(project: Project, course_path: Path, options: CollectOptions) -> Sum
                           for ref, sha in sorted(sightings_now(fetched.path).items())]
         plans[owner.id] = (owner, fetched.path, notes)
         summary.notes += [f"{owner.id}: {note}" for note in notes]
+    if course.gitlab:  # push times as GitLab saw them: evidence even when no snapshot ran
+        pushed, gitlab_notes = push_sightings(*course.gitlab, owners, options.repo_timeout)
+        sightings += pushed
+        summary.notes += gitlab_notes
     ledger.record(sightings)  # one append and one fsync for the whole class
     if options.snapshot:
         return summary

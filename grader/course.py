@@ -24,7 +24,7 @@ MARK_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 FINAL = "final"  # what an override names to replace the final mark itself
 ROUNDING_MODES = {"nearest": ROUND_HALF_UP, "up": ROUND_CEILING, "down": ROUND_FLOOR}
 TOP_KEYS = ("course", "timezone", "roster", "max_group_size", "late_penalty", "tps", "marks", "formula",
-            "rounding", "rounding_mode", "extensions", "overrides", "outputs")
+            "rounding", "rounding_mode", "extensions", "overrides", "outputs", "gitlab")
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,7 @@ class Course:
     overrides_path: Path | None  # the file of manual overrides, edited by hand, kept across runs
     overrides: tuple[Override, ...]  # read from it
     french_csv: bool  # also write gradebook-fr.csv (';' separator, decimal comma)
+    gitlab: tuple[str, str] | None = None  # (server URL, token variable): push events as first-seen evidence
 
     def tp(self, name: str) -> TPConfig:
         for tp in self.tps:
@@ -129,7 +130,14 @@ def load_course(path: Path) -> Course:
                   size, tps, marks, _formula(source, data, tps, marks), source.number(data.get("rounding", 0.01), "rounding"),
                   mode, _extensions(source, data.get("extensions", []), tps),
                   overrides_path, _overrides(overrides_path, tps, marks) if overrides_path else (),
-                  source.flag(outputs.get("french_csv", False), "outputs.french_csv"))
+                  source.flag(outputs.get("french_csv", False), "outputs.french_csv"), _gitlab(source, data.get("gitlab")))
+
+
+def _gitlab(source: YamlSource, value: object) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    settings = source.mapping(value, "gitlab", ("url", "token_env"), required=("url", "token_env"))
+    return source.text(settings["url"], "gitlab.url"), source.text(settings["token_env"], "gitlab.token_env")
 
 
 def _late_penalty(source: YamlSource, value: object, key: str, default: LatePenalty) -> LatePenalty:

@@ -36,7 +36,10 @@ class Ledger:
                     continue  # a line cut by a crash mid-append: the ones before it stand
 
     def record(self, sightings: list[Sighting]) -> None:
-        """Append, flush and fsync: a crash never loses an earlier line."""
+        """Append, flush and fsync: a crash never loses an earlier line. A sighting already in
+        the ledger (GitLab's events, read again on every run) is not written twice."""
+        known = set(self._sightings)
+        sightings = [s for s in dict.fromkeys(sightings) if s not in known]
         if not sightings:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
