@@ -7,6 +7,7 @@ the worker through `Student`. Outcomes are read from pytest's hooks, never from 
 from __future__ import annotations
 
 import os
+import sys
 import time
 import types
 from dataclasses import dataclass
@@ -108,8 +109,10 @@ def run_hidden_tests(tp: TP, caller: Caller) -> tuple[list[TestResult], list[str
     old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
+        forget_hidden_modules(tp.reference.parent)  # else tp2's test_losses.py would be tp1's, already imported
         code = pytest.main(args, plugins=plugins)
     finally:
+        forget_hidden_modules(tp.reference.parent)
         if old is None:
             os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
         else:
@@ -118,6 +121,16 @@ def run_hidden_tests(tp: TP, caller: Caller) -> tuple[list[TestResult], list[str
         raise ReferenceSetupError(f"hidden tests of {tp.name} did not run (pytest exit {int(code)}): "
                                   + " | ".join(plugin.collection_errors)[:2000])
     return to_results(tp, plugin.outcomes)
+
+
+def forget_hidden_modules(reference: Path) -> None:
+    """Drop hidden test modules from sys.modules: pytest's importlib mode reuses a module of the
+    same name, and every TP has its own test_losses.py."""
+    root = str(reference.resolve()) + os.sep
+    for name, module in list(sys.modules.items()):
+        origin = getattr(module, "__file__", None) or ""
+        if origin.startswith(root):
+            del sys.modules[name]
 
 
 def to_results(tp: TP, outcomes: dict[str, Outcome]) -> tuple[list[TestResult], list[str]]:
