@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--json", type=Path, help="write the result JSON (schema 1) here")
     test.add_argument("--junit", type=Path, help="write a JUnit XML report (French messages only) here")
     test.add_argument("--student", help="student id in the outputs (default: the folder's name)")
+    test.add_argument("--only", action="append", default=[], metavar="TEST_ID",
+                      help="run only this hidden test (repeatable; e.g. test_losses.py::test_mse_value): "
+                           "the score is then out of the selected tests' points")
     test.add_argument("--timeout", type=float, metavar="SECONDS",
                       help="wall-clock limit per call into student code (default: the TP's rubric.yaml)")
     add_isolation_options(test)
@@ -159,7 +162,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
     timeout = getattr(args, "timeout", None)
     if timeout is not None and timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds")
-    return RunOptions(call_timeout=timeout, without=frozenset(args.without))
+    return RunOptions(call_timeout=timeout, without=frozenset(args.without), only=tuple(getattr(args, "only", ())))
 
 
 def check_isolation(args: argparse.Namespace, isolation: IsolationReport) -> None:

@@ -120,8 +120,95 @@ def object_steps(module: str, cls: str, args: list | tuple = (), kwargs: dict | 
     return results
 
 
+# ---------------------------------------------------------------- PyTorch (TP2–TP4)
+# Tensors cross as numpy arrays; nothing is ever torch.load-ed (that would unpickle).
+
+TORCH_LOSSES = {"bce": "BCELoss", "mse": "MSELoss", "cross_entropy": "CrossEntropyLoss"}
+TORCH_OPTIMIZERS = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}
+
+
+def torch_model(module: str, factory: str, args: Any, kwargs: Any, seed: int) -> Any:
+    import torch
+
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    model = student_attribute(module, factory)(*args, **(kwargs or {}))
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"{factory} doit renvoyer un torch.nn.Module, pas {type(model).__name__}")
+    return model
+
+
+def load_weights(model: Any, weights: list | None) -> None:
+    """Copy arrays into the model's parameters, in the order of `model.parameters()`."""
+    import torch
+
+    if weights is None:
+        return
+    params = list(model.parameters())
+    if len(weights) != len(params):
+        raise ValueError(f"{len(params)} tenseurs de paramètres dans le modèle, {len(weights)} attendus")
+    with torch.no_grad():
+        for index, (param, array) in enumerate(zip(params, weights)):
+            value = torch.as_tensor(np.asarray(array), dtype=param.dtype, device=param.device)
+            if value.shape != param.shape:
+                raise ValueError(f"paramètre {index} de forme {tuple(param.shape)}, {tuple(value.shape)} attendue")
+            param.copy_(value)
+
+
+def outputs_of(model: Any, inputs: list) -> list:
+    import torch
+
+    model.eval()
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        return [model(torch.as_tensor(np.asarray(x), dtype=torch.float32, device=device)).detach().cpu().double().numpy()
+                for x in inputs]
+
+
+def torch_forward(module: str, factory: str, args: list | tuple = (), kwargs: dict | None = None,
+                  weights: list | None = None, inputs: list | tuple = (), seed: int = 0) -> dict:
+    """Build a student model, describe its parameters, load the given weights, run it."""
+    model = torch_model(module, factory, args, kwargs, seed)
+    shapes = [list(p.shape) for p in model.parameters()]
+    load_weights(model, weights)
+    return {"shapes": shapes, "count": sum(p.numel() for p in model.parameters()), "outputs": outputs_of(model, inputs)}
+
+
+def torch_fit(module: str, factory: str, args: list | tuple, X: np.ndarray, y: np.ndarray, X_test: np.ndarray,
+              loss: str, optimizer: str, lr: float, batch_size: int, epochs: int, seed: int = 0,
+              kwargs: dict | None = None, fit: str = "fit", classes: bool = False) -> dict:
+    """Train a student model with the student's `fit` on (X, y); return its history and its outputs
+    on X_test, whose labels stay with the grader."""
+    import torch
+
+    model = torch_model(module, factory, args, kwargs, seed)
+    target = torch.as_tensor(np.asarray(y), dtype=torch.long if classes else torch.float32)
+    data = torch.utils.data.TensorDataset(torch.as_tensor(np.asarray(X), dtype=torch.float32), target)
+    loader = torch.utils.data.DataLoader(data, batch_size=batch_size, shuffle=True,
+                                         generator=torch.Generator().manual_seed(seed))
+    loss_fn = getattr(torch.nn, TORCH_LOSSES[loss])()
+    optimiser = getattr(torch.optim, TORCH_OPTIMIZERS[optimizer])(model.parameters(), lr=lr)
+    history = student_attribute(module, fit)(model, loader, loss_fn, optimiser, epochs)
+    return {"history": [float(h) for h in history], "outputs": outputs_of(model, [X_test])[0]}
+
+
+def torch_evaluate(module: str, factory: str, args: list | tuple, weights: list, X: np.ndarray, y: np.ndarray,
+                   metric: str, batch_size: int, kwargs: dict | None = None, evaluate: str = "evaluate") -> float:
+    """The student's `evaluate` on given weights and (public, generated) data."""
+    import torch
+
+    model = torch_model(module, factory, args, kwargs, 0)
+    load_weights(model, weights)
+    data = torch.utils.data.TensorDataset(torch.as_tensor(np.asarray(X), dtype=torch.float32),
+                                          torch.as_tensor(np.asarray(y), dtype=torch.float32))
+    metrics = {"mae": lambda output, target: (output - target).abs().mean()}
+    loader = torch.utils.data.DataLoader(data, batch_size=batch_size, shuffle=False)
+    return float(student_attribute(module, evaluate)(model, loader, metrics[metric]))
+
+
 PROBES: dict[str, Callable[..., Any]] = {
-    "call": call, "call_many": call_many, "object_steps": object_steps, "ping": lambda: "pong"}
+    "call": call, "call_many": call_many, "object_steps": object_steps, "ping": lambda: "pong",
+    "torch_forward": torch_forward, "torch_fit": torch_fit, "torch_evaluate": torch_evaluate}
 
 
 def run(name: Any, request: Any) -> Any:

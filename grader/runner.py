@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from .config import TP, Project
-from .errors import IsolationError, ReferenceSetupError
+from .config import TP, Project, Rubric
+from .errors import IsolationError, ReferenceSetupError, UsageError
 from .marks import Grading, TestResult, grade
 from .reference import ReferenceData
 from .sandbox import CallFailure, IsolationReport, Limits, SandboxError, SandboxPolicy, WorkerSession
@@ -99,13 +99,16 @@ def hidden_lines(folder: Path) -> set[str]:
     return lines
 
 
-def run_hidden_tests(tp: TP, caller: Caller) -> tuple[list[TestResult], list[str]]:
-    """Run every hidden test of `tp` against the student behind `caller`."""
+def run_hidden_tests(tp: TP, caller: Caller, only: tuple[str, ...] = ()) -> tuple[list[TestResult], list[str]]:
+    """Run the hidden tests of `tp` (all, or the ids in `only`) against the student behind `caller`."""
+    unknown = [test_id for test_id in only if test_id not in tp.rubric.points]
+    if unknown:
+        raise UsageError(f"--only: no hidden test {unknown[0]!r} in {tp.name} (ids are file.py::test_name)")
     plugin = GradingPlugin(hidden_lines(tp.reference))
     plugins = [plugin, fixtures(Student(caller), ReferenceData.load(tp.reference))]
     args = ["-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:warnings",
             "--noconftest", "--assert=plain", "--import-mode=importlib", "-c", os.devnull,
-            "--rootdir", str(tp.reference), str(tp.reference)]
+            "--rootdir", str(tp.reference), *([str(tp.reference / t) for t in only] or [str(tp.reference)])]
     old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
@@ -120,7 +123,7 @@ def run_hidden_tests(tp: TP, caller: Caller) -> tuple[list[TestResult], list[str
     if plugin.collection_errors or code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
         raise ReferenceSetupError(f"hidden tests of {tp.name} did not run (pytest exit {int(code)}): "
                                   + " | ".join(plugin.collection_errors)[:2000])
-    return to_results(tp, plugin.outcomes)
+    return to_results(tp, plugin.outcomes, only)
 
 
 def forget_hidden_modules(reference: Path) -> None:
@@ -133,11 +136,11 @@ def forget_hidden_modules(reference: Path) -> None:
             del sys.modules[name]
 
 
-def to_results(tp: TP, outcomes: dict[str, Outcome]) -> tuple[list[TestResult], list[str]]:
+def to_results(tp: TP, outcomes: dict[str, Outcome], only: tuple[str, ...] = ()) -> tuple[list[TestResult], list[str]]:
     """Attach the rubric's points; a rubric entry with no outcome, or a test with no points, is
     a broken reference, not a student's fault."""
     unknown = sorted(set(outcomes) - set(tp.rubric.points))
-    missing = sorted(set(tp.rubric.points) - set(outcomes))
+    missing = sorted(set(only or tp.rubric.points) - set(outcomes))
     if unknown or missing:
         raise ReferenceSetupError(f"{tp.reference / 'rubric.yaml'}: tests without points: {unknown}; "
                                   f"rubric entries with no test: {missing}")
@@ -156,6 +159,7 @@ def to_results(tp: TP, outcomes: dict[str, Outcome]) -> tuple[list[TestResult], 
 class RunOptions:
     call_timeout: float | None = None  # seconds per call into student code; None: the TP's rubric.yaml
     without: frozenset[str] = frozenset()  # isolation layers switched off on purpose
+    only: tuple[str, ...] = ()  # run only these hidden tests (ids of rubric.yaml); the score is out of their points
 
 
 def sandbox_policy(project: Project, tp: TP, options: RunOptions = RunOptions()) -> SandboxPolicy:
@@ -178,7 +182,7 @@ def grade_checkout(project: Project, tp: TP, checkout: Path, student: str | None
     except OSError as exc:
         raise IsolationError(f"cannot set up the sandbox: {exc}") from None
     try:
-        results, errors = run_hidden_tests(tp, session)
+        results, errors = run_hidden_tests(tp, session, options.only)
         if session.restarts:
             errors.append(f"le processus de test a été relancé {session.restarts} fois "
                           "(plantage ou délai dépassé : voir les tests concernés)")
@@ -186,5 +190,6 @@ def grade_checkout(project: Project, tp: TP, checkout: Path, student: str | None
         raise IsolationError(str(exc)) from None
     finally:
         session.close()
-    grading = grade(tp.name, student or checkout.resolve().name, commit, tp.rubric, results, errors)
+    rubric = tp.rubric if not options.only else Rubric(tp.rubric.title, {t: tp.rubric.points[t] for t in options.only})
+    grading = grade(tp.name, student or checkout.resolve().name, commit, rubric, results, errors)
     return grading, session.isolation

@@ -48,6 +48,11 @@ class Student:
         return self._caller.call("object_steps", request, timeout)
 
 
+    def probe(self, name: str, timeout: float | None = None, **request: Any) -> Any:
+        """Any other probe of grader/probes.py (e.g. "torch_forward"), with its named arguments."""
+        return self._caller.call(name, request, timeout)
+
+
 def expect(condition: object, message: str) -> None:
     """Fail the test with a French message for the student when `condition` is false."""
     if not bool(condition):

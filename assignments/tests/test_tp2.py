@@ -74,3 +74,14 @@ def test_fit_renvoie_un_historique():
     net = numpy_nets.Network([3, 16, 4, 1], "sigmoid", seed=0)
     history = numpy_nets.fit(net, X, Y, "bce", optim.SGD(0.1, momentum=0.9), batch_size=8, epochs=20, seed=0)
     assert len(history) == 20 and history[-1] < history[0]
+
+
+def test_modeles_torch_du_cours():
+    import torch
+
+    from tp2 import torch_nets
+
+    assert sum(p.numel() for p in torch_nets.course_example_model(20).parameters()) == 11_009
+    sortie = torch_nets.binary_classifier(30)(torch.zeros(5, 30))
+    assert sortie.shape == (5, 1) and bool(((sortie > 0) & (sortie < 1)).all())
+    assert torch_nets.multiclass_classifier(13, 3)(torch.zeros(2, 13)).shape == (2, 3)

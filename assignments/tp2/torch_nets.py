@@ -1,0 +1,63 @@
+"""Les mêmes réseaux en PyTorch, puis la boucle d'entraînement et l'évaluation écrites à la main.
+
+Conventions (les tests cachés les supposent) :
+- couches cachées ReLU ; définissez les couches dans l'ordre du réseau (un `nn.Sequential` est
+  le plus simple) : les tests chargent des poids dans l'ordre de `model.parameters()` ;
+- `binary_classifier` renvoie une **probabilité** (sigmoïde en sortie, à utiliser avec
+  `nn.BCELoss`) ; `multiclass_classifier` renvoie des **logits** (pas de softmax : `nn.CrossEntropyLoss`
+  l'applique) ; `regressor` et `course_example_model` ont une sortie linéaire ;
+- `fit` et `evaluate` calculent sur `cuda` si `torch.cuda.is_available()`, sinon sur le CPU.
+"""
+import torch
+from torch import nn
+
+
+def device():
+    """Le GPU s'il y en a un, sinon le CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def binary_classifier(n):
+    """Classification binaire du cours : n → 16 → 4 → 1, ReLU, sortie sigmoïde (une probabilité).
+
+    Nombre de paramètres : 16n + 16 + 16·4 + 4 + 4 + 1 (565 pour n = 30).
+    """
+    raise NotImplementedError("À compléter : binary_classifier")
+
+
+def regressor(n):
+    """Régression du cours : n → 16 → 4 → 1, ReLU, sortie linéaire."""
+    raise NotImplementedError("À compléter : regressor")
+
+
+def multiclass_classifier(n, n_classes=3):
+    """Classification multi-classe du cours : n → 16 → 4 → n_classes, ReLU, sortie en logits."""
+    raise NotImplementedError("À compléter : multiclass_classifier")
+
+
+def course_example_model(n=20):
+    """Le modèle d'exemple du cours (écrit en Keras dans les diapositives) :
+    n → 128 (ReLU) → 64 (ReLU) → 1 (linéaire). Pour n = 20 : 11 009 paramètres."""
+    raise NotImplementedError("À compléter : course_example_model")
+
+
+def fit(model, loader, loss_fn, optimizer, epochs):
+    """Entraîne `model` pendant `epochs` époques et renvoie l'historique : la liste des coûts
+    moyens de chaque époque (moyenne sur les échantillons, des nombres Python).
+
+    Pour chaque lot (X, y) de `loader` : passez-les sur `device()`, calculez la sortie et le coût
+    `loss_fn(sortie, y)` (si la sortie a la forme (N, 1) et y la forme (N,), alignez-les),
+    remettez les gradients à zéro, rétropropagez, faites un pas de `optimizer`. Le modèle doit
+    être en mode entraînement (`model.train()`) et sur `device()` (`model.to(device())`).
+    """
+    raise NotImplementedError("À compléter : fit")
+
+
+def evaluate(model, loader, metric):
+    """La métrique `metric(sortie, y)` (par exemple l'erreur absolue moyenne) sur tout `loader`,
+    en mode évaluation (`model.eval()`) et sans calcul de gradient (`torch.no_grad()`).
+
+    Attention : les lots n'ont pas tous la même taille ; renvoyez la moyenne **par échantillon**
+    (pondérez chaque lot par sa taille). Renvoie un nombre Python.
+    """
+    raise NotImplementedError("À compléter : evaluate")

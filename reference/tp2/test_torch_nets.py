@@ -1,0 +1,113 @@
+"""Hidden tests of tp2/torch_nets.py: the course's architectures (parameter counts, outputs with
+given weights, against a reference forward written here), the student's training loop on real
+data scored on held-out labels that never leave the grader, and the evaluation function."""
+import numpy as np
+import torch
+from sklearn.datasets import load_breast_cancer, load_wine, make_regression
+from sklearn.model_selection import train_test_split
+
+from grader.testkit import as_array, as_float, expect
+
+MODULE = "tp2.torch_nets"
+ARCHITECTURES = {  # factory, args, layer sizes, output: the course's n→16→4→1 / 1 / 3 and 20→128→64→1
+    "binary_classifier": ((30,), [30, 16, 4, 1], "sigmoid"),
+    "regressor": ((8,), [8, 16, 4, 1], "linear"),
+    "multiclass_classifier": ((13, 3), [13, 16, 4, 3], "logits"),
+    "course_example_model": ((20,), [20, 128, 64, 1], "linear"),
+}
+
+
+def torch_shapes(sizes):
+    shapes = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        shapes += [[n_out, n_in], [n_out]]
+    return shapes
+
+
+def reference_forward(weights, x, output):
+    a = torch.as_tensor(x)
+    layers = len(weights) // 2
+    for layer in range(layers):
+        a = a @ torch.as_tensor(weights[2 * layer]).T + torch.as_tensor(weights[2 * layer + 1])
+        if layer < layers - 1:
+            a = torch.relu(a)
+    return (torch.sigmoid(a) if output == "sigmoid" else a).numpy()
+
+
+def test_architectures_have_the_course_parameter_counts(student):
+    for factory, (args, sizes, _) in ARCHITECTURES.items():
+        got = student.probe("torch_forward", module=MODULE, factory=factory, args=args)
+        want = sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+        expect(got["count"] == want, f"{factory}{args} doit avoir {want} paramètres (architecture du cours)")
+        expect(sorted(map(tuple, got["shapes"])) == sorted(map(tuple, torch_shapes(sizes))),
+               f"{factory}{args} : les couches doivent être " + " → ".join(map(str, sizes)))
+
+
+def test_outputs_with_given_weights(student):
+    rng = np.random.default_rng(3)
+    for factory, (args, sizes, output) in ARCHITECTURES.items():
+        weights = [rng.normal(scale=0.5, size=shape).astype(np.float32) for shape in torch_shapes(sizes)]
+        x = rng.normal(size=(7, sizes[0])).astype(np.float32)
+        got = student.probe("torch_forward", module=MODULE, factory=factory, args=args, weights=weights, inputs=[x])
+        out = as_array(got["outputs"][0], f"sortie de {factory}")
+        want = reference_forward(weights, x, output)
+        expect(out.shape == want.shape, f"{factory} : sortie de forme {out.shape}, {want.shape} attendue")
+        expect(np.allclose(out, want, atol=1e-5), f"{factory} : la sortie ne correspond pas à l'architecture "
+               f"attendue (ReLU sur les couches cachées, sortie {'sigmoïde' if output == 'sigmoid' else 'linéaire'})")
+
+
+def train(student, factory, args, X_train, y_train, X_test, loss, optimizer, lr, batch_size, epochs, classes=False):
+    got = student.probe("torch_fit", timeout=120, module=MODULE, factory=factory, args=args, X=X_train, y=y_train,
+                        X_test=X_test, loss=loss, optimizer=optimizer, lr=lr, batch_size=batch_size,
+                        epochs=epochs, classes=classes)
+    history = as_array(got["history"], "historique renvoyé par fit")
+    expect(history.shape == (epochs,), f"fit doit renvoyer un coût moyen par époque ({epochs} valeurs)")
+    expect(history[-1] < history[0], "le coût doit baisser pendant l'entraînement")
+    return as_array(got["outputs"], "sortie du modèle entraîné")
+
+
+def test_fit_trains_the_course_example_model(student):
+    X, y = make_regression(n_samples=1200, n_features=20, n_informative=10, noise=10.0, random_state=0)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
+    mean, std, y_mean, y_std = X_train.mean(0), X_train.std(0), y_train.mean(), y_train.std()
+    X_train, X_test = (X_train - mean) / std, (X_test - mean) / std
+    # The course's settings: RMSprop, MSE, batch 64, 20 epochs (targets standardised).
+    out = train(student, "course_example_model", (20,), X_train, (y_train - y_mean) / y_std, X_test,
+                "mse", "rmsprop", 1e-3, 64, 20)
+    mae = np.mean(np.abs(out.reshape(-1) * y_std + y_mean - y_test)) / y_std
+    expect(mae < 0.3, "le modèle du cours entraîné par votre fit (RMSprop, MSE, lots de 64, 20 époques) doit "
+           "avoir une erreur absolue moyenne sur le test inférieure à 0,3 écart-type de la cible")
+
+
+def test_fit_binary_classifier_breast_cancer(student):
+    X, y = load_breast_cancer(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=1, stratify=y)
+    mean, std = X_train.mean(0), X_train.std(0)
+    out = train(student, "binary_classifier", (30,), (X_train - mean) / std, y_train.astype(np.float32),
+                (X_test - mean) / std, "bce", "adam", 1e-2, 32, 30)
+    accuracy = np.mean((out.reshape(-1) > 0.5) == y_test)
+    expect(accuracy >= 0.93, "sur « breast cancer », le classifieur binaire entraîné par votre fit doit "
+           "atteindre 93 % de bonnes réponses sur des données de test qu'il n'a jamais vues")
+
+
+def test_fit_multiclass_classifier_wine(student):
+    X, y = load_wine(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=1, stratify=y)
+    mean, std = X_train.mean(0), X_train.std(0)
+    out = train(student, "multiclass_classifier", (13, 3), (X_train - mean) / std, y_train, (X_test - mean) / std,
+                "cross_entropy", "adam", 1e-2, 16, 50, classes=True)
+    accuracy = np.mean(out.argmax(axis=1) == y_test)
+    expect(accuracy >= 0.9, "sur « wine » (3 classes), le classifieur entraîné par votre fit doit atteindre "
+           "90 % de bonnes réponses sur des données de test qu'il n'a jamais vues")
+
+
+def test_evaluate_is_a_mean_over_samples(student):
+    rng = np.random.default_rng(8)
+    sizes = ARCHITECTURES["regressor"][1]
+    weights = [rng.normal(scale=0.5, size=shape).astype(np.float32) for shape in torch_shapes(sizes)]
+    X, y = rng.normal(size=(100, 8)).astype(np.float32), rng.normal(size=100).astype(np.float32)
+    got = as_float(student.probe("torch_evaluate", module=MODULE, factory="regressor", args=(8,), weights=weights,
+                                 X=X, y=y, metric="mae", batch_size=32), "evaluate(...)")
+    want = float(np.mean(np.abs(reference_forward(weights, X, "linear").reshape(-1) - y)))
+    expect(abs(got - want) < 1e-4, "evaluate doit renvoyer la métrique moyenne sur tous les échantillons "
+           "(lots de tailles différentes : pondérez par la taille du lot), modèle en mode évaluation")
