@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # The hostile repos hold attacks on pytest itself (a conftest.py that flips failures): they are
 # data for test_hostile.py, never collected by this test run.
-collect_ignore = ["hostile"]
+collect_ignore = ["hostile", "alternatives"]
 
 
 @pytest.fixture(scope="session")
