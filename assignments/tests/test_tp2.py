@@ -85,3 +85,13 @@ def test_modeles_torch_du_cours():
     sortie = torch_nets.binary_classifier(30)(torch.zeros(5, 30))
     assert sortie.shape == (5, 1) and bool(((sortie > 0) & (sortie < 1)).all())
     assert torch_nets.multiclass_classifier(13, 3)(torch.zeros(2, 13)).shape == (2, 3)
+
+
+def test_biais_et_variance():
+    import numpy as np
+
+    from tp2 import data
+
+    x = np.linspace(-1, 1, 12)
+    train, test = data.polynomial_errors(x, x ** 2, x, x ** 2, [1, 2])
+    assert train[1] < 1e-12 and train[0] > train[1] and len(test) == 2

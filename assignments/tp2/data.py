@@ -54,3 +54,19 @@ def minibatches(X, y, batch_size, seed):
     Exemple : 10 échantillons et batch_size = 4 → trois lots de 4, 4 et 2 échantillons.
     """
     raise NotImplementedError("À compléter : minibatches")
+
+
+def polynomial_errors(x_train, y_train, x_test, y_test, degrees):
+    """Biais et variance sur un exemple : ajuster des polynômes de degré croissant.
+
+    Pour chaque degré d de `degrees`, ajustez un polynôme de degré d aux points (x_train,
+    y_train) par moindres carrés (`np.polyfit(x_train, y_train, d)`), puis calculez son erreur
+    quadratique moyenne sur l'entraînement et sur le test (`np.polyval`).
+    Renvoie le couple (erreurs_train, erreurs_test) de deux listes de floats, dans l'ordre
+    de `degrees`.
+
+    À observer : l'erreur d'entraînement ne fait que baisser quand le degré monte ; l'erreur de
+    test baisse d'abord (moins de biais), puis remonte (trop de variance : le modèle apprend le
+    bruit, il généralise mal — comme la ligne de séparation « sans erreur » de l'exemple des arbres).
+    """
+    raise NotImplementedError("À compléter : polynomial_errors")

@@ -152,3 +152,24 @@ def test_minibatches_cover_each_sample_once(student):
            "une autre graine doit donner un autre ordre")
     whole = batches_of(student, X, y, 50, 0)
     expect(len(whole) == 1 and len(whole[0]) == 23, "avec batch_size ≥ N, il doit y avoir un seul lot de N échantillons")
+
+
+def test_bias_and_variance_with_polynomials(student):
+    rng = np.random.default_rng(12)
+    x_train, x_test = np.sort(rng.uniform(-1, 1, 15)), np.sort(rng.uniform(-1, 1, 200))
+    truth = lambda x: np.sin(3 * x)  # noqa: E731
+    y_train, y_test = truth(x_train) + rng.normal(0, 0.2, 15), truth(x_test) + rng.normal(0, 0.2, 200)
+    degrees = [1, 3, 5, 9, 12]
+    got = student.call("tp2.data.polynomial_errors", x_train, y_train, x_test, y_test, degrees)
+    expect(isinstance(got, (list, tuple)) and len(got) == 2, "polynomial_errors doit renvoyer (erreurs_train, erreurs_test)")
+    train = as_array(got[0], "erreurs d'entraînement", (len(degrees),))
+    test = as_array(got[1], "erreurs de test", (len(degrees),))
+    want_train, want_test = [], []
+    for degree in degrees:
+        coefs = np.polyfit(x_train, y_train, degree)
+        want_train.append(np.mean((np.polyval(coefs, x_train) - y_train) ** 2))
+        want_test.append(np.mean((np.polyval(coefs, x_test) - y_test) ** 2))
+    expect(np.allclose(train, want_train, rtol=1e-4, atol=1e-8) and np.allclose(test, want_test, rtol=1e-4, atol=1e-8),
+           "les erreurs doivent être les erreurs quadratiques moyennes des polynômes ajustés par moindres carrés")
+    expect(np.all(np.diff(train) <= 1e-12) and test.argmin() not in (0, len(degrees) - 1),
+           "l'erreur d'entraînement doit baisser avec le degré, l'erreur de test baisser puis remonter")

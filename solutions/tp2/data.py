@@ -79,3 +79,26 @@ def minibatches(X, y, batch_size, seed):
         batch = order[start:start + batch_size]
         yield X[batch], y[batch]
     ### END SOLUTION
+
+
+def polynomial_errors(x_train, y_train, x_test, y_test, degrees):
+    """Biais et variance sur un exemple : ajuster des polynômes de degré croissant.
+
+    Pour chaque degré d de `degrees`, ajustez un polynôme de degré d aux points (x_train,
+    y_train) par moindres carrés (`np.polyfit(x_train, y_train, d)`), puis calculez son erreur
+    quadratique moyenne sur l'entraînement et sur le test (`np.polyval`).
+    Renvoie le couple (erreurs_train, erreurs_test) de deux listes de floats, dans l'ordre
+    de `degrees`.
+
+    À observer : l'erreur d'entraînement ne fait que baisser quand le degré monte ; l'erreur de
+    test baisse d'abord (moins de biais), puis remonte (trop de variance : le modèle apprend le
+    bruit, il généralise mal — comme la ligne de séparation « sans erreur » de l'exemple des arbres).
+    """
+    ### BEGIN SOLUTION
+    train_errors, test_errors = [], []
+    for degree in degrees:
+        coefs = np.polyfit(x_train, y_train, degree)
+        train_errors.append(float(np.mean((np.polyval(coefs, x_train) - y_train) ** 2)))
+        test_errors.append(float(np.mean((np.polyval(coefs, x_test) - y_test) ** 2)))
+    return train_errors, test_errors
+    ### END SOLUTION

@@ -44,3 +44,15 @@ def cross_validate(fit_and_score, X, y, k=5, seed=0):
 def minibatches(X, y, batch_size, seed):
     idx = np.random.default_rng(seed).permutation(len(X))
     return [(X[idx[i:i + batch_size]], y[idx[i:i + batch_size]]) for i in range(0, len(X), batch_size)]
+
+
+def polynomial_errors(x_train, y_train, x_test, y_test, degrees):
+    """Least squares through a Vandermonde matrix instead of np.polyfit."""
+    train_errors, test_errors = [], []
+    for degree in degrees:
+        design = np.vander(np.asarray(x_train, dtype=float), degree + 1)
+        coefs, *_ = np.linalg.lstsq(design, np.asarray(y_train, dtype=float), rcond=None)
+        predict = lambda x: np.vander(np.asarray(x, dtype=float), degree + 1) @ coefs  # noqa: E731
+        train_errors.append(float(np.mean((predict(x_train) - y_train) ** 2)))
+        test_errors.append(float(np.mean((predict(x_test) - y_test) ** 2)))
+    return train_errors, test_errors
