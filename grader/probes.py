@@ -206,9 +206,62 @@ def torch_evaluate(module: str, factory: str, args: list | tuple, weights: list,
     return float(student_attribute(module, evaluate)(model, loader, metrics[metric]))
 
 
+def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict | None = None,
+               models: dict | None = None, optimizers: dict | None = None, seed: int = 0,
+               report: list | tuple = (), inputs: dict | None = None) -> dict:
+    """Call any student function on models, optimisers and tensors built here.
+
+    `models`: name -> {"factory": "tp4.gan.Generator", "args": [...], "kwargs": {...}, "weights": [...]}
+    (weights in `model.parameters()` order); `optimizers`: name -> {"model": name, "name": "adam",
+    "lr": 1e-3}. In `args`/`kwargs`, a string "@name" stands for that model or optimiser, and an
+    array for a float32 tensor (integer arrays stay integer). Returns {"value": the result, with
+    tensors as arrays and models as their parameters}, plus for each model named in `report` its
+    parameters after the call, and for each (model, array) of `inputs` the model's outputs."""
+    import torch
+
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    built: dict[str, Any] = {}
+    for name, spec in (models or {}).items():
+        model_module, factory = spec["factory"].rsplit(".", 1)
+        built[name] = torch_model(model_module, factory, spec.get("args", ()), spec.get("kwargs"), seed)
+        load_weights(built[name], spec.get("weights"))
+    for name, spec in (optimizers or {}).items():
+        optimiser = getattr(torch.optim, TORCH_OPTIMIZERS[spec["name"]])
+        built[name] = optimiser(built[spec["model"]].parameters(), lr=spec["lr"])
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("@") and value[1:] in built:
+            return built[value[1:]]
+        if isinstance(value, np.ndarray):
+            return torch.as_tensor(value, dtype=torch.float32 if value.dtype.kind == "f" else None)
+        if isinstance(value, (list, tuple)):
+            return type(value)(resolve(item) for item in value)
+        return value
+
+    result = student_attribute(module, function)(*resolve(tuple(args)), **{k: resolve(v) for k, v in (kwargs or {}).items()})
+    answer = {"value": torch_plain(result)}
+    answer["parameters"] = {name: [p.detach().cpu().double().numpy() for p in built[name].parameters()] for name in report}
+    answer["outputs"] = {name: outputs_of(built[name], [x])[0] for name, x in (inputs or {}).items()}
+    return answer
+
+
+def torch_plain(value: Any) -> Any:
+    """Student results with tensors as float64 arrays and modules as their parameters."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().double().numpy() if value.is_floating_point() else value.detach().cpu().numpy()
+    if isinstance(value, torch.nn.Module):
+        return [p.detach().cpu().double().numpy() for p in value.parameters()]
+    if isinstance(value, (list, tuple)):
+        return type(value)(torch_plain(item) for item in value)
+    return plain(value)
+
+
 PROBES: dict[str, Callable[..., Any]] = {
     "call": call, "call_many": call_many, "object_steps": object_steps, "ping": lambda: "pong",
-    "torch_forward": torch_forward, "torch_fit": torch_fit, "torch_evaluate": torch_evaluate}
+    "torch_forward": torch_forward, "torch_fit": torch_fit, "torch_evaluate": torch_evaluate, "torch_call": torch_call}
 
 
 def run(name: Any, request: Any) -> Any:

@@ -30,7 +30,8 @@ def round_trip(value):
 
 def test_values_round_trip_with_types_kept():
     value = (np.arange(6.0).reshape(2, 3), [1, 2.5, None, True, "é"], {"w": np.int32(3), "b": np.float32(0.5)},
-             np.array([True, False]), np.zeros((0, 4)), np.asfortranarray(np.eye(3)[:, :2]), float("nan"))
+             np.array([True, False]), np.zeros((0, 4)), np.asfortranarray(np.eye(3)[:, :2]), float("nan"),
+             np.array(2.5))
     got = round_trip(value)
     assert isinstance(got, tuple) and isinstance(got[1], list)
     assert np.array_equal(got[0], value[0]) and got[0].dtype == np.float64
@@ -39,6 +40,7 @@ def test_values_round_trip_with_types_kept():
     assert got[3].dtype == bool and got[4].shape == (0, 4)
     assert np.array_equal(got[5], value[5])
     assert np.isnan(got[6])
+    assert got[7].shape == () and float(got[7]) == 2.5
 
 
 def test_big_array_round_trips():

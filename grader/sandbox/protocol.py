@@ -60,7 +60,7 @@ def encode_value(value: Any, arrays: list[tuple[bytes, memoryview]], _depth: int
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in ALLOWED_KINDS:
             raise TypeError(f"tableau de type {value.dtype} non pris en charge (nombres attendus)")
-        value = np.ascontiguousarray(value)
+        value = value if value.flags.c_contiguous else value.copy(order="C")  # ascontiguousarray would make 0-d 1-d
         header = io.BytesIO()
         np.lib.format.write_array_header_1_0(header, np.lib.format.header_data_from_array_1_0(value))
         arrays.append((header.getvalue(), memoryview(value.reshape(-1)).cast("B")))
