@@ -10,11 +10,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from .errors import ConfigError, UsageError
+from .errors import UsageError
+from .yamlsource import YamlSource, read_yaml
 
 TP_NAME = re.compile(r"^tp\d+$")
+RUBRIC_KEYS = ("title", "memory_mb", "call_timeout_s", "tests")
 
 
 @dataclass(frozen=True)
@@ -75,33 +75,20 @@ class Project:
         if name not in self.tp_names():
             raise UsageError(f"unknown TP {name!r}: expected one of {', '.join(self.tp_names()) or 'none'}")
         folder = self.reference / name
-        settings = load_yaml(folder / "rubric.yaml")
-        return TP(name, folder, parse_rubric(folder / "rubric.yaml", settings),
-                  memory_bytes=int(settings.get("memory_mb", 2048)) << 20,
-                  call_timeout=float(settings.get("call_timeout_s", 30)))
+        data, source = read_yaml(folder / "rubric.yaml")
+        data = source.mapping(data, "", RUBRIC_KEYS, required=("tests",))
+        rubric = Rubric(title=str(data.get("title", "")), points=parse_rubric(source, data["tests"]))
+        return TP(name, folder, rubric, memory_bytes=int(source.number(data.get("memory_mb", 2048), "memory_mb")) << 20,
+                  call_timeout=source.number(data.get("call_timeout_s", 30), "call_timeout_s"))
 
 
-def load_yaml(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(path, f"cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(path, f"invalid YAML: {getattr(exc, 'problem', exc)}",
-                          line=mark.line + 1 if mark else None) from None
-    if not isinstance(data, dict):
-        raise ConfigError(path, "expected a mapping at the top level")
-    return data
-
-
-def parse_rubric(path: Path, data: dict) -> Rubric:
-    tests = data.get("tests")
+def parse_rubric(source: YamlSource, tests: object) -> dict[str, float]:
+    """Test id -> points; each must be a positive number (errors name the line and the test)."""
     if not isinstance(tests, dict) or not tests:
-        raise ConfigError(path, "'tests' must map each test id to its points", key="tests")
+        raise source.error("tests", "'tests' must map each test id to its points")
     points = {}
     for test_id, value in tests.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise ConfigError(path, f"points must be a positive number, got {value!r}", key=f"tests.{test_id}")
+            raise source.error(f"tests.{test_id}", f"points must be a positive number, got {value!r}")
         points[str(test_id)] = float(value)
-    return Rubric(title=str(data.get("title", "")), points=points)
+    return points
