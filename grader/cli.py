@@ -77,6 +77,16 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("tps", nargs="*", help="TPs to build (default: all)")
     build.set_defaults(run=cmd_reference_build)
 
+    add_class_commands(commands)
+
+    stubs = commands.add_parser("stubs", help="regenerate assignments/ from solutions/ (or --check it)")
+    stubs.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
+    stubs.set_defaults(run=cmd_stubs)
+    return parser
+
+
+def add_class_commands(commands: argparse._SubParsersAction) -> None:
+    """`grader collect` and `grader report`: the whole class."""
     collect = commands.add_parser("collect", help="fetch, grade and report the whole class (resumable)")
     add_course_options(collect)
     collect.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="gradings in parallel (default: cores)")
@@ -93,11 +103,6 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--from", dest="sources", action="append", type=Path, default=[], metavar="DIR",
                         help="output folder of a shard to merge (repeatable; default: --out)")
     report.set_defaults(run=cmd_report)
-
-    stubs = commands.add_parser("stubs", help="regenerate assignments/ from solutions/ (or --check it)")
-    stubs.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
-    stubs.set_defaults(run=cmd_stubs)
-    return parser
 
 
 def add_course_options(parser: argparse.ArgumentParser) -> None:
