@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__
+from .check import check
 from .classreport import write_outputs
 from .collect import CollectOptions, collect, parse_shard, read_submissions
 from .config import Project
@@ -32,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.run is cmd_check:  # a student's repo: no dlgrade project (reference/) needed
+            return cmd_check(None, args)
         project = Project.at(Path(args.project)) if args.project else Project.installed()
         return args.run(project, args)
     except GraderError as exc:
@@ -61,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
                       help="wall-clock limit per call into student code (default: the TP's rubric.yaml)")
     add_isolation_options(test)
     test.set_defaults(run=cmd_test)
+
+    check_cmd = commands.add_parser("check", help="your TP's public tests and a provisional mark (students)")
+    check_cmd.add_argument("tp", help="tp1, tp2, …")
+    check_cmd.add_argument("repo", type=Path, nargs="?", default=Path("."), help="your repository (default: .)")
+    check_cmd.add_argument("--json", type=Path, help="write the result JSON (schema 1) here")
+    check_cmd.add_argument("--junit", type=Path, help="write a JUnit XML report here (for GitLab's Tests tab)")
+    check_cmd.set_defaults(run=cmd_check)
 
     validate = commands.add_parser("validate", help="solutions/ must score full marks and assignments/ 0")
     validate.add_argument("tps", nargs="*", help="TPs to check (default: all)")
@@ -194,6 +204,17 @@ def cmd_doctor(project: Project, args: argparse.Namespace) -> int:
     missing = ", ".join(layer.name for layer in isolation.missing)
     print(f"missing: {missing}" if missing else "every layer is active")
     check_isolation(args, isolation)
+    return 0
+
+
+def cmd_check(project: Project | None, args: argparse.Namespace) -> int:
+    if not args.repo.is_dir():
+        raise UsageError(f"{args.repo}: no such directory")
+    grading = check(args.tp, args.repo)
+    print("Tests publics seulement, sans bac à sable : votre propre code, sur votre machine. "
+          "Note provisoire : les tests cachés décident de la note.")
+    print(render_table(grading))
+    write_grading_outputs(grading, args.json, args.junit)
     return 0
 
 

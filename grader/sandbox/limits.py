@@ -5,14 +5,18 @@ which of these a run can use and reports it.
 """
 from __future__ import annotations
 
-import fcntl
 import os
-import resource
 import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+
+try:  # POSIX only: on Windows the grader still imports (for `grader check`), without sandbox
+    import fcntl
+    import resource
+except ImportError:  # pragma: no cover - exercised by a test that hides these modules
+    fcntl = resource = None
 
 UID_BASE = 61000  # worker uids: one per parallel slot, never a real account
 UID_SLOTS = 256
