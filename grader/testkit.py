@@ -2,7 +2,7 @@
 
 Hidden tests run in the trusted process. They never import the student package: they call it
 through `Student`, which forwards to the sandboxed worker and gets plain data back. Checks
-raise `AssertionError` with a French message that says what was expected, never the value.
+raise `Feedback` (an AssertionError) with a French message that says what was expected, never the value.
 """
 from __future__ import annotations
 
@@ -53,10 +53,15 @@ class Student:
         return self._caller.call(name, request, timeout)
 
 
+class Feedback(AssertionError):
+    """A failed check with its French message for the student: the only text of a hidden test
+    that reaches students (a bare assert or numpy.testing's message could quote hidden values)."""
+
+
 def expect(condition: object, message: str) -> None:
     """Fail the test with a French message for the student when `condition` is false."""
     if not bool(condition):
-        raise AssertionError(message)
+        raise Feedback(message)
 
 
 def as_array(value: Any, what: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
@@ -67,13 +72,13 @@ def as_array(value: Any, what: str, shape: tuple[int, ...] | None = None) -> np.
         try:
             array = np.asarray(value, dtype=float)
         except (TypeError, ValueError):
-            raise AssertionError(f"{what} : un tableau de nombres est attendu") from None
+            raise Feedback(f"{what} : un tableau de nombres est attendu") from None
     else:
-        raise AssertionError(f"{what} : un tableau numpy est attendu, pas {type(value).__name__}")
+        raise Feedback(f"{what} : un tableau numpy est attendu, pas {type(value).__name__}")
     if shape is not None and array.shape != tuple(shape):
-        raise AssertionError(f"{what} : forme {array.shape} obtenue, {tuple(shape)} attendue")
+        raise Feedback(f"{what} : forme {array.shape} obtenue, {tuple(shape)} attendue")
     if not np.all(np.isfinite(array)):
-        raise AssertionError(f"{what} : le résultat contient des NaN ou des infinis")
+        raise Feedback(f"{what} : le résultat contient des NaN ou des infinis")
     return array
 
 

@@ -92,3 +92,21 @@ def test_feedback_never_quotes_hidden_tests(project, tp1, student_repo):
     for line in hidden_lines(tp1.reference):
         assert line not in text
     assert "expect(" not in text and "assert " not in text and "true_forward" not in text
+
+
+def test_bare_asserts_in_hidden_tests_never_show_their_values(tmp_path):
+    """Only `expect`'s French messages reach students: numpy.testing's text would quote the secret."""
+    from grader.config import Project
+
+    (tmp_path / "reference" / "tp9").mkdir(parents=True)
+    (tmp_path / "reference" / "tp9" / "test_secret.py").write_text(
+        "import numpy as np\n\n\ndef test_secret(student):\n"
+        "    np.testing.assert_allclose(student.call('tp9.m.value'), 0.123456789)\n")
+    (tmp_path / "reference" / "tp9" / "rubric.yaml").write_text("tests:\n  test_secret.py::test_secret: 20\n")
+    (tmp_path / "student" / "tp9").mkdir(parents=True)
+    (tmp_path / "student" / "tp9" / "__init__.py").write_text("")
+    (tmp_path / "student" / "tp9" / "m.py").write_text("def value():\n    return 1.0\n")
+    project = Project.at(tmp_path)
+    grading, _ = grade_checkout(project, project.tp("tp9"), tmp_path / "student")
+    assert grading.tests[0].status == "failed" and grading.tests[0].message == "résultat incorrect"
+    assert "0.1234" not in grading.to_json()
