@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .limits import cgroup_dirs
+from .limits import cgroup_dirs, kill_uid
 
 LAYERS = ("rlimits", "uid", "bwrap", "pid-namespace", "network", "hidden-files", "cgroup", "seccomp", "gpu")
 ROOT_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -141,7 +141,10 @@ def working_bwrap(uid: int | None) -> str | None:
     command = [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"]
     if uid is not None:
         command = ["setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups", "--no-new-privs", "--", *command]
-    return bwrap if _succeeds(command) else None
+    works = _succeeds(command)
+    if uid is not None:
+        kill_uid(uid)  # bubblewrap's own child can outlive it as a zombie re-parented to us: reap it
+    return bwrap if works else None
 
 
 @lru_cache(maxsize=None)
