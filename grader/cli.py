@@ -22,6 +22,7 @@ from .gradebook import build_gradebook
 from .errors import GraderError, IsolationError, UsageError
 from .marks import Grading
 from .reference import build_expected
+from .release import release
 from .report import render_table, write_junit
 from .repos import commit_of
 from .runner import RunOptions, grade_checkout, hidden_paths, sandbox_policy
@@ -88,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     build.set_defaults(run=cmd_reference_build)
 
     add_class_commands(commands)
+
+    release_cmd = commands.add_parser("release", help="build the starter repo students fork (git, one commit)")
+    release_cmd.add_argument("out", type=Path, help="a new or empty folder")
+    release_cmd.set_defaults(run=cmd_release)
 
     stubs = commands.add_parser("stubs", help="regenerate assignments/ from solutions/ (or --check it)")
     stubs.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
@@ -275,6 +280,12 @@ def cmd_reference_build(project: Project, args: argparse.Namespace) -> int:
             except CallFailure as failure:
                 raise GraderError(f"{tp.name}: a case failed on solutions/: {failure.message}") from None
         print(f"{tp.name}: {len(arrays)} expected arrays written to {tp.reference / 'expected.npz'}")
+    return 0
+
+
+def cmd_release(project: Project, args: argparse.Namespace) -> int:
+    sha = release(project, args.out)
+    print(f"starter repo written to {args.out} (commit {sha[:10]}): push it as the project students fork")
     return 0
 
 

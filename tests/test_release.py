@@ -1,0 +1,66 @@
+"""Tests of grader/release.py: the starter repo is a one-commit git repo with the stubs, the public
+tests and the student CI, and nothing of solutions/ or reference/ — not even in its git objects."""
+from __future__ import annotations
+
+import re
+import subprocess
+
+import git
+import pytest
+import yaml
+
+from grader.cli import main
+
+
+def solution_lines(project) -> set[str]:
+    """Lines of the answers that the given code of the stubs does not also contain."""
+    lines = set()
+    for path in project.solutions.rglob("*.py"):
+        for block in path.read_text(encoding="utf-8").split("### BEGIN SOLUTION")[1:]:
+            lines |= {line.strip() for line in block.split("### END SOLUTION")[0].splitlines() if len(line.strip()) >= 20}
+    given = "\n".join(path.read_text(encoding="utf-8") for path in project.assignments.rglob("*.py"))
+    return {line for line in lines if line not in given}  # e.g. a docstring that spells a step out
+
+
+def hidden_test_names(project) -> set[str]:
+    return {name for path in project.reference.rglob("test_*.py")
+            for name in re.findall(r"^def (test_\w+)", path.read_text(encoding="utf-8"), re.M)}
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory, project):
+    out = tmp_path_factory.mktemp("starter")
+    assert main(["release", str(out)]) == 0
+    return out
+
+
+def test_one_commit_with_stubs_public_tests_and_ci(released, project):
+    repo = git.Repo(released)
+    assert len(list(repo.iter_commits())) == 1 and not repo.is_dirty(untracked_files=True)
+    for tp in project.tp_names():
+        assert (released / tp / "__init__.py").exists() and (released / "tests" / f"test_{tp}.py").exists()
+    ci = yaml.safe_load((released / ".gitlab-ci.yml").read_text())
+    for tp in project.tp_names():
+        job = ci[f"check-{tp}"]
+        assert job["script"] == [f"grader check {tp} --junit report-{tp}.xml --json result-{tp}.json"]
+        assert job["artifacts"]["reports"]["junit"] == f"report-{tp}.xml" and f"report-{tp}.xml" in job["artifacts"]["paths"]
+    assert "raise NotImplementedError" in (released / "tp1" / "losses.py").read_text()
+
+
+def test_nothing_hidden_reaches_the_starter_repo(released, project):
+    objects = subprocess.run(["git", "cat-file", "--batch-all-objects", "--batch"], cwd=released,
+                             capture_output=True, check=True).stdout.decode("utf-8", "replace")
+    files = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in released.rglob("*")
+                      if p.is_file() and ".git" not in p.parts)
+    for text in (objects, files):
+        leaked = [line for line in solution_lines(project) if line in text]
+        assert not leaked, leaked[:3]
+        named = [name for name in hidden_test_names(project) if name in text]
+        assert not named, named[:3]
+    assert not list(released.rglob("expected.npz")) and not (released / "reference").exists()
+
+
+def test_release_refuses_a_non_empty_folder(tmp_path, capsys):
+    (tmp_path / "x").write_text("déjà là")
+    assert main(["release", str(tmp_path)]) == 2
+    assert "not empty" in capsys.readouterr().err
