@@ -1,0 +1,69 @@
+"""Des réseaux convolutifs en PyTorch : l'exemple de régression du cours, puis un CNN qui
+reconnaît des chiffres manuscrits, entraîné par votre propre boucle.
+
+Conventions (les tests cachés les supposent) :
+- les images sont des tenseurs (N, C, H, W), canaux d'abord, comme le veut `nn.Conv2d` ;
+- activations ReLU après chaque convolution et chaque couche dense cachée ; sortie linéaire ;
+- définissez les couches dans l'ordre du réseau (un `nn.Sequential` est le plus simple) : les
+  tests chargent des poids dans l'ordre de `model.parameters()` ;
+- `train_digits` calcule sur `cuda` si `torch.cuda.is_available()`, sinon sur le CPU.
+"""
+import torch
+from torch import nn
+
+
+def device():
+    """Le GPU s'il y en a un, sinon le CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class RegressionCNN(nn.Module):
+    """L'exemple d'architecture du cours (régression) : une image RGB 9×9 → un scalaire.
+
+        entrée (N, 3, 9, 9)
+        → Conv2D : 8 noyaux 3×3×3, stride 1, padding 0, ReLU     → (N, 8, 7, 7)
+        → Conv2D : `filters` noyaux 3×3×8, stride 2, padding 0, ReLU → (N, filters, 3, 3)
+        → Flatten (`nn.Flatten()`, dans l'ordre de PyTorch)      → (N, 9·filters)
+        → Dense hidden[0], ReLU → Dense hidden[1], ReLU → Dense 1 (pas d'activation)
+    Sortie de forme (N, 1). Les tailles 7 et 3 viennent de la formule du cours :
+    ⌊(9 − 3 + 0) / 1⌋ + 1 = 7 puis ⌊(7 − 3 + 0) / 2⌋ + 1 = 3.
+    Nombre de paramètres des convolutions : (3·3·3 + 1)·8 = 224 et (3·3·8 + 1)·filters.
+    """
+
+    def __init__(self, filters=16, hidden=(64, 32)):
+        super().__init__()
+        raise NotImplementedError("À compléter : __init__")
+
+    def forward(self, x):
+        raise NotImplementedError("À compléter : forward")
+
+
+class DigitCNN(nn.Module):
+    """Un petit réseau convolutif pour les chiffres manuscrits (MNIST), à vous de le concevoir.
+
+    Entrée (N, 1, 28, 28), niveaux de gris dans [0, 1] ; sortie : les **logits** (N, 10), un
+    par chiffre (pas de softmax : `nn.CrossEntropyLoss` l'applique).
+    Au moins une couche `nn.Conv2d`. Une architecture qui marche bien :
+    deux blocs [convolution 3×3 avec padding 1 → ReLU → max-pooling 2×2], puis une couche
+    dense vers les 10 classes (28 → 14 → 7 : calculez la taille de l'entrée de la couche dense).
+    """
+
+    def __init__(self):
+        super().__init__()
+        raise NotImplementedError("À compléter : __init__")
+
+    def forward(self, x):
+        raise NotImplementedError("À compléter : forward")
+
+
+def train_digits(model, X, y, epochs, lr, seed):
+    """Entraîne `model` (un `DigitCNN`) sur les images X (N, 1, 28, 28) et leurs chiffres y (N,)
+    (entiers 0–9, un tenseur `torch.long`) ; entraîne le modèle reçu (pas une copie) et le renvoie.
+
+    Votre propre boucle : Adam de pas `lr`, coût `nn.CrossEntropyLoss`, mini-lots de 64
+    mélangés à chaque époque (`DataLoader(TensorDataset(X, y), batch_size=64, shuffle=True,
+    generator=torch.Generator().manual_seed(seed))`), `epochs` passages sur les données.
+    Pour chaque lot : passez-le sur `device()`, remettez les gradients à zéro, calculez le coût,
+    rétropropagez, faites un pas. Le modèle doit être sur `device()` et en mode entraînement.
+    """
+    raise NotImplementedError("À compléter : train_digits")

