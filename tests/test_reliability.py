@@ -47,13 +47,13 @@ def test_twenty_hostile_repos_in_a_row_stay_clean(project, student_repo):
                      for t, body in (spec.get("functions") or {}).items()}
         repos.append(student_repo(files=overlay_files(case, {}), functions=functions, name=case.name))
         expected.append(spec["mark"])
-    marks, before = [], children()
+    marks, before, workers_before = [], children(), set(worker_processes())
     for index in range(20):
         grading, _ = grade_checkout(project, tp, repos[index % len(repos)], options=RunOptions(call_timeout=3))
         marks.append((grading.mark, expected[index % len(repos)]))
         if index == 4:
             baseline = rss_kib()
-    assert not worker_processes()
+    assert not set(worker_processes()) - workers_before, "a process of a submission outlived its grading"
     assert rss_kib() - baseline < 50_000, "the grader's peak memory grew by more than 50 MB over 15 gradings"
     assert children() <= before, "the grader kept child processes (zombies included)"
     if os.geteuid() == 0:  # some attacks are only stopped by the uid layer
