@@ -13,7 +13,7 @@ from grader.runner import RunOptions, grade_checkout
 ALTERNATIVES = Path(__file__).with_name("alternatives")
 
 
-@pytest.mark.parametrize("tp", ["tp1", "tp2", "tp3"])
+@pytest.mark.parametrize("tp", ["tp1", "tp2", "tp3", "tp4"])
 def test_differently_written_solution_gets_full_marks(project, tmp_path, tp):
     checkout = tmp_path / "student"
     shutil.copytree(ALTERNATIVES / tp, checkout / tp)

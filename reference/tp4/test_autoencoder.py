@@ -1,0 +1,187 @@
+"""Hidden tests of tp4/autoencoder.py: the architecture (parameter counts, outputs with given weights
+against a forward written here), the per-sample error, the threshold and the detection against
+their definitions, then the student's training loop on scikit-learn's 8×8 digits: held-out
+reconstruction, denoising, and anomaly detection scored here (AUC) on labels that never leave the
+grader. Bounds keep a margin over the solution's worst of 5 seeds (see tests/test_tp4.py)."""
+import gzip
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+from grader.testkit import as_array, as_float, expect
+
+MODULE = "tp4.autoencoder"
+FACTORY = MODULE + ".AutoEncoder"
+SMALL = {"input_dim": 64, "latent_dim": 8, "hidden": [32]}
+
+
+def load_digits():
+    """scikit-learn's 8×8 digits (1 797 × 64, values 0–16) read from the file it ships: what
+    `sklearn.datasets.load_digits` returns, without importing scikit-learn (1.6 s of the 15 s that
+    a TP4 grading may take). Neither torch nor scikit-learn is imported on this side."""
+    package = Path(importlib.util.find_spec("sklearn").submodule_search_locations[0])
+    with gzip.open(package / "datasets" / "data" / "digits.csv.gz") as file:
+        data = np.loadtxt(file, delimiter=",")
+    return data[:, :-1], data[:, -1].astype(int)
+
+
+def digits():
+    """The 8×8 digits in [0, 1], split 1 200 / 597 by a fixed permutation."""
+    X, y = load_digits()
+    X = (X / 16).astype(np.float32)
+    order = np.random.default_rng(0).permutation(len(X))
+    return X[order[:1200]], y[order[:1200]], X[order[1200:]], y[order[1200:]]
+
+
+def layer_sizes(input_dim, latent_dim, hidden):
+    sizes = [input_dim, *hidden, latent_dim]
+    return list(zip(sizes[:-1], sizes[1:])) + list(zip(sizes[::-1][:-1], sizes[::-1][1:]))
+
+
+def shapes(input_dim, latent_dim, hidden):
+    return [shape for n_in, n_out in layer_sizes(input_dim, latent_dim, hidden) for shape in ([n_out, n_in], [n_out])]
+
+
+def reference_forward(weights, x):
+    """Encoder (ReLU, linear latent) then decoder (ReLU, sigmoid output), as the stub states."""
+    a = np.asarray(x, dtype=float)
+    layers = len(weights) // 2
+    for layer in range(layers):
+        a = a @ np.asarray(weights[2 * layer], dtype=float).T + weights[2 * layer + 1]
+        if layer not in (layers // 2 - 1, layers - 1):
+            a = np.maximum(a, 0)
+    return 1 / (1 + np.exp(-a))
+
+
+def auc(normal, anomalous):
+    """Area under the ROC curve of "error > threshold": P(anomalous error > normal error), ties ½."""
+    above = anomalous[:, None] > normal[None, :]
+    ties = anomalous[:, None] == normal[None, :]
+    return float(np.mean(above + 0.5 * ties))
+
+
+def random_weights(rng, config):
+    return [rng.normal(scale=0.4, size=shape).astype(np.float32) for shape in shapes(**config)]
+
+
+def model_spec(config, weights=None):
+    spec = {"factory": FACTORY, "kwargs": config}
+    if weights is not None:
+        spec["weights"] = weights
+    return spec
+
+
+def test_autoencoder_architecture(student):
+    for config in (SMALL, {"input_dim": 784, "latent_dim": 32, "hidden": [256]},
+                   {"input_dim": 64, "latent_dim": 4, "hidden": [48, 16]}):
+        got = student.probe("torch_forward", module=MODULE, factory="AutoEncoder", kwargs=config)
+        want = shapes(**config)
+        name = f"AutoEncoder({config['input_dim']}, {config['latent_dim']}, {tuple(config['hidden'])})"
+        expect(got["count"] == sum(int(np.prod(s)) for s in want),
+               f"{name} doit avoir {sum(int(np.prod(s)) for s in want)} paramètres (encodeur et décodeur symétriques)")
+        expect([list(s) for s in got["shapes"]] == want, f"{name} : les couches doivent être, dans l'ordre de "
+               "model.parameters(), celles de l'encodeur puis celles du décodeur (en miroir)")
+
+
+def test_autoencoder_outputs_with_given_weights(student):
+    rng = np.random.default_rng(4)
+    for config in (SMALL, {"input_dim": 64, "latent_dim": 4, "hidden": [48, 16]}):
+        weights = random_weights(rng, config)
+        x = rng.uniform(size=(9, 64)).astype(np.float32)
+        got = student.probe("torch_forward", module=MODULE, factory="AutoEncoder", kwargs=config, weights=weights,
+                            inputs=[x])
+        out = as_array(got["outputs"][0], "sortie de l'auto-encodeur", shape=(9, 64))
+        expect(np.all((out >= 0) & (out <= 1)), "la reconstruction doit être dans [0, 1] (sortie sigmoïde)")
+        expect(np.allclose(out, reference_forward(weights, x), atol=1e-5),
+               "avec des poids donnés, la reconstruction ne correspond pas à l'architecture attendue (ReLU sur les "
+               "couches cachées, couche latente linéaire, sortie sigmoïde, encodeur puis décodeur)")
+
+
+def test_reconstruction_error_per_sample(student):
+    rng = np.random.default_rng(5)
+    weights, X = random_weights(rng, SMALL), rng.uniform(size=(20, 64)).astype(np.float32)
+    got = student.probe("torch_call", module=MODULE, function="reconstruction_error", args=("@ae", X),
+                        models={"ae": model_spec(SMALL, weights)})
+    errors = as_array(got["value"], "reconstruction_error(model, X)")
+    expect(errors.shape == (20,), "reconstruction_error doit renvoyer une erreur par échantillon : forme (N,)")
+    want = ((reference_forward(weights, X) - X) ** 2).mean(axis=1)
+    expect(np.allclose(errors, want, rtol=1e-4, atol=1e-7),
+           "l'erreur d'un échantillon doit être la moyenne des (x̂ − x)² sur ses valeurs")
+
+
+def test_fit_threshold_is_a_quantile(student):
+    rng = np.random.default_rng(6)
+    errors = rng.exponential(scale=0.02, size=300)  # skewed, like reconstruction errors
+    for quantile in (0.99, 0.9, 0.5):
+        got = as_float(student.call(MODULE + ".fit_threshold", errors, quantile), "fit_threshold(errors, quantile)")
+        low, high = np.quantile(errors, quantile, method="lower"), np.quantile(errors, quantile, method="higher")
+        expect(low - 1e-9 <= got <= high + 1e-9, f"le seuil doit être le quantile d'ordre {quantile} des erreurs "
+               f"(une proportion {quantile} des erreurs normales lui sont inférieures), pas leur moyenne")
+    got = as_float(student.call(MODULE + ".fit_threshold", errors), "fit_threshold(errors)")
+    expect(np.quantile(errors, 0.99, method="lower") - 1e-9 <= got <= np.quantile(errors, 0.99, method="higher") + 1e-9,
+           "par défaut, le seuil doit être le quantile d'ordre 0,99")
+
+
+def test_detect_anomalies_uses_the_threshold(student):
+    rng = np.random.default_rng(7)
+    weights, X = random_weights(rng, SMALL), rng.uniform(size=(41, 64)).astype(np.float32)
+    errors = ((reference_forward(weights, X) - X) ** 2).mean(axis=1)
+    threshold = float(np.sort(errors)[20] + np.sort(errors)[21]) / 2  # between two errors: no tie
+    got = student.probe("torch_call", module=MODULE, function="detect_anomalies", args=("@ae", X, threshold),
+                        models={"ae": model_spec(SMALL, weights)})
+    flags = np.asarray(got["value"])
+    expect(flags.shape == (41,), "detect_anomalies doit renvoyer un booléen par échantillon : forme (N,)")
+    expect(np.array_equal(flags.astype(bool), errors > threshold),
+           "un échantillon est anormal exactement quand son erreur de reconstruction dépasse le seuil")
+
+
+def train(student, config, X, epochs, lr, batch_size, inputs, noise_std=0.0, seed=0, report=False):
+    got = student.probe("torch_call", timeout=60, module=MODULE, function="train_autoencoder",
+                        args=("@ae", X, epochs, lr, batch_size, seed), kwargs={"noise_std": noise_std},
+                        models={"ae": model_spec(config)}, inputs={"ae": inputs}, seed=seed,
+                        report=["ae"] if report else [])
+    history = as_array(got["value"], "historique renvoyé par train_autoencoder")
+    expect(history.shape == (epochs,), f"train_autoencoder doit renvoyer un coût moyen par époque ({epochs} valeurs)")
+    expect(history[-1] < history[0], "le coût de reconstruction doit baisser pendant l'entraînement")
+    return as_array(got["outputs"]["ae"], "sortie de l'auto-encodeur entraîné"), got["parameters"].get("ae")
+
+
+def test_autoencoder_reconstructs_held_out_digits(student):
+    X_train, _, X_test, _ = digits()
+    out, _ = train(student, SMALL, X_train, 20, 1e-2, 32, X_test)
+    error = float(np.mean((out - X_test) ** 2))
+    expect(error < 0.03, "AutoEncoder(64, 8, (32,)) entraîné par votre boucle (Adam, pas 0,01, lots de 32, 20 époques) "
+           "doit reconstruire des chiffres qu'il n'a jamais vus avec une erreur quadratique moyenne inférieure à 0,03")
+
+
+def test_denoising_autoencoder_beats_the_identity(student):
+    X_train, _, X_test, _ = digits()
+    noisy = X_test + np.random.default_rng(100).normal(scale=0.5, size=X_test.shape).astype(np.float32)
+    out, _ = train(student, SMALL, X_train, 20, 1e-2, 32, noisy, noise_std=0.5)
+    error = float(np.mean((out - X_test) ** 2))
+    expect(error < float(np.mean((noisy - X_test) ** 2)), "l'auto-encodeur débruiteur doit rapprocher les chiffres "
+           "bruités des chiffres propres : il doit faire mieux que l'identité")
+    expect(error < 0.055, "entraîné avec noise_std = 0,5 (entrée bruitée, cible propre), l'auto-encodeur débruiteur "
+           "doit retrouver des chiffres propres à partir de chiffres bruités jamais vus avec une erreur quadratique "
+           "moyenne inférieure à 0,055 (un auto-encodeur entraîné sans bruit n'y parvient pas)")
+
+
+def test_anomaly_detection_separates_two_digits(student):
+    X_train, y_train, X_test, y_test = digits()
+    normal, held_out, anomalies = X_train[y_train == 0], X_test[y_test == 0], X_test[y_test == 6]
+    config = {"input_dim": 64, "latent_dim": 4, "hidden": [32]}
+    out, weights = train(student, config, normal, 30, 1e-2, 16, np.concatenate([normal, held_out, anomalies]), report=True)
+    errors = ((out - np.concatenate([normal, held_out, anomalies])) ** 2).mean(axis=1)
+    train_errors, normal_errors, anomaly_errors = np.split(errors, [len(normal), len(normal) + len(held_out)])
+    expect(auc(normal_errors, anomaly_errors) >= 0.95,
+           "entraîné sur les seuls « 0 », l'auto-encodeur doit reconstruire nettement moins bien les « 6 » "
+           "que des « 0 » jamais vus (aire sous la courbe ROC des erreurs d'au moins 0,95)")
+    threshold = as_float(student.call(MODULE + ".fit_threshold", train_errors, 0.99), "fit_threshold(errors, 0.99)")
+    got = student.probe("torch_call", module=MODULE, function="detect_anomalies", args=("@ae", X_test, threshold),
+                        models={"ae": model_spec(config, [w.astype(np.float32) for w in weights])})
+    flags = np.asarray(got["value"]).astype(bool)
+    expect(flags.shape == (len(X_test),), "detect_anomalies doit renvoyer un booléen par échantillon")
+    expect(flags[y_test == 0].mean() <= 0.25 and flags[y_test == 6].mean() >= 0.9,
+           "avec le seuil appris sur les erreurs des « 0 » d'entraînement (quantile 0,99), detect_anomalies doit "
+           "laisser passer la plupart des « 0 » jamais vus et signaler presque tous les « 6 »")

@@ -1,0 +1,158 @@
+"""Hidden tests of tp4/vae.py: the architecture, the reparameterisation and the decoder with given
+weights and given ε against a forward written here, the loss against its closed form (the
+reconstruction and KL parts separately, so that a missing KL or a wrong sign is named), and the
+student's training loop on the 8×8 digits: the loss decreases and stays ≥ 0, held-out digits are
+reconstructed, and the posterior stays close to the prior (KL computed here)."""
+import gzip
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+from grader.testkit import as_array, as_float, expect
+
+MODULE = "tp4.vae"
+FACTORY = MODULE + ".VAE"
+SMALL = {"input_dim": 64, "latent_dim": 2, "hidden": [32]}
+DEEP = {"input_dim": 64, "latent_dim": 3, "hidden": [32, 16]}
+
+
+def digits():
+    """The 8×8 digits in [0, 1], split 1 200 / 597 by a fixed permutation, read as test_autoencoder.py does."""
+    package = Path(importlib.util.find_spec("sklearn").submodule_search_locations[0])
+    with gzip.open(package / "datasets" / "data" / "digits.csv.gz") as file:
+        data = np.loadtxt(file, delimiter=",")
+    X, y = data[:, :-1], data[:, -1].astype(int)
+    X = (X / 16).astype(np.float32)
+    order = np.random.default_rng(0).permutation(len(X))
+    return X[order[:1200]], y[order[:1200]], X[order[1200:]], y[order[1200:]]
+
+
+def shapes(input_dim, latent_dim, hidden):
+    sizes = [input_dim, *hidden]
+    layers = list(zip(sizes[:-1], sizes[1:])) + [(hidden[-1], latent_dim)] * 2
+    back = [latent_dim, *hidden[::-1], input_dim]
+    layers += list(zip(back[:-1], back[1:]))
+    return [shape for n_in, n_out in layers for shape in ([n_out, n_in], [n_out])]
+
+
+def t(array):
+    return np.asarray(array, dtype=float)
+
+
+def sigmoid(a):
+    return 1 / (1 + np.exp(-a))
+
+
+def reference_parts(weights, hidden):
+    """Split the weights as the stub orders them: encoder, μ, logvar, decoder; returns two functions."""
+    pairs = [(t(weights[i]), t(weights[i + 1])) for i in range(0, len(weights), 2)]
+    encoder, mu, logvar, decoder = pairs[:len(hidden)], pairs[len(hidden)], pairs[len(hidden) + 1], pairs[len(hidden) + 2:]
+
+    def encode(x):
+        h = t(x)
+        for W, b in encoder:
+            h = np.maximum(h @ W.T + b, 0)
+        return h @ mu[0].T + mu[1], h @ logvar[0].T + logvar[1]
+
+    def decode(z):
+        a = t(z)
+        for index, (W, b) in enumerate(decoder):
+            a = a @ W.T + b
+            a = np.maximum(a, 0) if index < len(decoder) - 1 else sigmoid(a)
+        return a
+
+    return encode, decode
+
+
+def reference_loss(recon, x, mu, logvar):
+    recon, x, mu, logvar = t(recon), t(x), t(mu), t(logvar)
+    bce = -(x * np.log(recon) + (1 - x) * np.log(1 - recon)).sum()
+    kl = -0.5 * (1 + logvar - mu ** 2 - np.exp(logvar)).sum()
+    return float(bce / len(x)), float(kl / len(x))
+
+
+def random_weights(rng, config):
+    return [rng.normal(scale=0.4, size=shape).astype(np.float32) for shape in shapes(**config)]
+
+
+def test_vae_architecture(student):
+    for config in (SMALL, DEEP, {"input_dim": 784, "latent_dim": 2, "hidden": [256]}):
+        got = student.probe("torch_forward", module=MODULE, factory="VAE", kwargs=config)
+        want = shapes(**config)
+        name = f"VAE({config['input_dim']}, {config['latent_dim']}, {tuple(config['hidden'])})"
+        expect(got["count"] == sum(int(np.prod(s)) for s in want), f"{name} doit avoir {sum(int(np.prod(s)) for s in want)} "
+               "paramètres (couches cachées, deux têtes μ et logvar, décodeur en miroir)")
+        expect([list(s) for s in got["shapes"]] == want, f"{name} : dans l'ordre de model.parameters(), les couches "
+               "cachées de l'encodeur, puis μ, puis logvar, puis le décodeur")
+
+
+def test_reparameterization_with_given_weights(student):
+    rng = np.random.default_rng(11)
+    weights = random_weights(rng, DEEP)
+    encode, decode = reference_parts(weights, DEEP["hidden"])
+    x = rng.uniform(size=(8, 64)).astype(np.float32)
+    eps = rng.normal(size=(8, 3)).astype(np.float32)
+    mu, logvar = encode(x)
+    for noise, what in ((np.zeros_like(eps), "avec ε = 0, x̂ doit être le décodage de μ"),
+                        (eps, "z doit valoir μ + exp(½ · logvar) · ε : σ = exp(½ · logvar), l'écart-type, "
+                              "pas la variance")):
+        got = student.probe("torch_call", module=MODULE, function="reconstruct", args=("@vae", x, noise),
+                            models={"vae": {"factory": FACTORY, "kwargs": DEEP, "weights": weights}})
+        value = got["value"]
+        expect(isinstance(value, (list, tuple)) and len(value) == 3, "reconstruct (et forward) doit renvoyer (x̂, μ, logvar)")
+        recon = as_array(value[0], "x̂", shape=(8, 64))
+        expect(np.allclose(as_array(value[1], "μ", shape=(8, 3)), mu, atol=1e-5)
+               and np.allclose(as_array(value[2], "logvar", shape=(8, 3)), logvar, atol=1e-5),
+               "avec des poids donnés, μ et logvar ne correspondent pas à l'encodeur attendu (couches cachées ReLU, "
+               "puis deux couches linéaires : μ d'abord, logvar ensuite)")
+        want = decode(mu + np.exp(0.5 * logvar) * t(noise))
+        expect(np.allclose(recon, want, atol=1e-5), what)
+
+
+def test_vae_loss_closed_form(student):
+    rng = np.random.default_rng(12)
+    recon = rng.uniform(0.05, 0.95, size=(6, 10)).astype(np.float32)
+    x = rng.uniform(size=(6, 10)).astype(np.float32)
+    mu, logvar = rng.normal(size=(6, 2)).astype(np.float32), rng.normal(scale=0.7, size=(6, 2)).astype(np.float32)
+    zeros = np.zeros_like(mu)
+    bce, kl = reference_loss(recon, x, mu, logvar)
+    got = [as_float(student.probe("torch_call", module=MODULE, function="vae_loss", args=args)["value"], "vae_loss(...)")
+           for args in ((recon, x, zeros, zeros), (recon, x, mu, logvar))]
+    expect(abs(got[0] - bce) <= 1e-4 * abs(bce), "avec μ = 0 et logvar = 0 (KL nulle), vae_loss doit valoir l'entropie "
+           "croisée binaire sommée sur les valeurs et divisée par la taille du lot")
+    expect(abs(got[1] - got[0]) > 1e-3 * kl,
+           "vae_loss doit contenir la divergence KL −½ Σ (1 + logvar − μ² − exp(logvar))")
+    expect(got[1] - got[0] > 0,
+           "la divergence KL est positive : vérifiez le signe de −½ Σ (1 + logvar − μ² − exp(logvar))")
+    expect(abs(got[1] - (bce + kl)) <= 1e-4 * (bce + kl), "vae_loss doit valoir (BCE sommée + KL) / N, avec "
+           "KL = −½ Σ (1 + logvar − μ² − exp(logvar))")
+
+
+def test_generate_decodes_latent_points(student):
+    rng = np.random.default_rng(13)
+    weights = random_weights(rng, SMALL)
+    _, decode = reference_parts(weights, SMALL["hidden"])
+    z = rng.normal(size=(5, 2)).astype(np.float32)
+    got = student.probe("torch_call", module=MODULE, function="generate", args=("@vae", z),
+                        models={"vae": {"factory": FACTORY, "kwargs": SMALL, "weights": weights}})
+    images = as_array(got["value"], "generate(model, z)", shape=(5, 64))
+    expect(np.allclose(images, decode(z), atol=1e-5), "generate doit renvoyer le décodage des points z donnés")
+
+
+def test_vae_trains_on_digits(student):
+    X_train, _, X_test, _ = digits()
+    got = student.probe("torch_call", timeout=60, module=MODULE, function="train_vae", args=("@vae", X_train, 20, 1e-2, 32, 0),
+                        models={"vae": {"factory": FACTORY, "kwargs": SMALL}}, report=["vae"])
+    history = as_array(got["value"], "historique renvoyé par train_vae")
+    expect(history.shape == (20,), "train_vae doit renvoyer un coût moyen par époque (20 valeurs)")
+    expect(np.all(history >= 0), "le coût du VAE (BCE + KL) ne peut pas être négatif : la KL est ≥ 0")
+    expect(history[-1] < history[0], "le coût du VAE doit baisser pendant l'entraînement")
+    encode, decode = reference_parts(got["parameters"]["vae"], SMALL["hidden"])
+    mu, logvar = encode(X_test)
+    error = float(((decode(mu) - t(X_test)) ** 2).mean())
+    kl = float((-0.5 * (1 + logvar - mu ** 2 - np.exp(logvar)).sum(axis=1)).mean())
+    expect(error < 0.06, "VAE(64, 2, (32,)) entraîné par train_vae (Adam, pas 0,01, lots de 32, 20 époques) doit "
+           "reconstruire (par D(μ)) des chiffres jamais vus avec une erreur quadratique moyenne inférieure à 0,06")
+    expect(kl < 4, "après entraînement, la KL moyenne des chiffres jamais vus doit rester petite (moins de 4 par "
+           "chiffre) : le terme KL du coût pousse l'espace latent vers N(0, I)")

@@ -1,0 +1,1 @@
+"""TP4 — Auto-encodeurs, auto-encodeur variationnel (VAE) et réseaux antagonistes (GAN), en PyTorch."""
