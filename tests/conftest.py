@@ -10,6 +10,7 @@ import git
 import pytest
 
 from grader.config import Project
+from grader.runner import RunOptions, grade_checkout
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,6 +56,16 @@ def student_repo(tmp_path: Path, project: Project):
         return repo_dir
 
     return make
+
+
+def loses_points(project: Project, tp_name: str, repo: Path, should_fail: list[str], should_pass: str):
+    """Grade a buggy `repo` only on the hidden tests it should fail plus one it should pass (fast),
+    check both, and return the grading."""
+    grading, _ = grade_checkout(project, project.tp(tp_name), repo, options=RunOptions(only=(*should_fail, should_pass)))
+    status = {t.id: t.status for t in grading.tests}
+    assert all(status[test] != "passed" for test in should_fail), status
+    assert status[should_pass] == "passed", status
+    return grading
 
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the uid layer needs the grader to run as root")

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from grader.runner import RunOptions, grade_checkout
+from grader.runner import grade_checkout
+
+from .conftest import loses_points
 
 AE, VAE, GAN = "test_autoencoder.py::", "test_vae.py::", "test_gan.py::"
 
@@ -82,18 +84,10 @@ def test_stubs_get_zero(project, tp4):
     assert all(t.status != "passed" for t in grading.tests)
 
 
-def check(project, tp4, repo, should_fail, should_pass):
-    grading, _ = grade_checkout(project, tp4, repo, options=RunOptions(only=(*should_fail, should_pass)))
-    status = {t.id: t.status for t in grading.tests}
-    assert all(status[test] != "passed" for test in should_fail), status
-    assert status[should_pass] == "passed", status
-    return grading
-
-
 @pytest.mark.parametrize("bug", sorted(BUGS))
 def test_plausible_bugs_lose_points(project, tp4, student_repo, bug):
     where, body, should_fail, should_pass = BUGS[bug]
-    check(project, tp4, student_repo(functions={where: body}), should_fail, should_pass)
+    loses_points(project, "tp4", student_repo(functions={where: body}), should_fail, should_pass)
 
 
 @pytest.mark.parametrize("bug", sorted(METHOD_BUGS))
@@ -101,12 +95,12 @@ def test_plausible_method_bugs_lose_points(project, tp4, student_repo, bug):
     relative, old, new, should_fail, should_pass = METHOD_BUGS[bug]
     source = (project.solutions / relative).read_text(encoding="utf-8")
     assert source.count(old) == 1
-    check(project, tp4, student_repo(files={relative: source.replace(old, new)}), should_fail, should_pass)
+    loses_points(project, "tp4", student_repo(files={relative: source.replace(old, new)}), should_fail, should_pass)
 
 
 def test_wrong_kl_sign_is_named_in_the_feedback(project, tp4, student_repo):
     """The feedback says what is wrong (the sign of the KL), in French."""
     repo = student_repo(functions={BUGS["KL with the wrong sign"][0]: BUGS["KL with the wrong sign"][1]})
-    grading = check(project, tp4, repo, [VAE + "test_vae_loss_closed_form"], VAE + "test_vae_architecture")
+    grading = loses_points(project, "tp4", repo, [VAE + "test_vae_loss_closed_form"], VAE + "test_vae_architecture")
     message = next(t.message for t in grading.tests if t.id == VAE + "test_vae_loss_closed_form")
     assert "signe" in message and "KL" in message
