@@ -208,7 +208,7 @@ def torch_evaluate(module: str, factory: str, args: list | tuple, weights: list,
 
 def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict | None = None,
                models: dict | None = None, optimizers: dict | None = None, seed: int = 0,
-               report: list | tuple = (), inputs: dict | None = None) -> dict:
+               report: list | tuple = (), inputs: dict | None = None, differentiate: list | tuple = ()) -> dict:
     """Call any student function on models, optimisers and tensors built here.
 
     `models`: name -> {"factory": "tp4.gan.Generator", "args": [...], "kwargs": {...}, "weights": [...]}
@@ -216,7 +216,10 @@ def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict
     "lr": 1e-3}. In `args`/`kwargs`, a string "@name" stands for that model or optimiser, and an
     array for a float32 tensor (integer arrays stay integer). Returns {"value": the result, with
     tensors as arrays and models as their parameters}, plus for each model named in `report` its
-    parameters after the call, and for each (model, array) of `inputs` the model's outputs."""
+    parameters after the call, and for each (model, array) of `inputs` the model's outputs.
+    `function` may also be "@name.method" (a method of a built model). With `differentiate`
+    (positions of array arguments), those tensors require gradients and "gradients" gives the
+    gradient of the result's sum with respect to each (None where none flows)."""
     import torch
 
     torch.set_num_threads(1)
@@ -239,11 +242,27 @@ def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict
             return type(value)(resolve(item) for item in value)
         return value
 
-    result = student_attribute(module, function)(*resolve(tuple(args)), **{k: resolve(v) for k, v in (kwargs or {}).items()})
+    positional = list(resolve(tuple(args)))
+    for index in differentiate:
+        positional[index] = positional[index].detach().clone().requires_grad_(True)
+    result = resolve_callable(module, function, built)(*positional, **{k: resolve(v) for k, v in (kwargs or {}).items()})
     answer = {"value": torch_plain(result)}
+    if differentiate:
+        result.sum().backward()
+        answer["gradients"] = [None if positional[i].grad is None else positional[i].grad.double().numpy() for i in differentiate]
     answer["parameters"] = {name: [p.detach().cpu().double().numpy() for p in built[name].parameters()] for name in report}
     answer["outputs"] = {name: outputs_of(built[name], [x])[0] for name, x in (inputs or {}).items()}
     return answer
+
+
+def resolve_callable(module: str, function: str, built: dict) -> Callable:
+    """A student function of `module`, or "@name.method": a public method of a built model."""
+    if not function.startswith("@"):
+        return student_attribute(module, function)
+    name, _, method = function[1:].partition(".")
+    if name not in built or not method or method.startswith("_"):
+        raise ValueError(f"méthode refusée : {function!r}")
+    return getattr(built[name], method)
 
 
 def torch_plain(value: Any) -> Any:

@@ -76,3 +76,18 @@ def test_a_factory_that_is_not_a_module_is_refused(student):
     with pytest.raises(CallFailure, match="nn.Module"):
         student.probe("torch_call", module="tp9.m", function="train", args=("@bad", None, None, 1),
                       models={"bad": {"factory": "tp9.m.not_a_model"}})
+
+
+def test_methods_and_gradients(student):
+    x = np.array([[1.0, 2.0, 3.0]])
+    got = student.probe("torch_call", module="tp9.m", function="@net.forward", args=(x,),
+                        models={"net": {"factory": "tp9.m.Net", "weights": [np.ones((2, 3)), np.zeros(2)]}},
+                        differentiate=[0])
+    np.testing.assert_allclose(got["value"], [[6.0, 6.0]], rtol=1e-6)
+    np.testing.assert_allclose(got["gradients"][0], [[2.0, 2.0, 2.0]], rtol=1e-6)
+
+
+def test_private_methods_are_refused(student):
+    with pytest.raises(CallFailure, match="refusée"):
+        student.probe("torch_call", module="tp9.m", function="@net.__class__", args=(),
+                      models={"net": {"factory": "tp9.m.Net"}})

@@ -56,6 +56,10 @@ METHOD_BUGS = {
     "std = exp(logvar) instead of exp(logvar / 2)": (
         "tp4/vae.py", "return mu + torch.exp(0.5 * logvar) * eps", "return mu + torch.exp(logvar) * eps",
         [VAE + "test_reparameterization_with_given_weights"], VAE + "test_vae_loss_closed_form"),
+    "reparameterize that detaches mu and logvar (no gradient reaches the encoder)": (
+        "tp4/vae.py", "return mu + torch.exp(0.5 * logvar) * eps",
+        "return mu.detach() + torch.exp(0.5 * logvar.detach()) * eps",
+        [VAE + "test_reparameterize_lets_gradients_reach_mu_and_logvar"], VAE + "test_reparameterization_with_given_weights"),
     "autoencoder without its output sigmoid": (
         "tp4/autoencoder.py", "self.decoder = nn.Sequential(*decoder[:-1], nn.Sigmoid())",
         "self.decoder = nn.Sequential(*decoder[:-1])",

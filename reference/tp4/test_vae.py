@@ -156,3 +156,18 @@ def test_vae_trains_on_digits(student):
            "reconstruire (par D(μ)) des chiffres jamais vus avec une erreur quadratique moyenne inférieure à 0,06")
     expect(kl < 4, "après entraînement, la KL moyenne des chiffres jamais vus doit rester petite (moins de 4 par "
            "chiffre) : le terme KL du coût pousse l'espace latent vers N(0, I)")
+
+
+def test_reparameterize_lets_gradients_reach_mu_and_logvar(student):
+    rng = np.random.default_rng(5)
+    mu, logvar = rng.normal(size=(6, 3)), rng.normal(scale=0.5, size=(6, 3))
+    eps = rng.normal(size=(6, 3))
+    got = student.probe("torch_call", module=MODULE, function="@vae.reparameterize", args=(mu, logvar, eps),
+                        models={"vae": {"factory": FACTORY, "kwargs": DEEP}}, differentiate=[0, 1])
+    z = as_array(got["value"], "z", shape=(6, 3))
+    expect(np.allclose(z, mu + np.exp(0.5 * logvar) * eps, atol=1e-5), "reparameterize doit renvoyer μ + exp(½ · logvar) · ε")
+    grad_mu, grad_logvar = got["gradients"]
+    expect(grad_mu is not None and grad_logvar is not None,
+           "le gradient doit atteindre μ et logvar à travers z (astuce de reparamétrisation : ne détachez rien)")
+    expect(np.allclose(grad_mu, 1.0, atol=1e-5) and np.allclose(grad_logvar, 0.5 * np.exp(0.5 * logvar) * eps, atol=1e-5),
+           "∂z/∂μ doit valoir 1 et ∂z/∂logvar ½ · exp(½ · logvar) · ε")
