@@ -72,7 +72,8 @@ def describe(uid, bwrap, unshare, cgroup, seccomp, gpu, hidden, without) -> Isol
     return IsolationReport((
         Layer("rlimits", True, "CPU, mémoire, taille des fichiers, processus, fichiers ouverts"),
         Layer("uid", uid is not None, f"le code étudiant tourne sous l'uid {uid}, un par emplacement" if uid is not None
-              else "le grader ne tourne pas en root : le code étudiant garde son uid (RLIMIT_NPROC ne le borne pas)"),
+              else "le grader ne tourne pas en root : le code étudiant garde l'uid du grader (et ses droits sur les "
+                 "fichiers hors de la vue de bubblewrap)"),
         Layer("bwrap", bool(bwrap), "bubblewrap : système en lecture seule, copie privée du dépôt, /tmp limité ; "
               "reference/, solutions/ et les sorties n'existent pas pour le worker" if bwrap
               else why.get("bwrap", "bubblewrap absent ou inutilisable ici (paquet Debian bubblewrap, "
