@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from .errors import UsageError
@@ -35,9 +36,9 @@ class TP:
     memory_bytes: int  # address-space limit of the worker (numpy TPs need far less than torch)
     call_timeout: float  # default wall-clock seconds per call into student code
 
-    @property
+    @cached_property
     def version(self) -> str:
-        """Hash of every file of the hidden side: a cache key for results."""
+        """Hash of every file of the hidden side: a cache key for results (read once per TP)."""
         digest = hashlib.sha256()
         for path in sorted(p for p in self.reference.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             digest.update(path.relative_to(self.reference).as_posix().encode() + b"\0" + path.read_bytes())

@@ -54,7 +54,11 @@ class Ledger:
 
     def first_seen(self, owner: str, sha: str, contains: Callable[[str, str], bool]) -> datetime | None:
         """Earliest sighting of `sha` or of a commit that contains it (`contains(sha, other)`)."""
+        checked: set[str] = set()  # snapshots see the same heads again and again: ask git once per commit
         for sighting in self.of(owner):
+            if sighting.sha in checked:
+                continue
+            checked.add(sighting.sha)
             if sighting.sha == sha or contains(sha, sighting.sha):
                 return datetime.fromisoformat(sighting.seen_at)
         return None

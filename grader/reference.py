@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ReferenceSetupError
+from .marks import write_atomically
 from .testkit import Caller, Student
 
 
@@ -78,7 +79,5 @@ def build_expected(folder: Path, caller: Caller) -> dict[str, np.ndarray]:
             arrays[name] = np.asarray(value, dtype=float)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    partial = folder / ".expected.npz.partial"
-    partial.write_bytes(buffer.getvalue())
-    partial.replace(folder / "expected.npz")
+    write_atomically(folder / "expected.npz", buffer.getvalue())
     return arrays
