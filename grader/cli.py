@@ -18,10 +18,12 @@ from .classreport import write_outputs
 from .collect import CollectOptions, collect, parse_shard, read_submissions
 from .config import Project
 from .course import load_class
+from .gitlab_admin import add_gitlab_commands
 from .gradebook import build_gradebook
 from .errors import GraderError, IsolationError, UsageError
 from .marks import Grading
 from .reference import build_expected
+from .push import Push, banner, push_context, sighting, student_view, write_sighting
 from .release import release
 from .report import render_table, write_junit
 from .repos import commit_of
@@ -59,12 +61,23 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--junit", type=Path, help="write a JUnit XML report (French messages only) here")
     test.add_argument("--student", help="student id in the outputs (default: the folder's name)")
     test.add_argument("--only", action="append", default=[], metavar="TEST_ID",
-                      help="run only this hidden test (repeatable; e.g. test_losses.py::test_mse_value): "
+                      help="run only this hidden test (repeatable; e.g. test_losses.py::test_name): "
                            "the score is then out of the selected tests' points")
     test.add_argument("--timeout", type=float, metavar="SECONDS",
                       help="wall-clock limit per call into student code (default: the TP's rubric.yaml)")
     add_isolation_options(test)
     test.set_defaults(run=cmd_test)
+
+    push = commands.add_parser("push", help="grade the pushed commit in a GitLab CI job (gitlab/grade.yml)")
+    push.add_argument("tp", help="tp1, tp2, …")
+    push.add_argument("repo", type=Path, nargs="?", default=Path("."), help="the pushed checkout (default: .)")
+    push.add_argument("--course", type=Path, required=True, help="course.yaml (deadlines, extensions, ci.before_deadline)")
+    push.add_argument("--json", type=Path, help="write what the student may see, as result JSON, here")
+    push.add_argument("--junit", type=Path, help="write what the student may see, as JUnit XML, here")
+    push.add_argument("--sighting", type=Path, help="write the pipeline's first-seen evidence (a ledger line) here")
+    push.add_argument("--timeout", type=float, metavar="SECONDS", help="wall-clock limit per call into student code")
+    add_isolation_options(push)
+    push.set_defaults(run=cmd_push)
 
     check_cmd = commands.add_parser("check", help="your TP's public tests and a provisional mark (students)")
     check_cmd.add_argument("tp", help="tp1, tp2, …")
@@ -89,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.set_defaults(run=cmd_reference_build)
 
     add_class_commands(commands)
+    add_gitlab_commands(commands)
 
     release_cmd = commands.add_parser("release", help="build the starter repo students fork (git, one commit)")
     release_cmd.add_argument("out", type=Path, help="a new or empty folder")
@@ -233,6 +247,24 @@ def cmd_test(project: Project, args: argparse.Namespace) -> int:
     check_isolation(args, isolation)
     print(render_table(grading, isolation))
     write_grading_outputs(grading, args.json, args.junit)
+    return 0
+
+
+def cmd_push(project: Project, args: argparse.Namespace) -> int:
+    tp = project.tp(args.tp)
+    if not args.repo.is_dir():
+        raise UsageError(f"{args.repo}: no such directory")
+    push = Push.from_environment(os.environ)
+    context = push_context(args.course, tp.name, push)
+    before_deadline = push.created_at <= context.deadline
+    print(banner(push, context, before_deadline))
+    if args.sighting:  # first: the evidence stands even if grading fails
+        write_sighting(args.sighting, sighting(push, context))
+    grading, isolation = grade_checkout(project, tp, args.repo, context.owner, commit_of(args.repo), run_options(args))
+    check_isolation(args, isolation)
+    view = student_view(grading, context.policy, before_deadline)
+    print(render_table(view, isolation))
+    write_grading_outputs(view, args.json, args.junit)
     return 0
 
 

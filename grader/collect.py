@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import shutil
 import sys
 import tempfile
-import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -20,9 +18,9 @@ from pathlib import Path
 
 from . import __version__
 from .config import TP, Project
-from .course import Course, TPConfig, load_class
-from .errors import GraderError, UsageError
-from .gitlab_events import push_sightings
+from .course import TPConfig, load_class
+from .errors import UsageError
+from .gitlab_events import pipeline_sightings, push_sightings
 from .gradebook import Submission, late_penalty
 from .ledger import Ledger, Sighting
 from .marks import Grading, write_atomically
@@ -96,10 +94,11 @@ def collect(project: Project, course_path: Path, options: CollectOptions) -> Sum
                           for ref, sha in sorted(sightings_now(fetched.path).items())]
         plans[owner.id] = (owner, fetched.path, notes)
         summary.notes += [f"{owner.id}: {note}" for note in notes]
-    if course.gitlab:  # push times as GitLab saw them: evidence even when no snapshot ran
-        pushed, gitlab_notes = push_sightings(*course.gitlab, owners, options.repo_timeout)
-        sightings += pushed
-        summary.notes += gitlab_notes
+    if course.gitlab:  # push and pipeline times as GitLab saw them: evidence even when no snapshot ran
+        for read in (push_sightings, pipeline_sightings):
+            seen, gitlab_notes = read(*course.gitlab, owners, options.repo_timeout)
+            sightings += seen
+            summary.notes += gitlab_notes
     ledger.record(sightings)  # one append and one fsync for the whole class
     if options.snapshot:
         return summary

@@ -24,7 +24,8 @@ MARK_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 FINAL = "final"  # what an override names to replace the final mark itself
 ROUNDING_MODES = {"nearest": ROUND_HALF_UP, "up": ROUND_CEILING, "down": ROUND_FLOOR}
 TOP_KEYS = ("course", "timezone", "roster", "max_group_size", "late_penalty", "tps", "marks", "formula",
-            "rounding", "rounding_mode", "extensions", "overrides", "outputs", "gitlab")
+            "rounding", "rounding_mode", "extensions", "overrides", "outputs", "gitlab", "ci")
+CI_FEEDBACK = ("count", "full")  # what a push's grade job shows before the deadline (grader/push.py)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class Course:
     overrides: tuple[Override, ...]  # read from it
     french_csv: bool  # also write gradebook-fr.csv (';' separator, decimal comma)
     gitlab: tuple[str, str] | None = None  # (server URL, token variable): push events as first-seen evidence
+    ci_feedback: str = "count"  # before a TP's deadline, a push's grade job shows only the number of hidden tests passed
 
     def tp(self, name: str) -> TPConfig:
         for tp in self.tps:
@@ -105,8 +107,11 @@ class Course:
         return float(steps * step)
 
 
-def load_course(path: Path) -> Course:
-    """Read and check course.yaml, its overrides file and its marks files (not yet the roster)."""
+def load_course(path: Path, with_marks: bool = True) -> Course:
+    """Read and check course.yaml, its overrides file and its marks files (not yet the roster).
+
+    `with_marks=False` reads neither the marks files nor the overrides (their names are still
+    checked): what a push's grade job needs, which has no business with the class's exam marks."""
     path = path.resolve()
     data, source = read_yaml(path)
     data = source.mapping(data, "", TOP_KEYS, required=("course", "roster", "tps"))
@@ -117,7 +122,7 @@ def load_course(path: Path) -> Course:
         raise source.error("timezone", f"unknown time zone {zone!r} (e.g. Europe/Paris)") from None
     penalty = _late_penalty(source, data.get("late_penalty", {}), "late_penalty", LatePenalty(0.0, None, None))
     tps = _tps(source, data["tps"], penalty)
-    marks = _marks(source, data.get("marks", {}), {tp.name for tp in tps})
+    marks = _marks(source, data.get("marks", {}), {tp.name for tp in tps}, with_marks)
     mode = data.get("rounding_mode", "nearest")
     if mode not in ROUNDING_MODES:
         raise source.error("rounding_mode", f"expected one of {', '.join(ROUNDING_MODES)}, got {mode!r}")
@@ -129,8 +134,17 @@ def load_course(path: Path) -> Course:
     return Course(path, source.text(data["course"], "course"), zone, path.parent / source.text(data["roster"], "roster"),
                   size, tps, marks, _formula(source, data, tps, marks), source.number(data.get("rounding", 0.01), "rounding"),
                   mode, _extensions(source, data.get("extensions", []), tps),
-                  overrides_path, _overrides(overrides_path, tps, marks) if overrides_path else (),
-                  source.flag(outputs.get("french_csv", False), "outputs.french_csv"), _gitlab(source, data.get("gitlab")))
+                  overrides_path, _overrides(overrides_path, tps, marks) if overrides_path and with_marks else (),
+                  source.flag(outputs.get("french_csv", False), "outputs.french_csv"), _gitlab(source, data.get("gitlab")),
+                  _ci_feedback(source, data.get("ci", {})))
+
+
+def _ci_feedback(source: YamlSource, value: object) -> str:
+    settings = source.mapping(value, "ci", ("before_deadline",))
+    policy = settings.get("before_deadline", "count")
+    if policy not in CI_FEEDBACK:
+        raise source.error("ci.before_deadline", f"expected one of {', '.join(CI_FEEDBACK)}, got {policy!r}")
+    return policy
 
 
 def _gitlab(source: YamlSource, value: object) -> tuple[str, str] | None:
@@ -178,7 +192,7 @@ def _deadline(source: YamlSource, value: object, key: str) -> datetime:
     return value.astimezone(timezone.utc)
 
 
-def _marks(source: YamlSource, value: object, tp_names: set[str]) -> tuple[MarkSource, ...]:
+def _marks(source: YamlSource, value: object, tp_names: set[str], read: bool = True) -> tuple[MarkSource, ...]:
     if not isinstance(value, dict):
         raise source.error("marks", f"expected a mapping of mark names to CSV files, got {kind(value)}")
     marks = []
@@ -195,9 +209,10 @@ def _marks(source: YamlSource, value: object, tp_names: set[str]) -> tuple[MarkS
         out_of = source.number(settings.get("out_of", 20), f"{key}.out_of")
         if not out_of:
             raise source.error(f"{key}.out_of", "out_of must be more than 0")
-        table = read_mark_table(source.path.parent / source.text(settings["file"], f"{key}.file"),
-                                source.text(settings.get("id_column", "id"), f"{key}.id_column"),
-                                source.text(settings.get("column", "mark"), f"{key}.column"), out_of)
+        file = source.path.parent / source.text(settings["file"], f"{key}.file")
+        table = read_mark_table(file, source.text(settings.get("id_column", "id"), f"{key}.id_column"),
+                                source.text(settings.get("column", "mark"), f"{key}.column"), out_of) \
+            if read else MarkTable(file, {})
         marks.append(MarkSource(name, source.text(settings.get("label", name), f"{key}.label"),
                                 source.flag(settings.get("optional", False), f"{key}.optional"), table))
     return tuple(marks)

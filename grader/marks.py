@@ -22,7 +22,7 @@ FULL_MARK = 20.0
 class TestResult:
     __test__ = False  # not a pytest test class, despite the name
 
-    id: str  # "test_losses.py::test_mse_value", relative to reference/tpN
+    id: str  # "test_losses.py::test_name", relative to reference/tpN
     points: float  # points earned
     max_points: float  # points at stake, from the rubric
     status: str  # one of STATUSES

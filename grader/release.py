@@ -1,39 +1,30 @@
 """`grader release OUT_DIR`: the starter repo students fork, as a git repo with one commit.
 
-It holds what `assignments/` holds (stubs generated from `solutions/`, public tests, the French
-README) plus the student `.gitlab-ci.yml`: one job per TP running `grader check`. Nothing of
-`solutions/` or `reference/` is copied; a test greps the result and its git objects for them.
+It holds what `assignments/` holds (stubs generated from `solutions/`, public tests, handout
+notebooks, the French README), the student `.gitlab-ci.yml` (dlgrade's `gitlab/student-ci.yml`),
+and `outils/`, a wheel of the grader alone (`grader/`, nothing else), so that students install
+`grader check` with one pip command and no access to the instructor's project. Nothing of
+`solutions/` or `reference/` is copied; a test greps the result, the wheel and the git objects.
 """
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
 from pathlib import Path
 
 import git
 
 from .config import Project
-from .errors import UsageError
+from .errors import GraderError, UsageError
 from .stubs import SKIPPED, drift
 
 AUTHOR = git.Actor("dlgrade", "dlgrade@localhost")
-
-
-def student_ci(tps: list[str]) -> str:
-    """One job per TP: the public tests and a provisional mark, shown in GitLab's Tests tab. A low
-    mark never fails the pipeline; only a real error (no tests, a crash of pytest) does."""
-    jobs = [f"""check-{tp}:
-  stage: test
-  script:
-    - grader check {tp} --junit report-{tp}.xml --json result-{tp}.json
-  artifacts:
-    when: always
-    paths: [report-{tp}.xml, result-{tp}.json]
-    reports:
-      junit: report-{tp}.xml
-""" for tp in tps]
-    return ("# Notation provisoire de chaque TP à chaque push (tests publics seulement).\n"
-            "# L'image contient dlgrade et PyTorch (CPU) : votre enseignant en donne le nom.\n"
-            "image: $DLGRADE_IMAGE\n\nstages: [test]\n\n" + "\n".join(jobs))
+TOOLS = "outils"  # where the starter repo keeps the grader's wheel
+GRADER_FILES = ("grader", "pyproject.toml")  # what the wheel is built from: the package, not the project
+IGNORED = "__pycache__/\n*.pyc\n.pytest_cache/\n.ipynb_checkpoints/\nreport-*.xml\nresult-*.json\ncheck-*.*\n"
 
 
 def release(project: Project, out: Path) -> str:
@@ -44,9 +35,38 @@ def release(project: Project, out: Path) -> str:
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out}: exists and is not empty")
     shutil.copytree(project.assignments, out, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*SKIPPED))
-    tps = sorted((p.name for p in out.iterdir() if p.is_dir() and p.name.startswith("tp")), key=lambda n: int(n[2:]))
-    (out / ".gitlab-ci.yml").write_text(student_ci(tps), encoding="utf-8")
-    (out / ".gitignore").write_text("__pycache__/\n*.pyc\n.pytest_cache/\nreport-*.xml\nresult-*.json\n", encoding="utf-8")
+    shutil.copy(project.root / "gitlab" / "student-ci.yml", out / ".gitlab-ci.yml")
+    (out / ".gitignore").write_text(IGNORED, encoding="utf-8")
+    build_wheel(project, out / TOOLS)
     repo = git.Repo.init(out, initial_branch="main")
     repo.git.add(A=True)
     return repo.index.commit("Dépôt de départ des TP", author=AUTHOR, committer=AUTHOR).hexsha
+
+
+def build_wheel(project: Project, into: Path) -> Path:
+    """A wheel of the grader package, built from a copy holding only what the package needs
+    (the project's README, which describes the hidden side, stays out of its metadata)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        source = Path(scratch) / "dlgrade"
+        source.mkdir()
+        for name in GRADER_FILES:
+            origin = project.root / name
+            if origin.is_dir():
+                shutil.copytree(origin, source / name, ignore=shutil.ignore_patterns(*SKIPPED))
+            else:
+                shutil.copy(origin, source / name)
+        (source / "README.md").write_text("dlgrade: `grader check` pour les TP d'Apprentissage profond.\n",
+                                          encoding="utf-8")
+        done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                               "--disable-pip-version-check", "-w", str(into), str(source)],
+                              capture_output=True, text=True)
+        if done.returncode:
+            raise GraderError(f"cannot build the grader's wheel: {done.stderr.strip()[-800:]}")
+    wheels = sorted(into.glob("dlgrade-*.whl"))
+    if len(wheels) != 1:
+        raise GraderError(f"{into}: expected one dlgrade wheel, found {len(wheels)}")
+    outside = [n for n in zipfile.ZipFile(wheels[0]).namelist() if n.split("/")[0] not in ("grader",)
+               and not n.startswith("dlgrade-")]
+    if outside:
+        raise GraderError(f"the grader's wheel holds more than the package: {outside[:3]}")
+    return wheels[0]

@@ -16,9 +16,10 @@ from .errors import ConfigError
 from .formula import Mark, parse_mark
 
 REQUIRED_COLUMNS = ("id", "name", "email", "repo")
-OPTIONAL_COLUMNS = ("group", "token_env")
+OPTIONAL_COLUMNS = ("group", "token_env", "username")
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # ids become file names (feedback/<id>.md)
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+USERNAME = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]*$")  # GitLab's own rule for usernames
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 REMOTE_URL = re.compile(r"^(https://|ssh://|file://|[\w.-]+@[\w.-]+:)")
 
@@ -30,6 +31,7 @@ class Student:
     email: str  # Moodle's "email address"
     group: str | None  # the group id when the student works in a pair or trio, else None
     line: int  # line of the roster, for error messages
+    username: str | None = None  # GitLab username (`grader gitlab setup`); the roster fills in the id when blank
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ def load_roster(path: Path, max_group_size: int = 3) -> Roster:
 
 def _student(path: Path, line: int, row: dict[str, str], seen: list[Student]) -> Student:
     student_id, email, group = row["id"], row["email"], row.get("group", "") or None
+    username = row.get("username", "") or student_id
     if not SAFE_ID.match(student_id):
         raise ConfigError(path, f"student id {student_id!r} must be letters, digits, '.', '_' or '-'", line=line, key="id")
     if any(s.id == student_id for s in seen):
@@ -139,7 +142,10 @@ def _student(path: Path, line: int, row: dict[str, str], seen: list[Student]) ->
         raise ConfigError(path, f"{email!r} is not an e-mail address", line=line, key="email")
     if group is not None and not SAFE_ID.match(group):
         raise ConfigError(path, f"group id {group!r} must be letters, digits, '.', '_' or '-'", line=line, key="group")
-    return Student(student_id, row["name"], email, group, line)
+    if not USERNAME.match(username):
+        raise ConfigError(path, f"{username!r} is not a GitLab username (letters, digits, '_', '.', '-')",
+                          line=line, key="username")
+    return Student(student_id, row["name"], email, group, line, username)
 
 
 def _url(path: Path, line: int, url: str) -> str:

@@ -12,8 +12,10 @@ import shutil
 from pathlib import Path
 
 from .errors import GraderError
+from .handouts import notebook_source
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+HANDOUTS = "handouts"  # Markdown sources in solutions/, notebooks in assignments/ (grader/handouts.py)
 SKIPPED = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
 DEF = re.compile(r"^\s*(?:async\s+)?(?:def|class)\s+(\w+)")
 
@@ -52,6 +54,8 @@ def expected_files(solutions: Path) -> dict[Path, bytes]:
             continue
         if path.suffix == ".py":
             files[relative] = stub_source(path.read_text(encoding="utf-8"), str(path)).encode("utf-8")
+        elif relative.parts[0] == HANDOUTS and path.suffix == ".md":  # the notebook, not its source
+            files[relative.with_suffix(".ipynb")] = notebook_source(path.read_text(encoding="utf-8"), str(path)).encode("utf-8")
         else:
             files[relative] = path.read_bytes()
     return files

@@ -1,15 +1,16 @@
-"""Tests of grader/gitlab_events.py against a local HTTP stub that answers as GitLab's events
-API documentation says (GET /api/v4/projects/:id/events?action=pushed)."""
+"""Tests of grader/gitlab_events.py against a local HTTP stub that answers as GitLab's events and
+pipelines API documentation says (GET /api/v4/projects/:id/events?action=pushed, and
+GET /api/v4/projects/:id/pipelines?scope=tags|branches: the newest pipeline of each tag or branch)."""
 from __future__ import annotations
 
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
-from grader.gitlab_events import project_path, push_sightings
+from grader.gitlab_events import pipeline_sightings, project_path, push_sightings
 from grader.ledger import Ledger
 from grader.roster import RepoOwner
 
@@ -24,6 +25,13 @@ EVENTS = {
     ],
 }
 
+PIPELINES = {
+    ("l3-ap/e001", "tags"): [{"id": 12, "iid": 4, "ref": "tp1", "sha": "b" * 40, "status": "success",
+                              "source": "push", "created_at": "2026-02-15T23:10:05.000+01:00"}],
+    ("l3-ap/e001", "branches"): [{"id": 11, "iid": 3, "ref": "main", "sha": "a" * 40, "status": "failed",
+                                  "source": "push", "created_at": "2026-02-14T08:00:01.000Z"}],
+}
+
 
 class GitLabStub(BaseHTTPRequestHandler):
     requests: list[str] = []
@@ -31,12 +39,17 @@ class GitLabStub(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         parts = urlsplit(self.path)
         self.requests.append(self.path)
-        prefix, suffix = "/api/v4/projects/", "/events"
-        project = unquote(parts.path[len(prefix):-len(suffix)]) if parts.path.endswith(suffix) else None
+        encoded, _, resource = parts.path.removeprefix("/api/v4/projects/").partition("/")
+        project, query = unquote(encoded), dict(parse_qsl(parts.query))
+        answer = None  # 404: a project this GitLab does not have
+        if resource == "events" and query.get("action") == "pushed":
+            answer = EVENTS.get(project)
+        elif resource == "pipelines" and project in EVENTS:
+            answer = PIPELINES.get((project, query.get("scope")), [])
         if self.headers.get("PRIVATE-TOKEN") != "secret":
             self.send_error(401)
-        elif project in EVENTS and "action=pushed" in parts.query:
-            body = json.dumps(EVENTS[project]).encode()
+        elif answer is not None:
+            body = json.dumps(answer).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -94,3 +107,15 @@ def test_events_read_twice_are_recorded_once(server, monkeypatch, tmp_path):
         ledger.record(push_sightings(server, "GL_TOKEN", OWNERS)[0])
     assert len((tmp_path / "ledger.jsonl").read_text().splitlines()) == 2
     assert len(Ledger(tmp_path / "ledger.jsonl").of("e001")) == 2
+
+
+def test_pipelines_become_ci_sightings(server, monkeypatch):
+    monkeypatch.setenv("GL_TOKEN", "secret")
+    sightings, notes = pipeline_sightings(server, "GL_TOKEN", OWNERS)
+    assert [(s.owner, s.ref, s.sha[0], s.seen_at, s.source) for s in sightings] == [
+        ("e001", "tag:tp1", "b", "2026-02-15T22:10:05+00:00", "ci"),
+        ("e001", "branch:main", "a", "2026-02-14T08:00:01+00:00", "ci")]
+    assert notes == ["e002: pipelines GitLab illisibles (GitlabListError)"]
+    monkeypatch.delenv("GL_TOKEN")
+    assert pipeline_sightings(server, "GL_TOKEN", OWNERS) == (
+        [], ["pipelines GitLab ignorés : la variable GL_TOKEN n'est pas définie"])

@@ -1,9 +1,12 @@
 """README's worked example for instructors, run line by line as written, output compared."""
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
+
+from tests.test_pipelines import gitlab_ci_local
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,3 +28,21 @@ def test_worked_example_runs_as_shown(tmp_path):
         printed = done.stdout
     assert printed == expected
     assert "retard" in (tmp_path / "demo" / "out" / "feedback" / "e005.md").read_text(encoding="utf-8").lower()
+
+
+def test_gitlab_walkthrough_runs_as_shown(tmp_path):
+    """README's GitLab walk-through: release, a student's clone, check, commit, tag, the student
+    pipeline and the grade.yml pipeline with gitlab-ci-local, then collect — one bash script."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("A walk-through, from the dlgrade folder")
+    script, expected = re.findall(r"```(?:bash)?\n(.*?)```", text[start:], re.S)[:2]
+
+    gitlab_ci_local()  # skips (or fails under CI) when ./setup.sh has not installed it
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script.replace("/tmp/loop", str(tmp_path / "loop"))],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, (done.stdout[-4000:], done.stderr[-3000:])
+    assert done.stdout.endswith(expected)
+    assert "Note : 20 / 20" in done.stdout  # grader check tp1, as the student ran it
+    assert "PASS  grade: [tp1]" in done.stdout and "PASS  check: [tp1]" in done.stdout
+    sighting = json.loads((tmp_path / "loop" / "e001" / "sighting-tp1.json").read_text(encoding="utf-8"))
+    assert sighting["source"] == "ci" and sighting["ref"] == "branch:main"

@@ -2,8 +2,10 @@
 tests and the student CI, and nothing of solutions/ or reference/ — not even in its git objects."""
 from __future__ import annotations
 
+import json
 import re
 import subprocess
+import zipfile
 
 import git
 import pytest
@@ -18,7 +20,8 @@ def solution_lines(project) -> set[str]:
     for path in project.solutions.rglob("*.py"):
         for block in path.read_text(encoding="utf-8").split("### BEGIN SOLUTION")[1:]:
             lines |= {line.strip() for line in block.split("### END SOLUTION")[0].splitlines() if len(line.strip()) >= 20}
-    given = "\n".join(path.read_text(encoding="utf-8") for path in project.assignments.rglob("*.py"))
+    given = "\n".join(path.read_text(encoding="utf-8") for folder in (project.assignments, project.root / "grader")
+                      for path in folder.rglob("*.py"))  # the stubs, and the grader's own (public) code
     return {line for line in lines if line not in given}  # e.g. a docstring that spells a step out
 
 
@@ -40,11 +43,22 @@ def test_one_commit_with_stubs_public_tests_and_ci(released, project):
     for tp in project.tp_names():
         assert (released / tp / "__init__.py").exists() and (released / "tests" / f"test_{tp}.py").exists()
     ci = yaml.safe_load((released / ".gitlab-ci.yml").read_text())
-    for tp in project.tp_names():
-        job = ci[f"check-{tp}"]
-        assert job["script"] == [f"grader check {tp} --junit report-{tp}.xml --json result-{tp}.json"]
-        assert job["artifacts"]["reports"]["junit"] == f"report-{tp}.xml" and f"report-{tp}.xml" in job["artifacts"]["paths"]
+    job = ci["check"]
+    assert job["parallel"]["matrix"] == [{"TP": project.tp_names()}]
+    assert job["script"] == ['grader check "$TP" --junit "report-$TP.xml" --json "result-$TP.json"']
+    assert job["artifacts"]["reports"]["junit"] == "report-$TP.xml" and "report-$TP.xml" in job["artifacts"]["paths"]
     assert "raise NotImplementedError" in (released / "tp1" / "losses.py").read_text()
+    for tp in project.tp_names():
+        notebook = json.loads((released / "handouts" / f"{tp}.ipynb").read_text(encoding="utf-8"))
+        assert any(cell["cell_type"] == "code" for cell in notebook["cells"])
+    assert not list((released / "handouts").glob("*.md"))  # the notebooks, not their sources
+
+
+def test_the_wheel_holds_the_grader_package_only(released):
+    [wheel] = (released / "outils").glob("dlgrade-*-py3-none-any.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "grader/check.py" in names and "grader/cli.py" in names
+    assert {name.split("/")[0] for name in names} == {"grader", wheel.name.split("-py3")[0] + ".dist-info"}
 
 
 def test_nothing_hidden_reaches_the_starter_repo(released, project):
@@ -52,6 +66,9 @@ def test_nothing_hidden_reaches_the_starter_repo(released, project):
                              capture_output=True, check=True).stdout.decode("utf-8", "replace")
     files = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in released.rglob("*")
                       if p.is_file() and ".git" not in p.parts)
+    for wheel in released.rglob("*.whl"):  # compressed: read what it holds, not its bytes
+        with zipfile.ZipFile(wheel) as archive:
+            files += "\n".join(archive.read(name).decode("utf-8", "replace") for name in archive.namelist())
     for text in (objects, files):
         leaked = [line for line in solution_lines(project) if line in text]
         assert not leaked, leaked[:3]

@@ -20,7 +20,7 @@ def device():
 def binary_classifier(n):
     """Classification binaire du cours : n → 16 → 4 → 1, ReLU, sortie sigmoïde (une probabilité).
 
-    Nombre de paramètres : 16n + 16 + 16·4 + 4 + 4 + 1 (565 pour n = 30).
+    Nombre de paramètres : 16n + 16 + 16·4 + 4 + 4 + 1 (569 pour n = 30).
     """
     raise NotImplementedError("À compléter : binary_classifier")
 

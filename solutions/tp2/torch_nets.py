@@ -20,7 +20,7 @@ def device():
 def binary_classifier(n):
     """Classification binaire du cours : n → 16 → 4 → 1, ReLU, sortie sigmoïde (une probabilité).
 
-    Nombre de paramètres : 16n + 16 + 16·4 + 4 + 4 + 1 (565 pour n = 30).
+    Nombre de paramètres : 16n + 16 + 16·4 + 4 + 4 + 1 (569 pour n = 30).
     """
     ### BEGIN SOLUTION
     return nn.Sequential(nn.Linear(n, 16), nn.ReLU(), nn.Linear(16, 4), nn.ReLU(), nn.Linear(4, 1), nn.Sigmoid())
