@@ -256,6 +256,9 @@ def cmd_push(project: Project, args: argparse.Namespace) -> int:
         raise UsageError(f"{args.repo}: no such directory")
     push = Push.from_environment(os.environ)
     context = push_context(args.course, tp.name, push)
+    if context is None:
+        print(f"{tp.name} n'est pas (encore) dans {args.course.name} : rien à noter pour ce TP.")
+        return 0
     before_deadline = push.created_at <= context.deadline
     print(banner(push, context, before_deadline))
     if args.sighting:  # first: the evidence stands even if grading fails

@@ -62,13 +62,14 @@ class PushContext:
     notes: tuple[str, ...]  # what could not be matched (French, for the job log)
 
 
-def push_context(course_path: Path, tp: str, push: Push) -> PushContext:
-    """Deadline and feedback policy for this push; course.yaml is read without the marks files."""
+def push_context(course_path: Path, tp: str, push: Push) -> PushContext | None:
+    """Deadline and feedback policy for this push; course.yaml is read without the marks files.
+    None when course.yaml has no such TP (yet): the grade job of a TP not given is not graded."""
     course = load_course(course_path, with_marks=False)
     try:
         tp_config = course.tp(tp)
     except KeyError:
-        raise ConfigError(course.path, f"no TP {tp!r} in tps", key="tps") from None
+        return None
     owner = _owner(course, push.project)
     notes = () if owner else (f"le projet {push.project} n'est pas dans la liste des étudiants : "
                               "date limite sans prolongation",)

@@ -220,3 +220,24 @@ def test_instructor_pipeline_snapshot_then_sharded_collect(tmp_path):
                  "--ledger", str(tmp_path / "ledger.jsonl"), "--out", str(tmp_path / "single")]) == 0
     assert merged == (tmp_path / "single" / "gradebook.csv").read_text(encoding="utf-8")
     assert merged.count("\n") == 6  # a header and five students
+
+
+@pytest.mark.parametrize("name, jobs", [
+    ("gitlab/student-ci.yml", ["check: [tp1]", "check: [tp4]"]),
+    ("gitlab/grade.yml", ["check: [tp1]", "grade: [tp1]", "grade: [tp4]"]),
+    (".gitlab-ci.yml", ["test"]),
+])
+def test_every_yaml_passes_gitlab_schema(tmp_path, name, jobs):
+    """`gitlab-ci-local --list` checks a file against GitLab's CI JSON schema, offline."""
+    repo = git.Repo.init(tmp_path, initial_branch="main")
+    shutil.copy(ROOT / name, tmp_path / ".gitlab-ci.yml")
+    commit_all(repo, "CI")
+    done = run_pipeline(tmp_path, "--list")
+    assert done.returncode == 0 and "json schema validated" in done.stdout + done.stderr
+    listed = [line.split("  ")[0].strip() for line in done.stdout.splitlines()]
+    assert all(job in listed for job in jobs)
+    # The same file with a keyword GitLab does not know is refused.
+    (tmp_path / ".gitlab-ci.yml").write_text((ROOT / name).read_text(encoding="utf-8") + "\nbroken:\n  scrpt: [x]\n",
+                                             encoding="utf-8")
+    commit_all(repo, "broken")
+    assert run_pipeline(tmp_path, "--list").returncode != 0

@@ -120,3 +120,12 @@ def test_grader_push_outside_ci_exits_2(tmp_path, monkeypatch, capsys):
         monkeypatch.delenv(key, raising=False)
     assert main(["push", "tp1", str(tmp_path), "--course", str(write_course(tmp_path))]) == 2
     assert "GitLab CI job" in capsys.readouterr().err
+
+
+def test_a_tp_the_course_does_not_give_is_not_graded(tmp_path, monkeypatch, capsys):
+    for key, value in ENV.items():
+        monkeypatch.setenv(key, value)
+    assert push_context(write_course(tmp_path), "tp2", Push.from_environment(ENV)) is None
+    assert main(["push", "tp2", str(tmp_path), "--course", str(tmp_path / "course.yaml"),
+                 "--junit", str(tmp_path / "r.xml")]) == 0
+    assert "rien à noter" in capsys.readouterr().out and not (tmp_path / "r.xml").exists()
