@@ -93,6 +93,27 @@ def test_array_whose_header_lies_about_its_size_is_refused():
         receive_bytes(frame({"value": {"$array": 0}}, [payload[:-8]]))
 
 
+def npy_with_header(text: str, data: bytes) -> bytes:
+    """A `.npy` 1.0 payload with a header written by hand (padded as numpy pads it)."""
+    head = text + " " * (-(10 + len(text) + 1) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(head)) + head.encode("latin1") + data
+
+
+@pytest.mark.parametrize("text", [
+    "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), 'x': __import__('os')}",  # extra key
+    "{'shape': (2,), 'fortran_order': False, 'descr': '<f8', }",  # other order: not what we write
+    "{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }",  # complex
+    "{'descr': '<U2', 'fortran_order': False, 'shape': (1,), }",  # text
+    "{'descr': '<f8', 'fortran_order': 0, 'shape': (2,), }",
+    "{'descr': '<f8', 'fortran_order': False, 'shape': (-2,), }",
+])
+def test_only_the_header_layout_we_write_is_read(text):
+    with pytest.raises(protocol.ProtocolError):
+        receive_bytes(frame({"value": {"$array": 0}}, [npy_with_header(text, bytes(16))]))
+    good = npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", bytes(16))
+    assert receive_bytes(frame({"value": {"$array": 0}}, [good]))[1].tolist() == [0.0, 0.0]
+
+
 @pytest.mark.parametrize("value", [{"$array": 3}, {"$unknown": 1}, {"$float": "1e999x"}, {"a": 1, "b": 2}])
 def test_malformed_value_trees_are_refused(value):
     with pytest.raises(protocol.ProtocolError):
