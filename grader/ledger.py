@@ -23,6 +23,10 @@ class Sighting:
     seen_at: str  # ISO time, UTC
     source: str  # "snapshot", "collect", "ci", "gitlab"
 
+    def line(self) -> str:
+        """The sighting as one line of the ledger file (what `grader push` also writes alone)."""
+        return json.dumps(asdict(self), sort_keys=True) + "\n"
+
 
 class Ledger:
     def __init__(self, path: Path) -> None:
@@ -44,7 +48,7 @@ class Ledger:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write("".join(json.dumps(asdict(s), sort_keys=True) + "\n" for s in sightings))
+            handle.write("".join(s.line() for s in sightings))
             handle.flush()
             os.fsync(handle.fileno())
         self._sightings.extend(sightings)

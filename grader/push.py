@@ -11,8 +11,7 @@ The official mark still comes from `grader collect`.
 """
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Mapping
@@ -109,7 +108,7 @@ def sighting(push: Push, context: PushContext) -> Sighting:
 
 
 def write_sighting(path: Path, item: Sighting) -> None:
-    write_atomically(path, json.dumps(asdict(item), sort_keys=True) + "\n")
+    write_atomically(path, item.line())
 
 
 def banner(push: Push, context: PushContext, before_deadline: bool) -> str:

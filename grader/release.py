@@ -65,8 +65,8 @@ def build_wheel(project: Project, into: Path) -> Path:
     wheels = sorted(into.glob("dlgrade-*.whl"))
     if len(wheels) != 1:
         raise GraderError(f"{into}: expected one dlgrade wheel, found {len(wheels)}")
-    outside = [n for n in zipfile.ZipFile(wheels[0]).namelist() if n.split("/")[0] not in ("grader",)
-               and not n.startswith("dlgrade-")]
+    outside = [n for n in zipfile.ZipFile(wheels[0]).namelist()
+               if n.split("/")[0] != "grader" and not n.startswith("dlgrade-")]
     if outside:
         raise GraderError(f"the grader's wheel holds more than the package: {outside[:3]}")
     return wheels[0]

@@ -110,7 +110,8 @@ def run_hidden_tests(tp: TP, caller: Caller, only: tuple[str, ...] = ()) -> tupl
     # unraisableexception/threadexception only warn, and run gc.collect() five times per session
     # (≈ 0.16 s a grading, more as the grader's heap grows over a class): off.
     args = ["-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:warnings",
-            "-p", "no:unraisableexception", "-p", "no:threadexception", "--noconftest", "--assert=plain", "--import-mode=importlib", "-c", os.devnull,
+            "-p", "no:unraisableexception", "-p", "no:threadexception",
+            "--noconftest", "--assert=plain", "--import-mode=importlib", "-c", os.devnull,
             "--rootdir", str(tp.reference), *([str(tp.reference / t) for t in only] or [str(tp.reference)])]
     old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"

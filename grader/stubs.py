@@ -55,7 +55,8 @@ def expected_files(solutions: Path) -> dict[Path, bytes]:
         if path.suffix == ".py":
             files[relative] = stub_source(path.read_text(encoding="utf-8"), str(path)).encode("utf-8")
         elif relative.parts[0] == HANDOUTS and path.suffix == ".md":  # the notebook, not its source
-            files[relative.with_suffix(".ipynb")] = notebook_source(path.read_text(encoding="utf-8"), str(path)).encode("utf-8")
+            notebook = notebook_source(path.read_text(encoding="utf-8"), str(path))
+            files[relative.with_suffix(".ipynb")] = notebook.encode("utf-8")
         else:
             files[relative] = path.read_bytes()
     return files

@@ -11,12 +11,24 @@ import pytest
 
 from grader.config import Project
 from grader.runner import RunOptions, grade_checkout
+from grader.stubs import BEGIN, END
 
 ROOT = Path(__file__).resolve().parents[1]
 
 # The hostile repos hold attacks on pytest itself (a conftest.py that flips failures): they are
 # data for test_hostile.py, never collected by this test run.
 collect_ignore = ["hostile", "alternatives"]
+
+
+def answer_lines(solutions: Path) -> list[tuple[str, str]]:
+    """(file, stripped line) of every line of 20 characters or more between the solution markers:
+    what must never reach a student, in the starter repo or in a handout."""
+    found = []
+    for path in sorted(solutions.glob("tp*/*.py")):
+        for block in path.read_text(encoding="utf-8").split(BEGIN)[1:]:
+            found += [(f"{path.parent.name}/{path.name}", line.strip())
+                      for line in block.split(END)[0].splitlines() if len(line.strip()) >= 20]
+    return found
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from nbclient.exceptions import CellExecutionError
 
 from grader.errors import GraderError
 from grader.handouts import notebook_source
-from grader.stubs import BEGIN, END
+from tests.conftest import answer_lines
 
 TPS = ["tp1", "tp2", "tp3", "tp4"]
 CELL_TIMEOUT = 300  # seconds for one cell; a whole notebook takes 5 to 25 s on a 2-core CPU
@@ -141,18 +141,8 @@ def test_tp1_notebook_calls_the_students_package(tmp_path, project, kernel_env):
     assert "À compléter" in error.value.evalue
 
 
-def solution_lines(solutions: Path) -> list[tuple[str, str]]:
-    """(file, stripped line) for every non-trivial line between the solution markers of a TP."""
-    found = []
-    for path in sorted(solutions.glob("tp*/*.py")):
-        for block in path.read_text(encoding="utf-8").split(BEGIN)[1:]:
-            found += [(f"{path.parent.name}/{path.name}", line.strip())
-                      for line in block.split(END)[0].splitlines() if len(line.strip()) > 20]
-    return found
-
-
 def test_no_solution_line_reaches_a_handout(project):
-    answers = solution_lines(project.solutions)
+    answers = answer_lines(project.solutions)
     assert len(answers) > 100  # the markers were found
     for tp in TPS:
         node = nbformat.read(project.assignments / "handouts" / f"{tp}.ipynb", as_version=4)

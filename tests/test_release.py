@@ -12,17 +12,15 @@ import pytest
 import yaml
 
 from grader.cli import main
+from tests.conftest import answer_lines
 
 
 def solution_lines(project) -> set[str]:
     """Lines of the answers that the given code of the stubs does not also contain."""
-    lines = set()
-    for path in project.solutions.rglob("*.py"):
-        for block in path.read_text(encoding="utf-8").split("### BEGIN SOLUTION")[1:]:
-            lines |= {line.strip() for line in block.split("### END SOLUTION")[0].splitlines() if len(line.strip()) >= 20}
     given = "\n".join(path.read_text(encoding="utf-8") for folder in (project.assignments, project.root / "grader")
                       for path in folder.rglob("*.py"))  # the stubs, and the grader's own (public) code
-    return {line for line in lines if line not in given}  # e.g. a docstring that spells a step out
+    # A line the given code also holds (e.g. a docstring that spells a step out) is no leak.
+    return {line for _, line in answer_lines(project.solutions) if line not in given}
 
 
 def hidden_test_names(project) -> set[str]:
