@@ -15,13 +15,14 @@ from .errors import UsageError
 from .yamlsource import YamlSource, read_yaml
 
 TP_NAME = re.compile(r"^tp\d+$")
-RUBRIC_KEYS = ("title", "memory_mb", "call_timeout_s", "tests")
+RUBRIC_KEYS = ("title", "memory_mb", "call_timeout_s", "tests", "held_out")
 
 
 @dataclass(frozen=True)
 class Rubric:
     title: str  # the TP's title, in French
     points: dict[str, float]  # test id (path::name, relative to reference/tpN) -> points
+    held_out: frozenset[str] = frozenset()  # tests scored on held-out data (accuracy, reconstruction…)
 
     @property
     def max_score(self) -> float:
@@ -78,7 +79,9 @@ class Project:
         folder = self.reference / name
         data, source = read_yaml(folder / "rubric.yaml")
         data = source.mapping(data, "", RUBRIC_KEYS, required=("tests",))
-        rubric = Rubric(title=str(data.get("title", "")), points=parse_rubric(source, data["tests"]))
+        points = parse_rubric(source, data["tests"])
+        rubric = Rubric(title=str(data.get("title", "")), points=points,
+                        held_out=parse_held_out(source, data.get("held_out", []), points))
         return TP(name, folder, rubric, memory_bytes=int(source.number(data.get("memory_mb", 2048), "memory_mb")) << 20,
                   call_timeout=source.number(data.get("call_timeout_s", 30), "call_timeout_s"))
 
@@ -93,3 +96,13 @@ def parse_rubric(source: YamlSource, tests: object) -> dict[str, float]:
             raise source.error(f"tests.{test_id}", f"points must be a positive number, got {value!r}")
         points[str(test_id)] = float(value)
     return points
+
+
+def parse_held_out(source: YamlSource, tests: object, points: dict[str, float]) -> frozenset[str]:
+    """The ids of the tests scored on held-out data; each must be a test of the rubric."""
+    if not isinstance(tests, list):
+        raise source.error("held_out", "'held_out' must be a list of test ids")
+    for index, test_id in enumerate(tests):
+        if test_id not in points:
+            raise source.error(f"held_out[{index}]", f"{test_id!r} is not a test of 'tests'")
+    return frozenset(tests)

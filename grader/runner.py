@@ -194,6 +194,7 @@ def grade_checkout(project: Project, tp: TP, checkout: Path, student: str | None
         raise IsolationError(str(exc)) from None
     finally:
         session.close()
-    rubric = tp.rubric if not options.only else Rubric(tp.rubric.title, {t: tp.rubric.points[t] for t in options.only})
+    rubric = tp.rubric if not options.only else Rubric(tp.rubric.title, {t: tp.rubric.points[t] for t in options.only},
+                                                           tp.rubric.held_out & set(options.only))
     grading = grade(tp.name, student or checkout.resolve().name, commit, rubric, results, errors)
     return grading, session.isolation
