@@ -20,6 +20,7 @@ from .config import Project
 from .course import load_class
 from .gitlab_admin import add_gitlab_commands
 from .gradebook import build_gradebook
+from .heldout import KEY_ENV, dataset_folders
 from .errors import GraderError, IsolationError, UsageError
 from .marks import Grading
 from .reference import build_expected
@@ -65,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "the score is then out of the selected tests' points")
     test.add_argument("--timeout", type=float, metavar="SECONDS",
                       help="wall-clock limit per call into student code (default: the TP's rubric.yaml)")
+    test.add_argument("--heldout-seed", type=int, metavar="N",
+                      help="calibration: draw the held-out data from seed N instead of this submission's secret")
     add_isolation_options(test)
     test.set_defaults(run=cmd_test)
 
@@ -196,7 +199,8 @@ def run_options(args: argparse.Namespace) -> RunOptions:
     timeout = getattr(args, "timeout", None)
     if timeout is not None and timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds")
-    return RunOptions(call_timeout=timeout, without=frozenset(args.without), only=tuple(getattr(args, "only", ())))
+    return RunOptions(call_timeout=timeout, without=frozenset(args.without), only=tuple(getattr(args, "only", ())),
+                      heldout_key=os.environ.get(KEY_ENV, ""), heldout_seed=getattr(args, "heldout_seed", None))
 
 
 def check_isolation(args: argparse.Namespace, isolation: IsolationReport) -> None:
@@ -211,7 +215,7 @@ def check_isolation(args: argparse.Namespace, isolation: IsolationReport) -> Non
 def cmd_doctor(project: Project, args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as empty:
         policy = SandboxPolicy(probes_path=project.probes, without=frozenset(args.without),
-                               hidden_paths=hidden_paths(project))
+                               hidden_paths=hidden_paths(project), masked_paths=dataset_folders())
         try:
             with WorkerSession(Path(empty), policy) as session:
                 session.call("ping", {})

@@ -174,11 +174,13 @@ def torch_forward(module: str, factory: str, args: list | tuple = (), kwargs: di
     return {"shapes": shapes, "count": sum(p.numel() for p in model.parameters()), "outputs": outputs_of(model, inputs)}
 
 
-def torch_fit(module: str, factory: str, args: list | tuple, X: np.ndarray, y: np.ndarray, X_test: np.ndarray,
+def torch_fit(module: str, factory: str, args: list | tuple, X: np.ndarray, y: np.ndarray,
               loss: str, optimizer: str, lr: float, batch_size: int, epochs: int, seed: int = 0,
-              kwargs: dict | None = None, fit: str = "fit", classes: bool = False) -> dict:
-    """Train a student model with the student's `fit` on (X, y); return its history and its outputs
-    on X_test, whose labels stay with the grader."""
+              kwargs: dict | None = None, fit: str = "fit", classes: bool = False,
+              X_test: np.ndarray | None = None, describe: np.ndarray | None = None) -> dict:
+    """Train a student model with the student's `fit` on (X, y); return its history, and its
+    outputs on X_test (public data only) or its description (`describe_model`, with `describe` as
+    the check inputs), for the grader to run it on held-out data itself."""
     import torch
 
     model = torch_model(module, factory, args, kwargs, seed)
@@ -189,7 +191,12 @@ def torch_fit(module: str, factory: str, args: list | tuple, X: np.ndarray, y: n
     loss_fn = getattr(torch.nn, TORCH_LOSSES[loss])()
     optimiser = getattr(torch.optim, TORCH_OPTIMIZERS[optimizer])(model.parameters(), lr=lr)
     history = student_attribute(module, fit)(model, loader, loss_fn, optimiser, epochs)
-    return {"history": [float(h) for h in history], "outputs": outputs_of(model, [X_test])[0]}
+    answer = {"history": [float(h) for h in history]}
+    if X_test is not None:
+        answer["outputs"] = outputs_of(model, [X_test])[0]
+    if describe is not None:
+        answer["model"] = describe_model(model, describe)
+    return answer
 
 
 def torch_evaluate(module: str, factory: str, args: list | tuple, weights: list, X: np.ndarray, y: np.ndarray,
@@ -208,7 +215,8 @@ def torch_evaluate(module: str, factory: str, args: list | tuple, weights: list,
 
 def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict | None = None,
                models: dict | None = None, optimizers: dict | None = None, seed: int = 0,
-               report: list | tuple = (), inputs: dict | None = None, differentiate: list | tuple = ()) -> dict:
+               report: list | tuple = (), inputs: dict | None = None, differentiate: list | tuple = (),
+               describe: dict | None = None) -> dict:
     """Call any student function on models, optimisers and tensors built here.
 
     `models`: name -> {"factory": "tp4.gan.Generator", "args": [...], "kwargs": {...}, "weights": [...]}
@@ -219,7 +227,8 @@ def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict
     parameters after the call, and for each (model, array) of `inputs` the model's outputs.
     `function` may also be "@name.method" (a method of a built model). With `differentiate`
     (positions of array arguments), those tensors require gradients and "gradients" gives the
-    gradient of the result's sum with respect to each (None where none flows)."""
+    gradient of the result's sum with respect to each (None where none flows). For each
+    (model, check inputs) of `describe`, "models" gives the model's description (`describe_model`)."""
     import torch
 
     torch.set_num_threads(1)
@@ -252,7 +261,63 @@ def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict
         answer["gradients"] = [None if positional[i].grad is None else positional[i].grad.double().numpy() for i in differentiate]
     answer["parameters"] = {name: [p.detach().cpu().double().numpy() for p in built[name].parameters()] for name in report}
     answer["outputs"] = {name: outputs_of(built[name], [x])[0] for name, x in (inputs or {}).items()}
+    answer["models"] = {name: describe_model(built[name], x) for name, x in (describe or {}).items()}
     return answer
+
+
+def describe_model(model: Any, check_inputs: Any) -> dict:
+    """A trained model as plain data, for the grader to run it on held-out inputs on its side
+    (grader/replay.py): its torch.fx graph, each torch.nn layer's type, settings and state, the
+    tensors the graph reads, and the model's own outputs on the public `check_inputs`."""
+    import torch
+    import torch.fx
+    from torch.fx.node import _get_qualified_name
+
+    model = model.cpu().eval()
+    position: dict = {}
+    nodes, layers, constants = [], {}, {}
+    for node in torch.fx.symbolic_trace(model).graph.nodes:
+        position[node] = len(nodes)
+        target = _get_qualified_name(node.target) if node.op == "call_function" else str(node.target)
+        if node.op == "call_module":
+            layer = model.get_submodule(node.target)
+            layers[target] = {"type": type(layer).__name__,
+                              "settings": {k: v for k, v in vars(layer).items() if not k.startswith("_") and is_setting(v)},
+                              "state": {k: v.detach().cpu().numpy() for k, v in layer.state_dict().items()}}
+        elif node.op == "get_attr":
+            value = model
+            for part in target.split("."):
+                value = getattr(value, part)
+            constants[target] = torch.as_tensor(value).detach().cpu().numpy()
+        nodes.append([node.op, target, fx_value(node.args, position), fx_value(node.kwargs, position)])
+    with torch.no_grad():
+        outputs = model(torch.as_tensor(np.asarray(check_inputs), dtype=torch.float32))
+    return {"nodes": nodes, "layers": layers, "constants": constants, "check_outputs": torch_plain(outputs)}
+
+
+def is_setting(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return all(isinstance(item, (int, float)) for item in value)
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+def fx_value(value: Any, position: dict) -> Any:
+    """An argument of a graph node as plain data: references to earlier nodes, slices, numbers."""
+    import torch.fx
+
+    if isinstance(value, torch.fx.Node):
+        return {"node": position[value]}
+    if isinstance(value, slice):
+        return {"slice": [value.start, value.stop, value.step]}
+    if value is Ellipsis:
+        return {"ellipsis": True}
+    if isinstance(value, (list, tuple)):
+        return type(value)(fx_value(item, position) for item in value)
+    if isinstance(value, dict):
+        return {str(key): fx_value(item, position) for key, item in value.items()}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"argument de type {type(value).__name__} dans forward : le correcteur ne sait pas le rejouer")
 
 
 def resolve_callable(module: str, function: str, built: dict) -> Callable:

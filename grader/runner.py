@@ -6,6 +6,7 @@ the worker through `Student`. Outcomes are read from pytest's hooks, never from 
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import time
@@ -18,6 +19,7 @@ import pytest
 
 from .config import TP, Project, Rubric
 from .errors import IsolationError, ReferenceSetupError, UsageError
+from .heldout import HeldOut, dataset_folders
 from .marks import Grading, TestResult, grade
 from .reference import ReferenceData
 from .sandbox import CallFailure, IsolationReport, Limits, SandboxError, SandboxPolicy, WorkerSession
@@ -33,11 +35,12 @@ class Outcome:
     duration_s: float
 
 
-def fixtures(student: Student, reference: ReferenceData) -> types.ModuleType:
-    """The hidden tests' fixtures, as a plugin module: `student` and `reference`."""
+def fixtures(student: Student, reference: ReferenceData, heldout: HeldOut) -> types.ModuleType:
+    """The hidden tests' fixtures, as a plugin module: `student`, `reference` and `heldout`."""
     module = types.ModuleType("dlgrade_fixtures")
     module.student = pytest.fixture(scope="session", name="student")(lambda: student)
     module.reference = pytest.fixture(scope="session", name="reference")(lambda: reference)
+    module.heldout = pytest.fixture(scope="session", name="heldout")(lambda: heldout)
     return module
 
 
@@ -100,13 +103,15 @@ def hidden_lines(folder: Path) -> set[str]:
     return lines
 
 
-def run_hidden_tests(tp: TP, caller: Caller, only: tuple[str, ...] = ()) -> tuple[list[TestResult], list[str]]:
-    """Run the hidden tests of `tp` (all, or the ids in `only`) against the student behind `caller`."""
+def run_hidden_tests(tp: TP, caller: Caller, only: tuple[str, ...] = (), heldout: HeldOut | None = None
+                     ) -> tuple[list[TestResult], list[str]]:
+    """Run the hidden tests of `tp` (all, or the ids in `only`) against the student behind `caller`,
+    with `heldout` as the secret of the held-out data (a fixed one when None)."""
     unknown = [test_id for test_id in only if test_id not in tp.rubric.points]
     if unknown:
         raise UsageError(f"--only: no hidden test {unknown[0]!r} in {tp.name} (ids are file.py::test_name)")
     plugin = GradingPlugin(hidden_lines(tp.reference))
-    plugins = [plugin, fixtures(Student(caller), ReferenceData.load(tp.reference))]
+    plugins = [plugin, fixtures(Student(caller), ReferenceData.load(tp.reference), heldout or HeldOut.calibration(0))]
     # unraisableexception/threadexception only warn, and run gc.collect() five times per session
     # (≈ 0.16 s a grading, more as the grader's heap grows over a class): off.
     args = ["-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:warnings",
@@ -164,13 +169,24 @@ class RunOptions:
     call_timeout: float | None = None  # seconds per call into student code; None: the TP's rubric.yaml
     without: frozenset[str] = frozenset()  # isolation layers switched off on purpose
     only: tuple[str, ...] = ()  # run only these hidden tests (ids of rubric.yaml); the score is out of their points
+    heldout_key: str = ""  # the course's secret for held-out data (DLGRADE_HELDOUT_KEY), mixed into each grading's
+    heldout_seed: int | None = None  # a known held-out secret instead (calibration over seeds): never for real marks
+
+
+def content_hash(folder: Path) -> str:
+    """A submission's identity when it has no commit: the hash of its TP package's files."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+        if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes()[:1 << 20])
+    return digest.hexdigest()
 
 
 def sandbox_policy(project: Project, tp: TP, options: RunOptions = RunOptions()) -> SandboxPolicy:
     return SandboxPolicy(
         probes_path=project.probes, call_timeout=options.call_timeout or tp.call_timeout,
         limits=Limits(memory_bytes=tp.memory_bytes), without=options.without,
-        hidden_paths=hidden_paths(project))
+        hidden_paths=hidden_paths(project), masked_paths=dataset_folders())
 
 
 def hidden_paths(project: Project) -> tuple[Path, ...]:
@@ -185,8 +201,12 @@ def grade_checkout(project: Project, tp: TP, checkout: Path, student: str | None
         session = WorkerSession(checkout, sandbox_policy(project, tp, options))
     except OSError as exc:
         raise IsolationError(f"cannot set up the sandbox: {exc}") from None
+    if options.heldout_seed is not None:
+        heldout = HeldOut.calibration(options.heldout_seed)
+    else:
+        heldout = HeldOut.derive(tp.version, commit or content_hash(checkout / tp.name), options.heldout_key)
     try:
-        results, errors = run_hidden_tests(tp, session, options.only)
+        results, errors = run_hidden_tests(tp, session, options.only, heldout)
         if session.restarts:
             errors.append(f"le processus de test a été relancé {session.restarts} fois "
                           "(plantage ou délai dépassé : voir les tests concernés)")

@@ -91,7 +91,8 @@ def test_rubric_with_bad_points_names_the_key(project_copy, capsys):
 
 def test_rubric_held_out_entry_must_be_a_test(project_copy, capsys):
     rubric = project_copy / "reference" / "tp1" / "rubric.yaml"
-    rubric.write_text(rubric.read_text() + "held_out:\n  - test_losses.py::test_mse_value\n  - test_nope.py::test_x\n")
+    entry = "  - test_mlp.py::test_train_held_out_accuracy\n"
+    rubric.write_text(rubric.read_text().replace(entry, entry + "  - test_nope.py::test_x\n"))
     assert main(["--project", str(project_copy), "test", "tp1", str(project_copy / "solutions")]) == 2
     err = capsys.readouterr().err
     assert "[held_out[1]]" in err and "test_nope.py::test_x" in err and "rubric.yaml:" in err

@@ -1,21 +1,28 @@
 """Each attack in tests/hostile/ is a real git repo graded by `grader test`, with every isolation
 layer and again without bubblewrap: it gets exactly the mark its expect.yaml states, the grader
-finishes with exit code 0, nothing rewrites its output, and the machine is left clean."""
+finishes with exit code 0, nothing rewrites its output, and the machine is left clean. Attacks on
+the held-out tests of TP1–TP4 (a lookup in a copy of the dataset, weights written from it) start
+from the untouched starter and are graded on those tests only."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import shutil
 import socket
 import threading
 import time
 from pathlib import Path
 
+import git
 import pytest
 import yaml
 
 from grader.cli import main
 from grader.runner import hidden_lines
 from grader.sandbox.limits import CGROUP_ROOT, UID_BASE, UID_SLOTS, process_state
+
+from .conftest import commit_fixed, replace_function
 
 HOSTILE = Path(__file__).with_name("hostile")
 CASES = sorted(p.name for p in HOSTILE.iterdir() if (p / "expect.yaml").exists())
@@ -103,39 +110,71 @@ class Listener:
         self.server.close()
 
 
+def build_case(project, name: str, dest: Path, substitutions: dict[str, str] | None = None) -> Path:
+    """The attack `name` as a real git repo at `dest`: its base (solutions/ or the untouched
+    starter, assignments/), its functions rewritten and files added, and the installed dataset
+    files it vendors copied in."""
+    case, substitutions = HOSTILE / name, substitutions or {}
+    spec = yaml.safe_load((case / "expect.yaml").read_text(encoding="utf-8"))
+    base = project.assignments if spec.get("base") == "assignments" else project.solutions
+    shutil.copytree(base, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    for target, body in (spec.get("functions") or {}).items():
+        path = dest / target.split(":")[0]
+        path.write_text(replace_function(path.read_text(encoding="utf-8"), target.split(":")[1],
+                                         substitute(body, substitutions)), encoding="utf-8")
+    for relative, text in overlay_files(case, substitutions).items():
+        (dest / relative).parent.mkdir(parents=True, exist_ok=True)
+        (dest / relative).write_text(text, encoding="utf-8")
+    for relative, (package, inside) in (spec.get("vendor") or {}).items():
+        origin = Path(importlib.util.find_spec(package).submodule_search_locations[0]) / inside
+        (dest / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(origin, dest / relative)
+    repo = git.Repo.init(dest, initial_branch="main")
+    repo.git.add(A=True)
+    commit_fixed(repo, f"attack {name}")
+    return dest
+
+
+def lookup_cases(tp: str) -> list[str]:
+    """The attacks that grade `tp` (the calibration of held-out thresholds replays them)."""
+    return [name for name in CASES if tp in (yaml.safe_load((HOSTILE / name / "expect.yaml").read_text()).get("grade") or {})]
+
+
 @pytest.mark.parametrize("config", sorted(CONFIGS))
 @pytest.mark.parametrize("name", CASES)
-def test_hostile_submission_gets_its_mark(name, config, project, student_repo, tmp_path, capsys):
+def test_hostile_submission_gets_its_mark(name, config, project, tmp_path, capsys):
     case = HOSTILE / name
     spec = yaml.safe_load((case / "expect.yaml").read_text(encoding="utf-8"))
     if spec.get("needs_root") and os.geteuid() != 0:
         pytest.skip("this attack is stopped by the uid layer, which needs the grader to run as root")
+    expected = {**spec, **(spec.get(config) or {})}  # what this attack gets, with these layers
     listener = Listener()
     before, processes_before = leftovers(), set(worker_processes())
-    result_path = tmp_path / "out" / "result.json"
-    substitutions = {"{{JSON}}": str(result_path), "{{REFERENCE}}": str(project.reference),
+    substitutions = {"{{JSON}}": str(tmp_path / "out" / "tp1.json"), "{{REFERENCE}}": str(project.reference),
                      "{{PORT}}": str(listener.port)}
-    functions = {tuple(target.split(":")): substitute(body, substitutions)
-                 for target, body in (spec.get("functions") or {}).items()}
-    repo = student_repo(files=overlay_files(case, substitutions), functions=functions, name=name)
+    repo = build_case(project, name, tmp_path / name, substitutions)
+    lost, results, shown = set(), {}, ""
     try:
-        code = main(["test", "tp1", str(repo), "--json", str(result_path), "--timeout", "3", *CONFIGS[config]])
+        for tp, only in (spec.get("grade") or {"tp1": None}).items():
+            result_path = tmp_path / "out" / f"{tp}.json"
+            options = [arg for test_id in only or () for arg in ("--only", test_id)]
+            code = main(["test", tp, str(repo), "--json", str(result_path), "--timeout", str(spec.get("timeout", 3)),
+                         *options, *CONFIGS[config]])
+            assert code == 0
+            results[tp] = (result_path, result_path.read_text())
+            shown += results[tp][1] + capsys.readouterr().out
     finally:
         listener.close()
-    assert code == 0
-    table = capsys.readouterr().out
-    written = result_path.read_text()
     time.sleep(spec.get("wait_after_s", 0))
-    assert result_path.read_text() == written, "something rewrote the result after grading"
-
-    result = json.loads(written)
-    lost = {t["id"].split("::")[1] for t in result["tests"] if t["status"] != "passed"}
-    assert lost == set(spec["lost"]), spec["attack"]
-    assert result["mark"] == spec["mark"]
-    assert all(t["points"] == 0 for t in result["tests"] if t["status"] != "passed")
+    for tp, (result_path, written) in results.items():
+        assert result_path.read_text() == written, "something rewrote the result after grading"
+        result = json.loads(written)
+        lost |= {t["id"].split("::")[1] for t in result["tests"] if t["status"] != "passed"}
+        assert result["mark"] == expected["mark"], (tp, result["mark"], [t["message"] for t in result["tests"]])
+        assert all(t["points"] == 0 for t in result["tests"] if t["status"] != "passed")
+        assert not any(line in shown for line in hidden_lines(project.reference / tp))
+    assert lost == set(expected["lost"]), spec["attack"]
     assert listener.accepted == 0, "student code reached a server of the grading machine"
     survivors = sorted(set(worker_processes()) - processes_before)
     assert not survivors, f"processes of the submission outlived its grading: {describe(survivors)}"
     assert leftovers() <= before, "the sandbox left files or cgroups behind"
-    shown = written + table
-    assert not any(line in shown for line in hidden_lines(project.reference / "tp1"))

@@ -6,6 +6,10 @@ Conventions (les tests cachés les supposent) :
 - `binary_classifier` renvoie une **probabilité** (sigmoïde en sortie, à utiliser avec
   `nn.BCELoss`) ; `multiclass_classifier` renvoie des **logits** (pas de softmax : `nn.CrossEntropyLoss`
   l'applique) ; `regressor` et `course_example_model` ont une sortie linéaire ;
+- les tests cachés évaluent votre modèle entraîné de leur côté : ils le reconstruisent à partir de
+  ses couches (`torch.nn`) et de ses poids, en suivant `forward` (tracé par `torch.fx`). Dans
+  `forward`, n'utilisez donc que les couches du modèle et des opérations de torch (pas de numpy,
+  de fichiers, de hasard ni de `if` sur les valeurs des tenseurs) ;
 - `fit` et `evaluate` calculent sur `cuda` si `torch.cuda.is_available()`, sinon sur le CPU.
 """
 import torch

@@ -10,6 +10,10 @@ Conventions (les tests cachés les supposent) :
 - couches cachées ReLU, couche latente linéaire (sans activation), sortie sigmoïde (dans [0, 1]) ;
 - définissez `self.encoder` puis `self.decoder` (deux `nn.Sequential`) : les tests chargent des
   poids dans l'ordre de `model.parameters()` ;
+- les tests cachés évaluent votre modèle entraîné de leur côté : ils le reconstruisent à partir de
+  ses couches (`torch.nn`) et de ses poids, en suivant `forward` (tracé par `torch.fx`). Dans
+  `forward`, n'utilisez donc que les couches du modèle et des opérations de torch (pas de numpy,
+  de fichiers, de hasard ni de `if` sur les valeurs des tenseurs) ;
 - tout se calcule sur le CPU, en float32.
 """
 import numpy as np

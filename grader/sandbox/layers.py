@@ -53,7 +53,7 @@ class Plan:
     report: IsolationReport  # what the header prints
 
 
-def make_plan(uid: int | None, without: frozenset[str], hidden: list[Path]) -> Plan:
+def make_plan(uid: int | None, without: frozenset[str], hidden: list[Path], masked: tuple[Path, ...] = ()) -> Plan:
     gpu = tuple(sorted(glob.glob("/dev/nvidia*"))) if "gpu" not in without else ()
     bwrap = None if "bwrap" in without else working_bwrap(uid)
     unshare = () if bwrap else namespace_prefix(
@@ -61,10 +61,10 @@ def make_plan(uid: int | None, without: frozenset[str], hidden: list[Path]) -> P
     cgroup = "cgroup" not in without and bool(cgroup_dirs("dlgrade-probe"))
     seccomp = "seccomp" not in without and seccomp_available()
     return Plan(uid, bwrap, unshare, cgroup, seccomp, gpu,
-                describe(uid, bwrap, unshare, cgroup, seccomp, gpu, hidden, without))
+                describe(uid, bwrap, unshare, cgroup, seccomp, gpu, hidden, without, masked))
 
 
-def describe(uid, bwrap, unshare, cgroup, seccomp, gpu, hidden, without) -> IsolationReport:
+def describe(uid, bwrap, unshare, cgroup, seccomp, gpu, hidden, without, masked=()) -> IsolationReport:
     pidns = bool(bwrap) or "--pid" in unshare
     netns = bool(bwrap) or "--net" in unshare
     off = "désactivée à la demande (--without)"
@@ -83,7 +83,10 @@ def describe(uid, bwrap, unshare, cgroup, seccomp, gpu, hidden, without) -> Isol
         Layer("network", netns, "espace de noms réseau vide : aucune connexion possible" if netns
               else why.get("network", "indisponible : le code étudiant a accès au réseau")),
         Layer("hidden-files", bool(bwrap) or (uid is not None and bool(hidden)),
-              "invisibles ou illisibles pour le worker : " + ", ".join(str(p) for p in hidden)
+              ("invisibles ou illisibles pour le worker : " + ", ".join(str(p) for p in hidden)
+               + (f" ; jeux de données installés masqués : {len(masked)} dossiers" if bwrap and masked
+                  else " ; jeux de données installés lisibles (sans bubblewrap), rendus inutiles par la "
+                       "transformation secrète des données de test" if masked else ""))
               if bwrap or uid is not None else "sans bubblewrap ni changement d'uid, reference/ et solutions/ "
               "restent lisibles par le code étudiant"),
         Layer("cgroup", cgroup, "cgroup mémoire + processus par worker" if cgroup
@@ -96,11 +99,11 @@ def describe(uid, bwrap, unshare, cgroup, seccomp, gpu, hidden, without) -> Isol
 
 
 def worker_command(plan: Plan, inner: list[str], binds: list[Path], writable: list[Path],
-                   tmp_bytes: int, chdir: Path) -> list[str]:
+                   tmp_bytes: int, chdir: Path, masked: tuple[Path, ...] = ()) -> list[str]:
     """The full command: [unshare] [setpriv] [bwrap …] python worker.py …"""
     command = list(inner)
     if plan.bwrap:
-        command = [plan.bwrap, *bwrap_arguments(binds, writable, tmp_bytes, chdir, plan.gpu_devices), *command]
+        command = [plan.bwrap, *bwrap_arguments(binds, writable, tmp_bytes, chdir, plan.gpu_devices, masked), *command]
     if plan.uid is not None:
         uid = str(plan.uid)
         command = ["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", "--no-new-privs", "--", *command]
@@ -108,7 +111,7 @@ def worker_command(plan: Plan, inner: list[str], binds: list[Path], writable: li
 
 
 def bwrap_arguments(binds: list[Path], writable: list[Path], tmp_bytes: int, chdir: Path,
-                    gpu_devices: tuple[str, ...]) -> list[str]:
+                    gpu_devices: tuple[str, ...], masked: tuple[Path, ...] = ()) -> list[str]:
     # Only what is bound exists inside: the grader's reference/, solutions/, outputs, roster and
     # the other students' repos are simply absent from the worker's view.
     args = ["--unshare-all", "--die-with-parent", "--new-session", "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc",
@@ -122,6 +125,8 @@ def bwrap_arguments(binds: list[Path], writable: list[Path], tmp_bytes: int, chd
         args += ["--ro-bind", str(path), str(path)]
     for path in writable:
         args += ["--bind", str(path), str(path)]
+    for path in masked:  # an empty read-only folder over it: installed datasets the worker must not read
+        args += ["--tmpfs", str(path), "--remount-ro", str(path)]
     for device in gpu_devices:
         args += ["--dev-bind", device, device]
     return args + ["--chdir", str(chdir)]

@@ -44,6 +44,7 @@ class SandboxPolicy:
     call_timeout: float = 30.0  # default wall-clock seconds per call
     python: str = field(default_factory=lambda: default_python())  # must be readable by the worker uid
     hidden_paths: tuple[Path, ...] = ()  # never visible to the worker (reference/, solutions/, outputs…)
+    masked_paths: tuple[Path, ...] = ()  # folders shown empty to the worker where bubblewrap runs (installed datasets)
     without: frozenset[str] = frozenset()  # layers switched off on purpose (see layers.LAYERS)
 
 
@@ -69,7 +70,7 @@ class WorkerSession:
         hidden = [p for p in policy.hidden_paths if p.exists()]
         if uid is not None:  # unreadable to another uid; with bubblewrap they are not even mounted
             hide(hidden)
-        self.plan = make_plan(uid, policy.without, hidden)
+        self.plan = make_plan(uid, policy.without, hidden, policy.masked_paths)
         self.isolation: IsolationReport = self.plan.report
         # Names carry the grader's pid, so that what a grader leaves behind can be told apart.
         tag = f"dlgrade-{os.getpid()}-"
@@ -139,7 +140,7 @@ class WorkerSession:
                  str(self._submission), *(["--seccomp"] if self.plan.seccomp else [])]
         # Under bubblewrap the submission is read-only: writes go to /tmp, a tmpfs of limited size.
         command = worker_command(self.plan, inner, [*python_paths(self.policy.python), self._runtime, self._submission],
-                                 [], self.policy.limits.tmp_bytes, self._submission)
+                                 [], self.policy.limits.tmp_bytes, self._submission, self.policy.masked_paths)
         try:
             self._proc = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -3,8 +3,8 @@ the definition, backward against numerical gradients of the true loss, full-batc
 descent, and held-out accuracy on real data (scikit-learn's breast-cancer set)."""
 import numpy as np
 from sklearn.datasets import load_breast_cancer
-from sklearn.model_selection import train_test_split
 
+from grader.heldout import rotate_features, split
 from grader.testkit import as_array, expect, numerical_gradient, rel_error
 
 SIZES = [4, 5, 3]
@@ -107,15 +107,17 @@ def test_train_is_full_batch_gradient_descent(student):
            "train doit partir de init_params(sizes, seed) et faire W ← W − lr·dW sur tout le jeu à chaque époque")
 
 
-def test_train_held_out_accuracy(student):
+def test_train_held_out_accuracy(student, heldout):
+    # A secret split and rotation of the standardised features (grader/heldout.py): the test rows
+    # never cross to the worker, and the training rows match no row of a copy of the dataset.
     X, y = load_breast_cancer(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
-    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
-    X_train, X_test = (X_train - mean) / std, (X_test - mean) / std
+    rng = heldout.rng("tp1 mlp breast cancer")
+    train, test = split(rng, len(X), 0.3, labels=y)
+    X_train, X_test = rotate_features(rng, X[train], X[test])
     sizes = [X.shape[1], 16, 1]
-    # Only the training labels cross to the worker; the test labels stay here.
-    got = as_params(student.call("tp1.mlp.train", X_train, y_train[:, None].astype(float), sizes, 2.0, 300, 0,
+    got = as_params(student.call("tp1.mlp.train", X_train, y[train][:, None].astype(float), sizes, 2.0, 300, 0,
                                  timeout=120), sizes, "train")
-    accuracy = np.mean((true_forward(got, X_test)[-1][:, 0] > 0.5) == y_test)
-    expect(accuracy >= 0.92, "sur le jeu « breast cancer » (70 % / 30 %), le réseau appris doit atteindre "
-           "au moins 92 % de bonnes réponses sur les données de test")
+    accuracy = np.mean((true_forward(got, X_test)[-1][:, 0] > 0.5) == y[test])
+    heldout.check("breast cancer, MLP 30-16-1: accuracy", accuracy, at_least=0.90, message=(
+        "sur le jeu « breast cancer » (70 % / 30 %, variables transformées par le correcteur), le réseau appris "
+        "par train doit atteindre au moins 90 % de bonnes réponses sur les données de test"))

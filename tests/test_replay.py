@@ -1,0 +1,195 @@
+"""grader/replay.py: a trained model described by the worker (probes.describe_model) is rebuilt
+from torch's own classes and gives the model's outputs; a description it cannot trust, or that
+would make the grader compute without bound, is refused with a French message."""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from grader.probes import describe_model
+from grader.replay import replay
+from grader.sandbox import CallFailure, Limits, SandboxPolicy, WorkerSession
+from grader.testkit import Feedback, Student
+
+
+class Functional(nn.Module):
+    """A tutorial-style CNN: layers as attributes, functions in forward, view with x.size(0)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1, self.conv2 = nn.Conv2d(1, 4, 3, padding=1), nn.Conv2d(4, 6, 3)
+        self.norm, self.drop = nn.BatchNorm2d(4), nn.Dropout(0.3)
+        self.fc = nn.Linear(6 * 6 * 6, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.norm(self.conv1(x))), 2)
+        x = self.drop(torch.relu(self.conv2(x)))
+        x = F.avg_pool2d(x, 2)
+        return self.fc(x.view(x.size(0), -1)) * 0.5 + x.mean()
+
+
+MODELS = {
+    "sequential": lambda: nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(3 * 13 * 13, 10)),
+    "functional": Functional,
+    "mlp with softmax": lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.LeakyReLU(0.1), nn.Linear(16, 3),
+                                              nn.Softmax(dim=1)),
+}
+
+
+def trained(factory):
+    torch.manual_seed(0)
+    model = factory()
+    with torch.no_grad():  # moves the batch-norm statistics away from their defaults
+        model.train()
+        model(torch.rand(16, 1, 28, 28))
+    return model
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_replayed_model_gives_the_model_outputs(name):
+    model = trained(MODELS[name])
+    check = np.random.default_rng(0).uniform(size=(5, 1, 28, 28)).astype(np.float32)
+    rebuilt = replay(describe_model(copy.deepcopy(model), check), check)
+    inputs = np.random.default_rng(1).uniform(size=(300, 1, 28, 28)).astype(np.float32)
+    with torch.no_grad():
+        want = model.eval()(torch.from_numpy(inputs)).double().numpy()
+    assert np.allclose(rebuilt.predict(inputs), want, atol=1e-5)
+
+
+def test_forward_with_numpy_cannot_be_described():
+    class Lookup(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(4, 2)
+
+        def forward(self, x):
+            return torch.tensor(np.round(x.numpy()))
+
+    with pytest.raises(Exception):
+        describe_model(Lookup(), np.zeros((2, 4), dtype=np.float32))
+
+
+def description(model, check):
+    return describe_model(copy.deepcopy(model), check)
+
+
+def test_outputs_that_the_description_does_not_reproduce_are_refused():
+    model, check = nn.Sequential(nn.Linear(4, 2)), np.ones((3, 4), dtype=np.float32)
+    tampered = description(model, check)
+    tampered["check_outputs"] = tampered["check_outputs"] + 1.0
+    with pytest.raises(Feedback, match="ne redonne pas les sorties"):
+        replay(tampered, check)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["nodes"].insert(1, ["call_function", "torch.sort", ({"node": 0},), {}]), "ne sait pas rejouer"),
+    (lambda d: d["nodes"].insert(1, ["call_method", "numpy", ({"node": 0},), {}]), "ne sait pas rejouer"),
+    (lambda d: d["nodes"].insert(1, ["call_function", "builtins.getattr", ({"node": 0}, "__class__"), {}]), "shape"),
+    (lambda d: d["nodes"][1].__setitem__(2, ({"node": 5},)), "mal formé|ne sait pas rejouer"),
+    (lambda d: d["nodes"][1].__setitem__(1, "x" * 200), "mal formé"),
+    (lambda d: d["layers"]["0"].__setitem__("type", "LSTM"), "couche de torch.nn"),
+    (lambda d: d["layers"]["0"]["state"].__setitem__("weight", np.zeros((3, 4), dtype=np.float32)), "ne correspondent pas"),
+    (lambda d: d["layers"]["0"]["state"].__setitem__("weight", np.full((2, 4), np.nan, dtype=np.float32)), "NaN"),
+    (lambda d: d["layers"]["0"]["settings"].__setitem__("in_features", [1] * 100), "réglage"),
+    (lambda d: d.__setitem__("nodes", "rm -rf /"), "graphe"),
+])
+def test_descriptions_it_cannot_trust_are_refused(change, message):
+    model, check = nn.Sequential(nn.Linear(4, 2)), np.ones((3, 4), dtype=np.float32)
+    crafted = description(model, check)
+    crafted["nodes"] = [list(node) for node in crafted["nodes"]]
+    change(crafted)
+    with pytest.raises(Feedback, match=message):
+        replay(crafted, check)
+
+
+def test_a_model_too_costly_to_run_is_refused_before_it_runs():
+    big = nn.Sequential(nn.Conv2d(1, 256, 3), nn.Conv2d(256, 256, 3))  # ~2.7e9 operations per image
+    check = np.zeros((1, 1, 28, 28), dtype=np.float32)
+    crafted = description(nn.Sequential(nn.Conv2d(1, 1, 3)), check)
+    crafted["check_outputs"] = np.zeros((1, 256, 24, 24))
+    crafted["nodes"] = [list(node) for node in description(big, np.zeros((1, 1, 6, 6), dtype=np.float32))["nodes"]]
+    crafted["layers"] = {name: {"type": "Conv2d", "settings": {k: getattr(layer, k) for k in ("in_channels", "out_channels",
+                                                                                          "kernel_size")},
+                                "state": {k: v.numpy() for k, v in layer.state_dict().items()}}
+                         for name, layer in big.named_children()}
+    with pytest.raises(Feedback, match="trop gros"):
+        replay(crafted, check)
+
+
+def test_padding_that_would_blow_up_memory_is_refused():
+    class Padded(nn.Module):
+        def forward(self, x):
+            return F.pad(x, (1, 1))
+
+    check = np.zeros((1, 4), dtype=np.float32)
+    crafted = description(Padded(), check)
+    crafted["nodes"] = [list(node) for node in crafted["nodes"]]
+    crafted["nodes"][1][2] = ({"node": 0}, (10 ** 7, 10 ** 7))  # 2·10⁷ numbers per sample
+    with pytest.raises(Feedback, match="trop gros"):
+        replay(crafted, check)
+
+
+STUDENT = '''
+import numpy as np
+import torch
+from torch import nn
+
+class Good(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 1))
+
+    def forward(self, x):
+        return self.layers(x)
+
+class Peeking(Good):
+    def forward(self, x):
+        return torch.tensor(np.ones((len(x), 1)))
+
+def fit(model, loader, loss_fn, optimizer, epochs):
+    history = []
+    for _ in range(epochs):
+        total = 0.0
+        for X, y in loader:
+            optimizer.zero_grad()
+            loss = loss_fn(model(X).squeeze(1), y)
+            loss.backward()
+            optimizer.step()
+            total += loss.item()
+        history.append(total)
+    return history
+'''
+
+
+@pytest.fixture(scope="module")
+def student(tmp_path_factory, project):
+    root = tmp_path_factory.mktemp("replay")
+    (root / "tp9").mkdir()
+    (root / "tp9" / "__init__.py").write_text("")
+    (root / "tp9" / "m.py").write_text(STUDENT)
+    with WorkerSession(root, SandboxPolicy(probes_path=project.probes, limits=Limits(memory_bytes=3 << 30))) as session:
+        yield Student(session)
+
+
+def test_a_model_trained_in_the_worker_runs_here_on_data_that_never_crossed(student):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3)).astype(np.float32)
+    y = (X @ np.array([1.0, -2.0, 0.5], dtype=np.float32))
+    check = rng.normal(size=(6, 3)).astype(np.float32)
+    got = student.probe("torch_fit", module="tp9.m", factory="Good", args=(), X=X, y=y, loss="mse", optimizer="adam",
+                        lr=0.05, batch_size=32, epochs=30, describe=check)
+    assert "outputs" not in got
+    held_out = rng.normal(size=(50, 3)).astype(np.float32)
+    predictions = replay(got["model"], check).predict(held_out).reshape(-1)
+    assert np.mean((predictions - held_out @ np.array([1.0, -2.0, 0.5])) ** 2) < 0.1
+
+
+def test_a_forward_that_leaves_torch_fails_in_the_worker(student):
+    with pytest.raises(CallFailure):
+        student.probe("torch_call", module="tp9.m", function="@m.eval", models={"m": {"factory": "tp9.m.Peeking"}},
+                      describe={"m": np.zeros((2, 3), dtype=np.float32)})
