@@ -31,8 +31,9 @@ def student_attribute(module: str, name: str) -> Any:
     except BaseException as exc:  # SyntaxError, ImportError, an exception at import time...
         failure = ImportFailed(f"{type(exc).__name__}: {exc}")
         failure.__traceback__ = exc.__traceback__
-        if isinstance(exc, SyntaxError):
-            failure.args = (f"SyntaxError: {exc.msg} (ligne {exc.lineno})",)
+        if isinstance(exc, SyntaxError):  # the broken file is the error's, not the importer's
+            failure.args = (f"SyntaxError: {exc.msg}",)
+            failure.location = (exc.filename, exc.lineno)
         raise failure from None
     target = getattr(mod, name, None)
     if not callable(target):

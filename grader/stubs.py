@@ -24,6 +24,7 @@ def stub_source(text: str, origin: str = "<source>") -> str:
     """The student's version of one solution file."""
     out: list[str] = []
     inside, owner = False, "cette partie"
+    scopes: list[tuple[int, str, bool]] = []  # (indentation, name, is a class) of the enclosing defs
     for number, line in enumerate(text.splitlines(keepends=True), start=1):
         if BEGIN in line:
             if inside:
@@ -38,7 +39,11 @@ def stub_source(text: str, origin: str = "<source>") -> str:
         elif not inside:
             match = DEF.match(line)
             if match:
-                owner = match.group(1)
+                depth = len(line) - len(line.lstrip())
+                scopes = [scope for scope in scopes if scope[0] < depth]
+                classes = [name for _, name, is_class in scopes if is_class]
+                owner = ".".join([*classes[-1:], match.group(1)])  # "DigitCNN.__init__": which stub it is
+                scopes.append((depth, match.group(1), line.lstrip().startswith("class")))
             out.append(line)
     if inside:
         raise GraderError(f"{origin}: {BEGIN} never closed")

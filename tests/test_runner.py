@@ -69,7 +69,10 @@ def test_package_that_does_not_import_gets_the_python_error(project, tp1, studen
     grading, _ = grade_checkout(project, tp1, repo)
     losses = [t for t in grading.tests if t.id.startswith("test_losses.py")]
     assert all(t.points == 0 and "ne s'importe pas" in t.message and "SyntaxError" in t.message for t in losses)
-    # mlp imports losses, so its tests fail too; activations do not and keep their points.
+    # mlp imports losses, so its tests fail too, naming the broken file and line, not the importer.
+    mlp = [t for t in grading.tests if t.id.startswith("test_mlp.py") and t.status != "passed"]
+    assert mlp and all("(tp1/losses.py:1)" in t.message for t in mlp + losses)
+    # activations do not import losses and keep their points.
     assert all(t.status == "passed" for t in grading.tests if t.id.startswith("test_activations.py"))
 
 

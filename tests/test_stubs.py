@@ -19,6 +19,12 @@ class Model:
         ### BEGIN SOLUTION
         return x
         ### END SOLUTION
+
+
+def g():
+    ### BEGIN SOLUTION
+    return 2
+    ### END SOLUTION
 '''
 
 
@@ -26,7 +32,8 @@ def test_stub_replaces_each_solution_block_by_a_french_raise():
     stub = stub_source(SOLUTION)
     assert "return x + y" not in stub and "return x\n" not in stub
     assert '    raise NotImplementedError("À compléter : f")\n' in stub
-    assert '        raise NotImplementedError("À compléter : forward")\n' in stub
+    assert '        raise NotImplementedError("À compléter : Model.forward")\n' in stub  # a method names its class
+    assert '    raise NotImplementedError("À compléter : g")\n' in stub  # a function after a class does not
     assert '"""Docstring en français."""' in stub and "y = 1" in stub
 
 

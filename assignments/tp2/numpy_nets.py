@@ -34,7 +34,7 @@ class Network:
 
     def __init__(self, sizes, output, seed):
         """Créez self.params, la liste [W₁, b₁, W₂, b₂, …] : `fit` la remplace à chaque pas."""
-        raise NotImplementedError("À compléter : __init__")
+        raise NotImplementedError("À compléter : Network.__init__")
 
     def forward(self, X, training=False):
         """Propagation avant : renvoie la sortie a_L, de forme (N, n_sorties).
@@ -44,7 +44,7 @@ class Network:
         a₀, …, a_L dans l'objet : `backward` en a besoin. `training` n'a pas d'effet ici (ce
         réseau n'a ni dropout ni batch norm) ; il garde l'interface des réseaux de la suite.
         """
-        raise NotImplementedError("À compléter : forward")
+        raise NotImplementedError("À compléter : Network.forward")
 
     def backward(self, Y):
         """Rétropropagation : les gradients du coût par rapport à chaque paramètre, pour les
@@ -60,7 +60,7 @@ class Network:
             dW_l = a_{l−1}ᵀ · δ_l     db_l = Σ δ_l sur les échantillons
             δ_{l−1} = (δ_l · W_lᵀ) ⊙ relu'(z_{l−1})   avec relu'(z) = 1 si z > 0, sinon 0
         """
-        raise NotImplementedError("À compléter : backward")
+        raise NotImplementedError("À compléter : Network.backward")
 
 
 def fit(net, X, Y, loss, optimizer, batch_size, epochs, seed):

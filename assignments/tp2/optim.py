@@ -20,11 +20,11 @@ class SGD:
 
     def __init__(self, lr, momentum=0.0):
         """Gardez les hyperparamètres ; la vitesse v de chaque paramètre est créée au premier pas."""
-        raise NotImplementedError("À compléter : __init__")
+        raise NotImplementedError("À compléter : SGD.__init__")
 
     def step(self, params, grads):
         """Un pas de la règle ci-dessus pour chaque paramètre ; renvoie la liste des nouveaux θ."""
-        raise NotImplementedError("À compléter : step")
+        raise NotImplementedError("À compléter : SGD.step")
 
 
 class RMSprop:
@@ -38,11 +38,11 @@ class RMSprop:
 
     def __init__(self, lr, alpha=0.99, eps=1e-8):
         """Gardez les hyperparamètres ; la moyenne s de chaque paramètre part de 0 au premier pas."""
-        raise NotImplementedError("À compléter : __init__")
+        raise NotImplementedError("À compléter : RMSprop.__init__")
 
     def step(self, params, grads):
         """Un pas de la règle ci-dessus pour chaque paramètre ; renvoie la liste des nouveaux θ."""
-        raise NotImplementedError("À compléter : step")
+        raise NotImplementedError("À compléter : RMSprop.step")
 
 
 class Adam:
@@ -58,8 +58,8 @@ class Adam:
 
     def __init__(self, lr, betas=(0.9, 0.999), eps=1e-8):
         """Gardez les hyperparamètres (betas = (β₁, β₂)) ; t = 0, et m, v partent de 0 au premier pas."""
-        raise NotImplementedError("À compléter : __init__")
+        raise NotImplementedError("À compléter : Adam.__init__")
 
     def step(self, params, grads):
         """Un pas de la règle ci-dessus pour chaque paramètre ; renvoie la liste des nouveaux θ."""
-        raise NotImplementedError("À compléter : step")
+        raise NotImplementedError("À compléter : Adam.step")

@@ -36,10 +36,10 @@ class RegressionCNN(nn.Module):
 
     def __init__(self, filters=16, hidden=(64, 32)):
         super().__init__()
-        raise NotImplementedError("À compléter : __init__")
+        raise NotImplementedError("À compléter : RegressionCNN.__init__")
 
     def forward(self, x):
-        raise NotImplementedError("À compléter : forward")
+        raise NotImplementedError("À compléter : RegressionCNN.forward")
 
 
 class DigitCNN(nn.Module):
@@ -54,10 +54,10 @@ class DigitCNN(nn.Module):
 
     def __init__(self):
         super().__init__()
-        raise NotImplementedError("À compléter : __init__")
+        raise NotImplementedError("À compléter : DigitCNN.__init__")
 
     def forward(self, x):
-        raise NotImplementedError("À compléter : forward")
+        raise NotImplementedError("À compléter : DigitCNN.forward")
 
 
 def train_digits(model, X, y, epochs, lr, seed):

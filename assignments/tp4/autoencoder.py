@@ -33,19 +33,19 @@ class AutoEncoder(nn.Module):
 
     def __init__(self, input_dim=784, latent_dim=32, hidden=(256,)):
         super().__init__()
-        raise NotImplementedError("À compléter : __init__")
+        raise NotImplementedError("À compléter : AutoEncoder.__init__")
 
     def encode(self, x):
         """z = E(x) : (N, input_dim) → (N, latent_dim)."""
-        raise NotImplementedError("À compléter : encode")
+        raise NotImplementedError("À compléter : AutoEncoder.encode")
 
     def decode(self, z):
         """x̂ = D(z) : (N, latent_dim) → (N, input_dim), valeurs dans [0, 1]."""
-        raise NotImplementedError("À compléter : decode")
+        raise NotImplementedError("À compléter : AutoEncoder.decode")
 
     def forward(self, x):
         """La reconstruction x̂ = D(E(x))."""
-        raise NotImplementedError("À compléter : forward")
+        raise NotImplementedError("À compléter : AutoEncoder.forward")
 
 
 def train_autoencoder(model, X, epochs, lr, batch_size, seed, noise_std=0.0):

@@ -25,11 +25,11 @@ class Generator(nn.Module):
 
     def __init__(self, latent_dim, out_dim, hidden=(128,)):
         super().__init__()
-        raise NotImplementedError("À compléter : __init__")
+        raise NotImplementedError("À compléter : Generator.__init__")
 
     def forward(self, z):
         """Un lot de points latents z (N, latent_dim) → des données générées (N, out_dim)."""
-        raise NotImplementedError("À compléter : forward")
+        raise NotImplementedError("À compléter : Generator.forward")
 
 
 class Discriminator(nn.Module):
@@ -38,11 +38,11 @@ class Discriminator(nn.Module):
 
     def __init__(self, in_dim, hidden=(128,)):
         super().__init__()
-        raise NotImplementedError("À compléter : __init__")
+        raise NotImplementedError("À compléter : Discriminator.__init__")
 
     def forward(self, x):
         """Un lot de données x (N, in_dim) → la probabilité que chacune soit réelle (N, 1)."""
-        raise NotImplementedError("À compléter : forward")
+        raise NotImplementedError("À compléter : Discriminator.forward")
 
 
 def discriminator_loss(d_real, d_fake):

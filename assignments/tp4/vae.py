@@ -24,11 +24,11 @@ class VAE(nn.Module):
 
     def __init__(self, input_dim=784, latent_dim=2, hidden=(256,)):
         super().__init__()
-        raise NotImplementedError("À compléter : __init__")
+        raise NotImplementedError("À compléter : VAE.__init__")
 
     def encode(self, x):
         """(μ, logvar), deux tenseurs (N, latent_dim)."""
-        raise NotImplementedError("À compléter : encode")
+        raise NotImplementedError("À compléter : VAE.encode")
 
     def reparameterize(self, mu, logvar, eps):
         """Astuce de reparamétrisation : z = μ + σ · ε avec σ = exp(½ · logvar), ε ~ N(0, I) donné.
@@ -36,15 +36,15 @@ class VAE(nn.Module):
         Le hasard est dans ε seul : le gradient passe par μ et logvar, pas par ε.
         Exemple : μ = 1, logvar = log 4 (σ = 2), ε = 0,5 → z = 2.
         """
-        raise NotImplementedError("À compléter : reparameterize")
+        raise NotImplementedError("À compléter : VAE.reparameterize")
 
     def decode(self, z):
         """x̂ = D(z) : (N, latent_dim) → (N, input_dim), valeurs dans [0, 1]."""
-        raise NotImplementedError("À compléter : decode")
+        raise NotImplementedError("À compléter : VAE.decode")
 
     def forward(self, x, eps):
         """(x̂, μ, logvar) : encode x, tire z avec `reparameterize` et le ε donné, décode z."""
-        raise NotImplementedError("À compléter : forward")
+        raise NotImplementedError("À compléter : VAE.forward")
 
 
 def vae_loss(recon, x, mu, logvar):

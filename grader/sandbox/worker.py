@@ -59,8 +59,10 @@ def describe(exc: BaseException, submission: str) -> dict:
         if frame.filename.startswith(submission + os.sep):
             where = f"{os.path.relpath(frame.filename, submission)}:{frame.lineno}"
     kind = "import" if getattr(exc, "_dlgrade_import", False) else "exception"
-    if isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith(submission):
-        where = f"{os.path.relpath(exc.filename, submission)}:{exc.lineno}"
+    filename, line = getattr(exc, "location", None) or ((exc.filename, exc.lineno) if isinstance(exc, SyntaxError)
+                                                          else (None, None))
+    if isinstance(filename, str) and filename.startswith(submission + os.sep):
+        where = f"{os.path.relpath(filename, submission)}:{line}"
     try:
         message = str(exc)[:MESSAGE_LIMIT]
     except BaseException:  # a student exception whose __str__ raises
