@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__
-from .check import check
+from .check import TEST_TIMEOUT, check
 from .classreport import write_outputs
 from .collect import CollectOptions, collect, parse_shard, read_submissions
 from .config import Project
@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         project = Project.at(Path(args.project)) if args.project else Project.installed()
         return args.run(project, args)
     except GraderError as exc:
-        print(f"grader: error: {exc}", file=sys.stderr)
+        prefix = "grader check : erreur :" if args.run is cmd_check else "grader: error:"  # students read check's
+        print(f"{prefix} {exc}", file=sys.stderr)
         return exc.exit_code
     except OSError as exc:  # a path the grader itself cannot read or write
         print(f"grader: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
@@ -82,11 +83,22 @@ def build_parser() -> argparse.ArgumentParser:
     add_isolation_options(push)
     push.set_defaults(run=cmd_push)
 
-    check_cmd = commands.add_parser("check", help="your TP's public tests and a provisional mark (students)")
-    check_cmd.add_argument("tp", help="tp1, tp2, …")
-    check_cmd.add_argument("repo", type=Path, nargs="?", default=Path("."), help="your repository (default: .)")
-    check_cmd.add_argument("--json", type=Path, help="write the result JSON (schema 1) here")
-    check_cmd.add_argument("--junit", type=Path, help="write a JUnit XML report here (for GitLab's Tests tab)")
+    check_cmd = commands.add_parser(
+        "check", help="les tests publics de votre TP et une note provisoire (étudiants)", add_help=False,
+        description="Lance les tests publics de votre TP (tests/test_tpN.py) sur votre code, sur votre machine, "
+                    "et donne une note provisoire : la note réelle vient des tests cachés.",
+        formatter_class=FrenchHelpFormatter)
+    check_cmd._positionals.title, check_cmd._optionals.title = "arguments", "options"
+    check_cmd.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
+    check_cmd.add_argument("tp", help="le TP : tp1, tp2, …")
+    check_cmd.add_argument("repo", type=Path, nargs="?", default=Path("."),
+                           help="votre dépôt, ou un de ses sous-dossiers (par défaut : le dossier courant)")
+    check_cmd.add_argument("--json", type=Path, metavar="FICHIER", help="écrire le résultat en JSON (schéma 1) ici")
+    check_cmd.add_argument("--junit", type=Path, metavar="FICHIER",
+                           help="écrire un rapport JUnit XML ici (pour l'onglet Tests de GitLab)")
+    check_cmd.add_argument("--timeout", type=float, default=TEST_TIMEOUT, metavar="SECONDES",
+                           help=f"temps maximal par test public (par défaut : {TEST_TIMEOUT:g} s)")
+    check_cmd.error = lambda message: french_usage_error(check_cmd, message)
     check_cmd.set_defaults(run=cmd_check)
 
     validate = commands.add_parser("validate", help="solutions/ must score full marks and assignments/ 0")
@@ -230,12 +242,36 @@ def cmd_doctor(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
+class FrenchHelpFormatter(argparse.HelpFormatter):
+    """`grader check` is the students' command: its help is in French."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):  # noqa: ANN001 - argparse's signature
+        super().add_usage(usage, actions, groups, "utilisation : " if prefix is None else prefix)
+
+
+ARGPARSE_FR = (("the following arguments are required:", "arguments manquants :"),
+               ("unrecognized arguments:", "arguments inconnus :"), ("expected one argument", "une valeur est attendue"),
+               ("invalid float value:", "nombre invalide :"))
+
+
+def french_usage_error(parser: argparse.ArgumentParser, message: str) -> None:
+    for english, french in ARGPARSE_FR:
+        message = message.replace(english, french)
+    parser.print_usage(sys.stderr)
+    parser.exit(2, f"grader check : erreur : {message}\n")
+
+
 def cmd_check(project: Project | None, args: argparse.Namespace) -> int:
     if not args.repo.is_dir():
-        raise UsageError(f"{args.repo}: no such directory")
-    grading = check(args.tp, args.repo)
+        raise UsageError(f"{args.repo} : ce dossier n'existe pas")
+    if args.timeout <= 0:
+        raise UsageError("--timeout : un nombre de secondes positif est attendu")
+    grading, checkout = check(args.tp, args.repo, timeout=args.timeout)
     print("Tests publics seulement, sans bac à sable : votre propre code, sur votre machine. "
           "Note provisoire : les tests cachés décident de la note.")
+    if checkout.dirty:
+        print(f"Copie de travail non commitée : la note porte sur vos fichiers tels qu'ils sont, pas sur un commit"
+              f" (dernier commit : {checkout.commit[:10]}). Commitez et poussez pour rendre ce travail.")
     print(render_table(grading))
     write_grading_outputs(grading, args.json, args.junit)
     return 0
