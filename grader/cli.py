@@ -158,6 +158,8 @@ def add_course_options(parser: argparse.ArgumentParser) -> None:
 def cmd_collect(project: Project, args: argparse.Namespace) -> int:
     if not args.course.is_file():
         raise UsageError(f"{args.course}: no such course file")
+    if args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: at least one grading at a time")
     now = parse_now(args.now)
     options = CollectOptions(out=args.out, ledger=args.ledger or args.course.parent / "ledger.jsonl", jobs=args.jobs,
                              shard=parse_shard(args.shard), snapshot=args.snapshot, now=now,
@@ -237,7 +239,9 @@ def cmd_doctor(project: Project, args: argparse.Namespace) -> int:
     print(f"dlgrade {__version__}: isolation of student code on this machine")
     print("\n".join(isolation.lines()))
     missing = ", ".join(layer.name for layer in isolation.missing)
-    print(f"missing: {missing}" if missing else "every layer is active")
+    gpu = next(layer for layer in isolation.layers if layer.name == "gpu")
+    print((f"missing: {missing}" if missing else "every isolation layer is active")
+          + ("" if gpu.active else " (no GPU here: student code computes on the CPU, which is not a missing layer)"))
     check_isolation(args, isolation)
     return 0
 

@@ -73,7 +73,7 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 
 def collect(project: Project, course_path: Path, options: CollectOptions) -> Summary:
-    course, roster = load_class(course_path)  # every config error before any fetch or grading
+    course, roster = load_class(course_path, project.tp_names())  # every config error before any fetch or grading
     tps = {tp.name: project.tp(tp.name) for tp in course.tps}
     owners = sorted(roster.owners, key=lambda o: o.id)
     index, total = options.shard

@@ -7,6 +7,8 @@ The format is documented, with comments, in `examples/course.yaml`.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -107,11 +109,12 @@ class Course:
         return float(steps * step)
 
 
-def load_course(path: Path, with_marks: bool = True) -> Course:
+def load_course(path: Path, with_marks: bool = True, known_tps: Iterable[str] | None = None) -> Course:
     """Read and check course.yaml, its overrides file and its marks files (not yet the roster).
 
     `with_marks=False` reads neither the marks files nor the overrides (their names are still
-    checked): what a push's grade job needs, which has no business with the class's exam marks."""
+    checked): what a push's grade job needs, which has no business with the class's exam marks.
+    `known_tps`: the TPs the project has (reference/tpN); another TP name is an error of its line."""
     path = path.resolve()
     data, source = read_yaml(path)
     data = source.mapping(data, "", TOP_KEYS, required=("course", "roster", "tps"))
@@ -121,7 +124,7 @@ def load_course(path: Path, with_marks: bool = True) -> Course:
     except (ZoneInfoNotFoundError, ValueError):
         raise source.error("timezone", f"unknown time zone {zone!r} (e.g. Europe/Paris)") from None
     penalty = _late_penalty(source, data.get("late_penalty", {}), "late_penalty", LatePenalty(0.0, None, None))
-    tps = _tps(source, data["tps"], penalty)
+    tps = _tps(source, data["tps"], penalty, None if known_tps is None else sorted(known_tps))
     marks = _marks(source, data.get("marks", {}), {tp.name for tp in tps}, with_marks)
     mode = data.get("rounding_mode", "nearest")
     if mode not in ROUNDING_MODES:
@@ -162,7 +165,7 @@ def _late_penalty(source: YamlSource, value: object, key: str, default: LatePena
         source.number(rule.get("cutoff_days", default.cutoff_days), f"{key}.cutoff_days", allow_none=True))
 
 
-def _tps(source: YamlSource, value: object, penalty: LatePenalty) -> tuple[TPConfig, ...]:
+def _tps(source: YamlSource, value: object, penalty: LatePenalty, known: list[str] | None) -> tuple[TPConfig, ...]:
     if not isinstance(value, dict) or not value:
         raise source.error("tps", f"expected a mapping of TP names (tp1, tp2…) to settings, got {kind(value)}")
     tps = []
@@ -170,6 +173,8 @@ def _tps(source: YamlSource, value: object, penalty: LatePenalty) -> tuple[TPCon
         key = f"tps.{name}"
         if not isinstance(name, str) or not TP_NAME.match(name):
             raise source.error(key, f"TP names are tp1, tp2…, not {name!r}")
+        if known is not None and name not in known:
+            raise source.error(key, f"no TP {name!r} in this dlgrade project (reference/ has {', '.join(known) or 'none'})")
         settings = source.mapping(settings, key, ("deadline", "tag", "label", "late_penalty"), required=("deadline",))
         tps.append(TPConfig(name, _deadline(source, settings["deadline"], f"{key}.deadline"),
                             source.text(settings.get("tag", name), f"{key}.tag"),
@@ -278,9 +283,9 @@ def _overrides(path: Path, tps: tuple[TPConfig, ...], marks: tuple[MarkSource, .
     return tuple(overrides)
 
 
-def load_class(path: Path) -> tuple[Course, Roster]:
+def load_class(path: Path, known_tps: Iterable[str] | None = None) -> tuple[Course, Roster]:
     """course.yaml, its roster and marks files, every id they share checked against the roster."""
-    course = load_course(path)
+    course = load_course(path, known_tps=known_tps)
     roster = load_roster(course.roster_path, course.max_group_size)
     known = {s.id for s in roster.students} | {o.id for o in roster.owners}
     for source in course.marks:

@@ -154,6 +154,9 @@ def test_doctor_lists_every_layer(capsys):
     out = capsys.readouterr().out
     for name in LAYERS:
         assert f"] {name}:" in out
+    if "[ ] gpu" in out:  # no GPU is no missing layer, and the summary says why that line is unchecked
+        assert "no GPU here" in out.splitlines()[-1]
+    assert "[ ] bwrap" in out or "every isolation layer is active" in out
 
 
 def test_doctor_without_bwrap_says_so_and_require_isolation_fails(capsys):
@@ -173,3 +176,24 @@ def test_unknown_layer_is_bad_usage(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["doctor", "--without", "firewall"])
     assert exit_info.value.code == 2
+
+
+@pytest.fixture
+def example_course(tmp_path):
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples", tmp_path / "course")
+    return tmp_path / "course" / "course.yaml"
+
+
+def test_collect_of_a_tp_the_project_does_not_have_names_file_line_and_key(example_course, tmp_path, capsys):
+    text = example_course.read_text()
+    example_course.write_text(text.replace("  tp2:\n", "  tp9:\n    deadline: 2026-05-01T23:59:00+02:00\n  tp2:\n", 1))
+    line = example_course.read_text().splitlines().index("  tp9:") + 1
+    assert main(["collect", "--course", str(example_course), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"course.yaml:{line} [tps.tp9]" in err and "no TP 'tp9'" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "out" / "repos").exists()  # stopped before any fetch
+
+
+def test_collect_needs_at_least_one_job(example_course, tmp_path, capsys):
+    assert main(["collect", "--course", str(example_course), "--out", str(tmp_path / "out"), "--jobs", "0"]) == 2
+    assert "--jobs 0" in capsys.readouterr().err

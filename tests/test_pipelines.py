@@ -163,7 +163,7 @@ def test_grade_pipeline_grades_the_push_with_the_hidden_tests(starter, tmp_path,
     assert (seen["owner"], seen["ref"], seen["sha"], seen["source"]) == ("e001", "branch:main", repo.head.commit.hexsha, "ci")
     assert abs(datetime.fromisoformat(seen["seen_at"]) - now) < timedelta(minutes=15)
     # The student's own check job ran beside it.
-    assert result("check-tp1.json")["mark"] == 20 and result("check-tp2.json")["mark"] == 0
+    assert result("result-tp1.json")["mark"] == 20 and result("result-tp2.json")["mark"] == 0
 
 
 def instructor_project(target: Path) -> git.Repo:

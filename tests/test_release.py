@@ -50,6 +50,11 @@ def test_one_commit_with_stubs_public_tests_and_ci(released, project):
         notebook = json.loads((released / "handouts" / f"{tp}.ipynb").read_text(encoding="utf-8"))
         assert any(cell["cell_type"] == "code" for cell in notebook["cells"])
     assert not list((released / "handouts").glob("*.md"))  # the notebooks, not their sources
+    # What grader check, the pipelines and gitlab-ci-local leave in a clone is never committed by mistake.
+    ignored = (released / ".gitignore").read_text().splitlines()
+    assert {"report-*.xml", "result-*.json", "grade-*.xml", "sighting-*.json", ".gitlab-ci-local/"} <= set(ignored)
+    grade = yaml.safe_load((project.root / "gitlab" / "grade.yml").read_text())["check"]
+    assert grade["script"] == job["script"] and grade["artifacts"]["paths"] == job["artifacts"]["paths"]
 
 
 def test_the_wheel_holds_the_grader_package_only(released):
