@@ -21,7 +21,7 @@ from .formula import ABI, ABJ, MISSING, NOT_TAKEN, Mark
 from .gradebook import Gradebook, StudentRow, TPMark, french_number
 from .integrity import ClassIntegrity, Flag
 from .marks import write_atomically
-from .similarity import THRESHOLD
+from .similarity import THRESHOLD, percent
 from .similarityreport import shown
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -193,7 +193,7 @@ def integrity_cells(row: StudentRow, integrity: ClassIntegrity) -> list[Cell]:
         tp, pair = closest
         other = pair.b if pair.a == row.owner else pair.a
         anchor = f"#{pair.anchor}" if pair in shown(list(dict(integrity.similarity)[tp]), THRESHOLD) else ""
-        similar = Cell(f"{pair.score:.0%}".replace("%", " %"), f"{pair.score:.4f}", "suspect" * (pair.score >= THRESHOLD),
+        similar = Cell(percent(pair.score), f"{pair.score:.4f}", "suspect" * (pair.score >= THRESHOLD),
                        f"{tp} : le plus proche est {other}", f"similarity-{tp}.html{anchor}")
     kinds = sorted({f.label for f in flags})
     return [similar, Cell(str(len(flags)) if flags else "", str(len(flags)), "flagged" if flags else "", " · ".join(kinds))]

@@ -75,11 +75,13 @@ def data_access(path: str, data: bytes) -> list[Finding]:
     found = []
     for node in ast.walk(tree):
         where = f"{path}:{getattr(node, 'lineno', 0)}"
-        for module in _imported(node):
+        for module in _imported(node):  # one finding per import statement
             if _within(module, DATASET_MODULES):
                 found.append(Finding("data-access", where, f"importe {module} (chargeur de jeux de données)"))
-            elif _within(module, NETWORK_MODULES):
+                break
+            if _within(module, NETWORK_MODULES):
                 found.append(Finding("data-access", where, f"importe {module} (accès réseau)"))
+                break
         if isinstance(node, ast.Call):
             name = dotted(node.func)
             method = node.func.attr if isinstance(node.func, ast.Attribute) else ""
@@ -98,7 +100,7 @@ def data_access(path: str, data: bytes) -> list[Finding]:
 def _imported(node: ast.AST) -> list[str]:
     if isinstance(node, ast.Import):
         return [alias.name for alias in node.names]
-    if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+    if isinstance(node, ast.ImportFrom) and node.module and not node.level:  # `from sklearn import datasets` too
         return [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
     return []
 

@@ -29,7 +29,7 @@ from .gradebook import Submission
 from .marks import Grading, write_atomically
 from .repos import commit_files
 from .roster import RepoOwner
-from .similarity import Pair, stored
+from .similarity import Pair, percent, stored
 
 KINDS = {"data-access": "accès à des données", "embedded-data": "données embarquées",
          "held-out": "tests sur données cachées", "last-minute": "tout ajouté juste avant la date limite"}
@@ -101,7 +101,7 @@ def last_minute(mirror: Path, sha: str, tp: str, starter: set[str], due: datetim
     if added < PASTE_SHARE * total or not due - window <= when <= due:
         return None
     minutes = int((due - when).total_seconds() // 60)
-    return (commit[:10], f"ce commit ajoute {added} des {total} lignes de code du TP ({added / total:.0%}), "
+    return (commit[:10], f"ce commit ajoute {added} des {total} lignes de code du TP ({percent(added / total)}), "
                          f"{minutes} min avant la date limite (date du commit, déclarée par l'étudiant)")
 
 
@@ -126,8 +126,8 @@ def held_out_flags(project: Project, submissions: list[Submission]) -> list[Flag
         for s, h, u in rows:
             if h >= HELD_OUT_PASS and u < OTHERS_FAIL and h - u - median_gap >= GAP_OVER_CLASS:
                 flags.append(Flag(s.owner, tp, "held-out", "",
-                                  f"{h:.0%} des points sur données cachées, {u:.0%} des autres points "
-                                  f"(écart médian de la classe : {median_gap:+.0%})"))
+                                  f"{percent(h)} des points sur données cachées, {percent(u)} des autres points "
+                                  f"(écart médian de la classe : {'+' * (median_gap >= 0)}{percent(median_gap)})"))
     return flags
 
 

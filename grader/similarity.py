@@ -116,8 +116,8 @@ def boilerplate(project: Project, tp: str) -> list[str]:
     texts = [p.read_text(encoding="utf-8") for p in sorted((project.assignments / tp).rglob("*.py"))]
     notebook = project.assignments / "handouts" / f"{tp}.ipynb"
     if notebook.is_file():
-        cells = nbformat.read(notebook, as_version=4).cells
-        texts += [cell.source + "\n" for cell in cells if cell.cell_type == "code"]
+        cells = [cell.source + "\n" for cell in nbformat.read(notebook, as_version=4).cells if cell.cell_type == "code"]
+        texts += cells + ["".join(cells)]  # one by one, and pasted in a row
     return texts
 
 
@@ -236,6 +236,11 @@ def check_sources(folders: list[Path]) -> None:
     for folder in folders:
         if not (folder / "submissions").is_dir():
             raise UsageError(f"{folder}: no stored results (run grader collect first)")
+
+
+def percent(share: float) -> str:
+    """0.92 → "92 %", as French writes it."""
+    return f"{share:.0%}".replace("%", " %")
 
 
 def summary_line(tp: str, pairs: list[Pair], threshold: float) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 import jinja2
 
 from .fingerprint import K, overlap
-from .similarity import Fingerprinted, Pair, SourceFile
+from .similarity import Fingerprinted, Pair, SourceFile, percent
 
 MIN_SHOWN, MAX_SHOWN = 10, 50  # pairs shown side by side: every suspect one, within these bounds
 TEMPLATES = Path(__file__).with_name("templates")
@@ -55,7 +55,7 @@ def render(title: str, tp: str, pairs: list[Pair], printed: list[Fingerprinted],
     scores = [p.score for p in pairs]
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
                              autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-    env.filters["pct"] = lambda value: f"{value:.0%}".replace("%", " %")
+    env.filters["pct"] = percent
     return env.get_template("similarity.html").render(
         title=title, tp=tp, k=K, views=views, threshold=threshold, pairs=len(pairs), notes=notes,
         suspect=sum(s >= threshold for s in scores), submissions=len(printed),
