@@ -44,38 +44,43 @@ def ranking(pairs: list[similarity.Pair], planted: set, tp: str, threshold: floa
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=100, help="repository owners in all")
-    parser.add_argument("--tp", default="tp2")
+    parser.add_argument("--tp", default="tp2", help="one TP, or several separated by commas (tp1,tp2: the test class)")
     parser.add_argument("--seed", type=int, default=12)
     args = parser.parse_args()
-    copies = sum(tp == args.tp for tp, _, _ in PLANTED)
+    tps = tuple(args.tp.split(","))
+    copies = sum(tp in tps for tp, _, _ in PLANTED)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        course, out, planted = build_collect_folder(Path(tmp), args.students - copies - 2, args.seed, (args.tp,))
+        course, out, planted = build_collect_folder(Path(tmp), args.students - copies - 2, args.seed, tps)
         built = time.perf_counter() - start
         start = time.perf_counter()
-        subprocess.run([GRADER, "similarity", args.tp, "--course", str(course), "--out", str(out)], check=True,
+        subprocess.run([GRADER, "similarity", *tps, "--course", str(course), "--out", str(out)], check=True,
                        capture_output=True)
         command = time.perf_counter() - start
-        project = Project.at(ROOT)
-        stages = {}
-        start = time.perf_counter()
-        docs, _ = similarity.documents([out], read_submissions([out]), args.tp)
-        stages["read the graded commits"] = time.perf_counter() - start
-        start = time.perf_counter()
-        printed = similarity.fingerprint_all(docs, similarity.boilerplate(project, args.tp))
-        stages["fingerprint each submission once"] = time.perf_counter() - start
-        start = time.perf_counter()
-        pairs, _ = similarity.compare_class(args.tp, printed)
-        stages[f"compare every pair ({len(pairs)})"] = time.perf_counter() - start
-        scores = ranking(pairs, planted, args.tp, similarity.THRESHOLD)
-    print(f"| class | {len(docs)} submissions of {args.tp} ({copies} planted copies), seed {args.seed} |")
-    print(f"| building the class's repos (not timed below) | {built:.1f} s |")
-    print(f"| `grader similarity {args.tp}` (CSV, HTML report, gradebook page) | **{command:.1f} s** | < 60 s |")
-    for name, seconds in stages.items():
-        print(f"| of which {name} | {seconds:.1f} s |")
-    print(f"| threshold | {similarity.THRESHOLD:.0%} |")
-    for name, value in scores.items():
-        print(f"| {name} | {value:.3f} |" if isinstance(value, float) else f"| {name} | {value} |")
+        print(f"| class | {args.students} repository owners, {', '.join(tps)} ({copies} planted copies), seed {args.seed} |")
+        print(f"| building the class's repos (not timed below) | {built:.1f} s |")
+        print(f"| `grader similarity {' '.join(tps)}` (CSV, HTML report, gradebook page) | **{command:.1f} s** | < 60 s |")
+        for tp in tps:
+            stages(Project.at(ROOT), out, tp, planted)
+
+
+def stages(project: Project, out: Path, tp: str, planted: set) -> None:
+    """Time each stage of one TP in process, and score its ranking."""
+    timings = {}
+    start = time.perf_counter()
+    docs, _ = similarity.documents([out], read_submissions([out]), tp)
+    timings["read the graded commits"] = time.perf_counter() - start
+    start = time.perf_counter()
+    printed = similarity.fingerprint_all(docs, similarity.boilerplate(project, tp))
+    timings["fingerprint each submission once"] = time.perf_counter() - start
+    start = time.perf_counter()
+    pairs, _ = similarity.compare_class(tp, printed)
+    timings[f"compare every pair ({len(pairs)})"] = time.perf_counter() - start
+    for name, seconds in timings.items():
+        print(f"| {tp}: {name} | {seconds:.1f} s |")
+    print(f"| {tp}: threshold | {similarity.THRESHOLD:.0%} |")
+    for name, value in ranking(pairs, planted, tp, similarity.THRESHOLD).items():
+        print(f"| {tp}: {name} | {value:.3f} |" if isinstance(value, float) else f"| {tp}: {name} | {value} |")
 
 
 if __name__ == "__main__":
