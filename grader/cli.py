@@ -20,10 +20,10 @@ from .config import Project
 from .course import load_class
 from .gitlab_admin import add_gitlab_commands
 from .gradebook import build_gradebook
-from .integrity import ClassIntegrity
-from .integrity import load as load_integrity
 from .errors import GraderError, IsolationError, UsageError
 from .marks import Grading
+from .integrity import ClassIntegrity
+from .integrity import load as load_integrity
 from .reference import build_expected
 from .push import Push, banner, push_context, sighting, student_view, write_sighting
 from .release import release
