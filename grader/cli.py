@@ -12,7 +12,7 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from . import __version__, similarity
+from . import __version__
 from .check import check
 from .classreport import write_outputs
 from .collect import CollectOptions, collect, parse_shard, read_submissions
@@ -31,6 +31,7 @@ from .report import render_table, write_junit
 from .repos import commit_of
 from .runner import RunOptions, grade_checkout, hidden_paths, sandbox_policy
 from .sandbox import LAYERS, CallFailure, IsolationReport, SandboxError, SandboxPolicy, WorkerSession
+from . import similarity
 from .stubs import drift, generate
 
 
