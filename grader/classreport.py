@@ -19,7 +19,10 @@ import jinja2
 from .course import FINAL, Course
 from .formula import ABI, ABJ, MISSING, NOT_TAKEN, Mark
 from .gradebook import Gradebook, StudentRow, TPMark, french_number
+from .integrity import ClassIntegrity, Flag
 from .marks import write_atomically
+from .similarity import THRESHOLD, percent
+from .similarityreport import shown
 
 TEMPLATES = Path(__file__).with_name("templates")
 STATUS_FR = {"passed": "réussi", "failed": "échoué", "error": "erreur", "timeout": "délai dépassé"}
@@ -53,10 +56,13 @@ class Cell:
     sort: str  # the key the header click sorts by; "" sorts last
     css: str  # class: "late", "code", "final"…
     title: str  # tooltip
+    link: str = ""  # a page beside the gradebook the text links to (the similarity report), or ""
 
 
-def write_outputs(gradebook: Gradebook, out_dir: Path) -> list[Path]:
-    """Write gradebook.csv (Moodle), gradebook-fr.csv if asked, gradebook.html and every feedback."""
+def write_outputs(gradebook: Gradebook, out_dir: Path, integrity: ClassIntegrity | None = None) -> list[Path]:
+    """Write gradebook.csv (Moodle), gradebook-fr.csv if asked, gradebook.html and every feedback;
+    with `integrity`, also integrity.csv and the page's integrity columns and section. The
+    feedback files and the Moodle CSVs are never given the integrity flags."""
     course = gradebook.course
     env = environment(course)
     labels = {tp.name: tp.label for tp in course.tps} | {m.name: m.label for m in course.marks} | {FINAL: "Note finale"}
@@ -72,7 +78,9 @@ def write_outputs(gradebook: Gradebook, out_dir: Path) -> list[Path]:
     outputs = [("gradebook.csv", moodle_csv(gradebook, french=False))]
     if gradebook.course.french_csv:
         outputs.append(("gradebook-fr.csv", "\ufeff" + moodle_csv(gradebook, french=True)))  # BOM: Excel reads UTF-8
-    outputs.append(("gradebook.html", render_html(gradebook, env)))
+    outputs.append(("gradebook.html", render_html(gradebook, env, integrity)))
+    if integrity is not None:
+        outputs.append(("integrity.csv", integrity.csv()))
     for name, text in outputs:
         write_atomically(out_dir / name, text.encode("utf-8"))
         written.append(out_dir / name)
@@ -159,17 +167,46 @@ def histogram(title: str, values: list[float], width: float) -> Chart:
     return Chart(title, bars, ticks, summary)
 
 
-def render_html(gradebook: Gradebook, env: jinja2.Environment) -> str:
+def render_html(gradebook: Gradebook, env: jinja2.Environment, integrity: ClassIntegrity | None = None) -> str:
     course = gradebook.course
     charts = [histogram(tp.label, [r.tp(tp.name).mark.value for r in gradebook.rows
                                    if r.tp(tp.name).mark.value is not None], 2) for tp in course.tps]
     finals = [r.final.mark.value for r in gradebook.rows if r.final.mark.value is not None]
     header = ["Numéro", "Nom", "Groupe"] + [tp.label for tp in course.tps] + [m.label for m in course.marks]
-    header += ["Note finale", "Problèmes"]
+    header += ["Note finale"] + ["Similarité max", "Intégrité"] * (integrity is not None) + ["Problèmes"]
+    rows = [_cells(row) for row in gradebook.rows]
+    if integrity is not None:
+        rows = [cells[:-1] + integrity_cells(row, integrity) + cells[-1:] for row, cells in zip(gradebook.rows, rows)]
     return env.get_template("gradebook.html").render(
-        course=course, header=header, rows=[_cells(row) for row in gradebook.rows], charts=charts,
+        course=course, header=header, rows=rows, charts=charts,
         final_chart=histogram("Note finale", finals, 1), late=gradebook.late(), problems=gradebook.problems(),
-        students=len(gradebook.rows), rounding=_rounding_fr(course))
+        students=len(gradebook.rows), rounding=_rounding_fr(course), integrity=integrity,
+        flagged=_flagged(gradebook, integrity), threshold=THRESHOLD)
+
+
+def integrity_cells(row: StudentRow, integrity: ClassIntegrity) -> list[Cell]:
+    """"Similarité max" (linking to the pair in the TP's report) and the count of integrity flags."""
+    closest, flags = integrity.closest(row.owner), integrity.of(row.owner)
+    if closest is None:
+        similar = Cell("", "", "", "")
+    else:
+        tp, pair = closest
+        other = pair.b if pair.a == row.owner else pair.a
+        anchor = f"#{pair.anchor}" if pair in shown(list(dict(integrity.similarity)[tp]), THRESHOLD) else ""
+        similar = Cell(percent(pair.score), f"{pair.score:.4f}", "suspect" * (pair.score >= THRESHOLD),
+                       f"{tp} : le plus proche est {other}", f"similarity-{tp}.html{anchor}")
+    kinds = sorted({f.label for f in flags})
+    return [similar, Cell(str(len(flags)) if flags else "", str(len(flags)), "flagged" if flags else "", " · ".join(kinds))]
+
+
+def _flagged(gradebook: Gradebook, integrity: ClassIntegrity | None) -> list[tuple[str, Flag]]:
+    """Each flag with the names of the students it concerns (a group's flags concern every member)."""
+    if integrity is None:
+        return []
+    names = {}
+    for row in gradebook.rows:
+        names.setdefault(row.owner, []).append(f"{row.student.name} ({row.student.id})")
+    return [(", ".join(names.get(f.owner, [f.owner])), f) for f in integrity.flags]
 
 
 def _cells(row: StudentRow) -> list[Cell]:

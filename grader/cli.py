@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from . import __version__
@@ -23,6 +23,8 @@ from .gradebook import build_gradebook
 from .heldout import KEY_ENV, dataset_folders
 from .errors import GraderError, IsolationError, UsageError
 from .marks import Grading
+from .integrity import ClassIntegrity
+from .integrity import load as load_integrity
 from .reference import build_expected
 from .push import Push, banner, push_context, sighting, student_view, write_sighting
 from .release import release
@@ -30,6 +32,7 @@ from .report import render_table, write_junit
 from .repos import commit_of
 from .runner import RunOptions, grade_checkout, hidden_paths, sandbox_policy
 from .sandbox import LAYERS, CallFailure, IsolationReport, SandboxError, SandboxPolicy, WorkerSession
+from . import similarity
 from .stubs import drift, generate
 
 
@@ -139,8 +142,19 @@ def add_class_commands(commands: argparse._SubParsersAction) -> None:
     collect.add_argument("--now", help="ISO time to record instead of the clock (re-running a past collection)")
     collect.add_argument("--repo-timeout", type=float, default=120.0, metavar="SECONDS", help="per clone or fetch")
     collect.add_argument("--timeout", type=float, metavar="SECONDS", help="per call into student code")
+    collect.add_argument("--no-similarity", action="store_true",
+                         help="skip the similarity step (every pair of submissions of each TP compared)")
+    collect.add_argument("--paste-window", type=float, default=30.0, metavar="MINUTES",
+                         help="integrity: flag a commit adding most of a TP this close to the deadline (default 30)")
     add_isolation_options(collect)
     collect.set_defaults(run=cmd_collect)
+
+    similar = commands.add_parser("similarity", help="compare every pair of graded submissions of a TP (no regrading)")
+    similar.add_argument("tps", nargs="*", metavar="TP", help="TPs to compare (default: every TP of course.yaml)")
+    add_course_options(similar)
+    similar.add_argument("--from", dest="sources", action="append", type=Path, default=[], metavar="DIR",
+                         help="collect output folder to read (repeatable, e.g. each shard; default: --out)")
+    similar.set_defaults(run=cmd_similarity)
 
     report = commands.add_parser("report", help="re-render gradebook and feedback from stored results")
     add_course_options(report)
@@ -161,17 +175,61 @@ def cmd_collect(project: Project, args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: at least one grading at a time")
     now = parse_now(args.now)
+    if args.paste_window <= 0:
+        raise UsageError("--paste-window must be a positive number of minutes")
     options = CollectOptions(out=args.out, ledger=args.ledger or args.course.parent / "ledger.jsonl", jobs=args.jobs,
                              shard=parse_shard(args.shard), snapshot=args.snapshot, now=now,
-                             repo_timeout=args.repo_timeout, run=run_options(args))
+                             repo_timeout=args.repo_timeout, run=run_options(args),
+                             paste_window=timedelta(minutes=args.paste_window))
     summary = collect(project, args.course, options)
+    lines = []
     if not args.snapshot:
-        written = render_class(args.course, [args.out], args.out)
+        if options.shard != (1, 1) and not args.no_similarity:
+            lines.append("similarity: skipped in a shard (run grader similarity --from each shard's folder)")
+        elif not args.no_similarity:
+            lines += similarity_step(project, args.course, [args.out], args.out, [])
+        written, integrity = render_class(project, args.course, [args.out], args.out)
         print(f"{len(written)} files written to {args.out}")
+        lines.append(integrity.summary())
     print(f"{summary.owners} repositories · {summary.graded} graded · {summary.cached} from the cache · "
           f"{summary.failed} failed" + ("" if not args.snapshot else " (snapshot: nothing graded)"))
     for note in summary.notes:
         print(f"  ! {note}")
+    for line in lines:
+        print(line)
+    return 0
+
+
+def similarity_step(project: Project, course_path: Path, sources: list[Path], out: Path, names: list[str]) -> list[str]:
+    """Compare each TP's submissions; a TP whose comparison fails is reported and skipped, so
+    that the gradebook is still rendered (what it had already written stays whole)."""
+    course, _ = load_class(course_path)
+    lines = []
+    for name in names or [tp.name for tp in course.tps]:
+        try:
+            pairs, notes = similarity.run(project, course.name, project.tp(name).name, sources, out)
+        except GraderError:
+            raise
+        except Exception as exc:  # a bug or an unreadable mirror must not cost the gradebook
+            lines.append(f"similarity {name}: failed ({type(exc).__name__}: {exc})"[:300])
+            continue
+        lines.append(similarity.summary_line(name, pairs, similarity.THRESHOLD))
+        lines += [f"  ! {note}" for note in notes]
+    return lines
+
+
+def cmd_similarity(project: Project, args: argparse.Namespace) -> int:
+    sources = args.sources or [args.out]
+    similarity.check_sources(sources)
+    course, _ = load_class(args.course)
+    unknown = [name for name in args.tps if name not in {tp.name for tp in course.tps}]
+    if unknown:
+        raise UsageError(f"{', '.join(unknown)}: not a TP of {args.course}")
+    lines = similarity_step(project, args.course, sources, args.out, args.tps)
+    written, integrity = render_class(project, args.course, sources, args.out)
+    print(f"{len(written)} files written to {args.out}")
+    for line in lines + [integrity.summary()]:
+        print(line)
     return 0
 
 
@@ -188,18 +246,19 @@ def parse_now(text: str | None):
 
 
 def cmd_report(project: Project, args: argparse.Namespace) -> int:
-    written = render_class(args.course, args.sources or [args.out], args.out)
+    written, integrity = render_class(project, args.course, args.sources or [args.out], args.out)
     print(f"{len(written)} files written to {args.out}")
+    print(integrity.summary())
     return 0
 
 
-def render_class(course_path: Path, sources: list[Path], out: Path) -> list[Path]:
-    """Gradebook and feedback from stored submissions only: nothing is graded here."""
+def render_class(project: Project, course_path: Path, sources: list[Path], out: Path) -> tuple[list[Path], ClassIntegrity]:
+    """Gradebook, feedback and integrity.csv from stored results only: nothing is graded here."""
     course, roster = load_class(course_path)
-    for folder in sources:
-        if not (folder / "submissions").is_dir():
-            raise UsageError(f"{folder}: no stored results (run grader collect first)")
-    return write_outputs(build_gradebook(course, roster, read_submissions(sources)), out)
+    similarity.check_sources(sources)
+    submissions = read_submissions(sources)
+    integrity = load_integrity(project, course, sources, [out, *sources], submissions)
+    return write_outputs(build_gradebook(course, roster, submissions), out, integrity), integrity
 
 
 def add_isolation_options(parser: argparse.ArgumentParser) -> None:

@@ -13,15 +13,16 @@ import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from . import __version__
 from .config import TP, Project
-from .course import TPConfig, load_class
+from .course import Course, TPConfig, load_class
 from .errors import UsageError
 from .gitlab_events import pipeline_sightings, push_sightings
 from .gradebook import Submission, late_penalty
+from .integrity import PASTE_WINDOW, scan_submission, starter_lines, write_flags
 from .ledger import Ledger, Sighting
 from .marks import Grading, write_atomically
 from .repos import export, fetch, is_ancestor, pick, sightings_now
@@ -42,6 +43,7 @@ class CollectOptions:
     now: datetime | None = None  # the time to record (tests, re-runs of a past collection)
     repo_timeout: float = 120.0  # seconds for one clone or fetch
     run: RunOptions = field(default_factory=RunOptions)  # passed to each grading
+    paste_window: timedelta = PASTE_WINDOW  # integrity: a big commit this close to the deadline is flagged
 
 
 @dataclass(frozen=True)
@@ -115,11 +117,28 @@ def collect(project: Project, course_path: Path, options: CollectOptions) -> Sum
                     scheduled.add(result)
                     jobs.append(Job(owner_id, tp.name, sha, mirror, result))
     export_notes = run_jobs(project, jobs, options, summary)
+    starters = {tp.name: starter_lines(project, tp.name) for tp in course.tps}
     for owner_id, (owner, mirror, notes) in plans.items():
         submissions = [submission(options.out, ledger, mirror, owner_id, course.tp(tp.name), tps[tp.name],
                                   candidates[(owner_id, tp.name)], notes, export_notes) for tp in course.tps]
         write_submissions(options.out / "submissions" / f"{owner_id}.json", submissions)
+        flag_owner(course, owner, mirror, submissions, starters, options, summary)
     return summary
+
+
+def flag_owner(course: Course, owner: RepoOwner, mirror: Path | None, submissions: list[Submission],
+               starters: dict[str, set[str]], options: CollectOptions, summary: Summary) -> None:
+    """Integrity flags of the owner's graded commits, stored beside its submissions. A scan that
+    fails is said on the console (never in the feedback) and costs nothing else."""
+    flags = []
+    for s in submissions:
+        if mirror is None or s.commit is None:
+            continue
+        try:
+            flags += scan_submission(mirror, owner, s, course, starters[s.tp], options.paste_window)
+        except Exception as exc:  # a corrupt object, a git failure: the gradebook does not depend on it
+            summary.notes.append(f"{owner.id}: {s.tp} : integrity scan failed ({type(exc).__name__}: {exc})"[:300])
+    write_flags(options.out, owner.id, flags)
 
 
 def choose_commits(ledger: Ledger, owner: str, mirror: Path, tp: TPConfig, notes: list[str]) -> list[tuple[str, str]]:

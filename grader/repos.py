@@ -154,3 +154,24 @@ def export(mirror: Path, sha: str, destination: Path) -> list[str]:
                         "--stdin"], input="\0".join(keep).encode(), env={**os.environ, **env},
                        check=True, capture_output=True)
     return notes
+
+
+@dataclass(frozen=True)
+class CommitFile:
+    path: str  # path inside the commit, e.g. "tp1/mlp.py"
+    size: int  # bytes
+    data: bytes | None  # the content when it was asked for and not over the limit, else None
+
+
+def commit_files(mirror: Path, sha: str, read: tuple[str, ...] = (".py",),
+                 max_read: int = 1 << 20) -> list[CommitFile]:
+    """Every file of commit `sha`, read from the bare mirror without a checkout; the content of
+    files whose name ends with one of `read` and of at most `max_read` bytes is included."""
+    tree = git.Repo(mirror).commit(sha).tree
+    files = []
+    for item in tree.traverse():
+        if item.type != "blob":
+            continue
+        wanted = item.path.endswith(read) and item.size <= max_read
+        files.append(CommitFile(item.path, item.size, item.data_stream.read() if wanted else None))
+    return sorted(files, key=lambda f: f.path)

@@ -1,0 +1,145 @@
+"""Static scans of a graded commit for the integrity flags: nothing here runs student code.
+
+Two questions, answered from the commit's files as stored in git (Python's `ast` for code):
+- does the TP package load a dataset or read files, by path or over the network? A model that
+  "predicts" held-out data by looking it up in a copy of the dataset needs one of these;
+- does the repository carry large numeric data: data files, or `.py` files with huge literals?
+Every finding says which file and line. A finding is a hint for the instructor, never a mark.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from .repos import CommitFile
+
+DATASET_MODULES = ("sklearn.datasets", "mlxtend.data", "torchvision.datasets", "keras.datasets",
+                   "tensorflow.keras.datasets", "tensorflow_datasets", "datasets", "openml", "kaggle")
+NETWORK_MODULES = ("urllib", "urllib3", "requests", "socket", "http", "httpx", "aiohttp", "ftplib", "paramiko")
+FILE_CALLS = {"open", "io.open", "os.open", "codecs.open", "np.load", "numpy.load", "np.loadtxt", "numpy.loadtxt",
+              "np.genfromtxt", "numpy.genfromtxt", "np.fromfile", "numpy.fromfile", "np.memmap", "numpy.memmap",
+              "torch.load", "pickle.load", "joblib.load", "os.listdir", "os.scandir", "os.walk", "glob.glob",
+              "shutil.copy", "shutil.copyfile", "imageio.imread", "PIL.Image.open", "Image.open"}
+PATH_METHODS = ("read_text", "read_bytes", "open", "iterdir", "glob", "rglob")  # pathlib's readers
+READERS = re.compile(r"^(pd|pandas)\.read_\w+$")
+ABSOLUTE = re.compile(r"^(/(home|tmp|root|usr|opt|mnt|media|data|var|srv|Users)\b|~[/\\]|[A-Za-z]:[\\/])")
+DATA_SUFFIXES = (".npy", ".npz", ".csv", ".tsv", ".gz", ".zip", ".bz2", ".xz", ".tar", ".pkl", ".pickle", ".pt",
+                 ".pth", ".ckpt", ".h5", ".hdf5", ".parquet", ".feather", ".joblib", ".mat", "-ubyte", ".idx")
+DATA_FILE_BYTES = 64 << 10  # a data file at least this large is flagged
+ANY_FILE_BYTES = 1 << 20  # any file at least this large is flagged, whatever its name
+LITERAL_NUMBERS = 1000  # numbers written in one list/tuple/set literal
+LITERAL_CHARS = 20_000  # characters of one string or bytes literal (encoded data)
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str  # "data-access" or "embedded-data"
+    where: str  # "tp1/mlp.py:12", or the file alone
+    detail: str  # French, for the instructor
+
+
+def scan_commit(files: list[CommitFile], tp: str) -> list[Finding]:
+    """Data access in the TP package; large data anywhere in the commit."""
+    found = []
+    for file in files:
+        if file.path.startswith(f"{tp}/") and file.path.endswith(".py") and file.data is not None:
+            found += data_access(file.path, file.data)
+        found += embedded_data(file)
+    return found
+
+
+def _parse(data: bytes) -> ast.Module | None:
+    try:
+        return ast.parse(data.decode("utf-8", errors="replace"))
+    except (SyntaxError, ValueError):  # the grading reports it; nothing to scan
+        return None
+
+
+def dotted(node: ast.AST) -> str:
+    """`np.load` for the call target `np.load`, '' for anything that is not a plain dotted name."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        return ".".join([node.id, *reversed(parts)])
+    return ""
+
+
+def data_access(path: str, data: bytes) -> list[Finding]:
+    tree = _parse(data)
+    if tree is None:
+        return []
+    docstrings = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+    found = []
+    for node in ast.walk(tree):
+        where = f"{path}:{getattr(node, 'lineno', 0)}"
+        for module in _imported(node):  # one finding per import statement
+            if _within(module, DATASET_MODULES):
+                found.append(Finding("data-access", where, f"importe {module} (chargeur de jeux de données)"))
+                break
+            if _within(module, NETWORK_MODULES):
+                found.append(Finding("data-access", where, f"importe {module} (accès réseau)"))
+                break
+        if isinstance(node, ast.Call):
+            name = dotted(node.func)
+            method = node.func.attr if isinstance(node.func, ast.Attribute) else ""
+            if name in FILE_CALLS or READERS.match(name):
+                found.append(Finding("data-access", where, f"appelle {name}() (lecture de fichier)"))
+            elif method in PATH_METHODS and name not in ("re.compile",) and not name.startswith(("np.", "numpy.")):
+                found.append(Finding("data-access", where, f"appelle .{method}() (lecture de fichier)"))
+        elif isinstance(node, ast.Name) and node.id == "__file__":
+            found.append(Finding("data-access", where, "chemin relatif à __file__ (fichiers du dépôt)"))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings \
+                and ABSOLUTE.match(node.value):
+            found.append(Finding("data-access", where, f"chemin absolu {node.value[:60]!r}"))
+    return sorted(found, key=lambda f: (int(f.where.rsplit(":", 1)[1]), f.detail))
+
+
+def _imported(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if isinstance(node, ast.ImportFrom) and node.module and not node.level:  # `from sklearn import datasets` too
+        return [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+    return []
+
+
+def _within(module: str, packages: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+def embedded_data(file: CommitFile) -> list[Finding]:
+    size = _size(file.size)
+    if file.path.endswith(".py"):
+        if file.data is None:  # over the read limit: a .py file that large is data
+            return [Finding("embedded-data", file.path, f"fichier .py de {size}")]
+        return literals(file.path, file.data)
+    if file.size >= ANY_FILE_BYTES or (file.path.lower().endswith(DATA_SUFFIXES) and file.size >= DATA_FILE_BYTES):
+        return [Finding("embedded-data", file.path, f"fichier de données de {size} dans le dépôt")]
+    return []
+
+
+def literals(path: str, data: bytes) -> list[Finding]:
+    """Lists of numbers and long strings written in the code (outermost literal only)."""
+    tree = _parse(data)
+    if tree is None:
+        return []
+    found, todo = [], [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            count = sum(isinstance(n, ast.Constant) and isinstance(n.value, (int, float, complex))
+                        and not isinstance(n.value, bool) for n in ast.walk(node))
+            if count >= LITERAL_NUMBERS:
+                found.append(Finding("embedded-data", f"{path}:{node.lineno}", f"{count} nombres écrits dans le code"))
+            continue  # an inner literal holds fewer numbers than its container
+        if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)) and len(node.value) >= LITERAL_CHARS:
+            found.append(Finding("embedded-data", f"{path}:{node.lineno}",
+                                 f"chaîne de {len(node.value)} caractères écrite dans le code (données encodées ?)"))
+        todo.extend(ast.iter_child_nodes(node))
+    return sorted(found, key=lambda f: int(f.where.rsplit(":", 1)[1]))
+
+
+def _size(size: int) -> str:
+    return f"{size / (1 << 20):.1f} Mo".replace(".", ",") if size >= 1 << 20 else f"{max(1, size >> 10)} ko"

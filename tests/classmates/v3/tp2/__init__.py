@@ -1,0 +1,1 @@
+"""TP2 — Réseaux de neurones profonds : coûts, couches, optimiseurs, données, réseaux en numpy."""

@@ -1,0 +1,1 @@
+"""TP1 — Réseaux de neurones et descente de gradient (numpy uniquement)."""
