@@ -16,6 +16,7 @@ from pathlib import Path
 
 import jinja2
 
+from .attention import Item, attention_csv, attention_items
 from .course import FINAL, Course
 from .formula import ABI, ABJ, MISSING, NOT_TAKEN, Mark
 from .gradebook import Gradebook, StudentRow, TPMark, french_number
@@ -59,10 +60,12 @@ class Cell:
     link: str = ""  # a page beside the gradebook the text links to (the similarity report), or ""
 
 
-def write_outputs(gradebook: Gradebook, out_dir: Path, integrity: ClassIntegrity | None = None) -> list[Path]:
-    """Write gradebook.csv (Moodle), gradebook-fr.csv if asked, gradebook.html and every feedback;
-    with `integrity`, also integrity.csv and the page's integrity columns and section. The
-    feedback files and the Moodle CSVs are never given the integrity flags."""
+def write_outputs(gradebook: Gradebook, out_dir: Path, integrity: ClassIntegrity | None = None,
+                  notices: tuple[str, ...] = ()) -> list[Path]:
+    """Write gradebook.csv (Moodle), gradebook-fr.csv if asked, gradebook.html, a-verifier.csv and
+    every feedback; with `integrity`, also integrity.csv and the page's integrity columns and
+    section. The feedback files and the Moodle CSVs are never given the integrity flags.
+    `notices` (French) stand at the top of the page: how lateness was judged, what looks wrong."""
     course = gradebook.course
     env = environment(course)
     labels = {tp.name: tp.label for tp in course.tps} | {m.name: m.label for m in course.marks} | {FINAL: "Note finale"}
@@ -78,7 +81,9 @@ def write_outputs(gradebook: Gradebook, out_dir: Path, integrity: ClassIntegrity
     outputs = [("gradebook.csv", moodle_csv(gradebook, french=False))]
     if gradebook.course.french_csv:
         outputs.append(("gradebook-fr.csv", "\ufeff" + moodle_csv(gradebook, french=True)))  # BOM: Excel reads UTF-8
-    outputs.append(("gradebook.html", render_html(gradebook, env, integrity)))
+    items = attention_items(gradebook)
+    outputs.append(("gradebook.html", render_html(gradebook, env, integrity, items, notices)))
+    outputs.append(("a-verifier.csv", "\ufeff" + attention_csv(items)))
     if integrity is not None:
         outputs.append(("integrity.csv", integrity.csv()))
     for name, text in outputs:
@@ -167,19 +172,21 @@ def histogram(title: str, values: list[float], width: float) -> Chart:
     return Chart(title, bars, ticks, summary)
 
 
-def render_html(gradebook: Gradebook, env: jinja2.Environment, integrity: ClassIntegrity | None = None) -> str:
+def render_html(gradebook: Gradebook, env: jinja2.Environment, integrity: ClassIntegrity | None = None,
+                items: list[Item] | None = None, notices: tuple[str, ...] = ()) -> str:
     course = gradebook.course
     charts = [histogram(tp.label, [r.tp(tp.name).mark.value for r in gradebook.rows
                                    if r.tp(tp.name).mark.value is not None], 2) for tp in course.tps]
     finals = [r.final.mark.value for r in gradebook.rows if r.final.mark.value is not None]
     header = ["Numéro", "Nom", "Groupe"] + [tp.label for tp in course.tps] + [m.label for m in course.marks]
-    header += ["Note finale"] + ["Similarité max", "Intégrité"] * (integrity is not None) + ["Problèmes"]
-    rows = [_cells(row) for row in gradebook.rows]
+    header += ["Note finale"] + ["Similarité max", "Intégrité"] * (integrity is not None) + ["À vérifier"]
+    items = attention_items(gradebook) if items is None else items
+    rows = [_cells(row, [item for item in items if item.student == row.student.id]) for row in gradebook.rows]
     if integrity is not None:
         rows = [cells[:-1] + integrity_cells(row, integrity) + cells[-1:] for row, cells in zip(gradebook.rows, rows)]
     return env.get_template("gradebook.html").render(
         course=course, header=header, rows=rows, charts=charts,
-        final_chart=histogram("Note finale", finals, 1), late=gradebook.late(), problems=gradebook.problems(),
+        final_chart=histogram("Note finale", finals, 1), late=gradebook.late(), items=items, notices=notices,
         students=len(gradebook.rows), rounding=_rounding_fr(course), integrity=integrity,
         flagged=_flagged(gradebook, integrity), threshold=THRESHOLD)
 
@@ -209,7 +216,7 @@ def _flagged(gradebook: Gradebook, integrity: ClassIntegrity | None) -> list[tup
     return [(", ".join(names.get(f.owner, [f.owner])), f) for f in integrity.flags]
 
 
-def _cells(row: StudentRow) -> list[Cell]:
+def _cells(row: StudentRow, items: list[Item]) -> list[Cell]:
     cells = [Cell(row.student.id, row.student.id, "", row.student.email), Cell(row.student.name, row.student.name, "", ""),
              Cell(row.student.group or "", row.student.group or "", "", "")]
     cells += [_tp_cell(tp) for tp in row.tps]
@@ -217,8 +224,8 @@ def _cells(row: StudentRow) -> list[Cell]:
               for m in row.marks]
     final = _mark_cell(row.final.mark, row.final.worked)
     cells.append(Cell(final.text, final.sort, final.css + " final", final.title))
-    cells.append(Cell(str(len(row.notes)) if row.notes else "", str(len(row.notes)), "problems" if row.notes else "",
-                      " · ".join(row.notes)))
+    cells.append(Cell(str(len(items)) if items else "", str(len(items)), "problems" if items else "",
+                      " · ".join(f"{item.tp} {item.label}".strip() for item in items)))
     return cells
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from . import __version__
 from .check import TEST_TIMEOUT, check
 from .classreport import write_outputs
-from .collect import CollectOptions, collect, parse_shard, read_submissions
+from .attention import attention_items, mostly_late, summary_line
+from .collect import CollectOptions, collect, parse_shard, read_submissions, trusted_commit_dates
 from .config import Project
 from .course import load_class
 from .gitlab_admin import add_gitlab_commands
@@ -142,6 +143,9 @@ def add_class_commands(commands: argparse._SubParsersAction) -> None:
     collect.add_argument("--now", help="ISO time to record instead of the clock (re-running a past collection)")
     collect.add_argument("--repo-timeout", type=float, default=120.0, metavar="SECONDS", help="per clone or fetch")
     collect.add_argument("--timeout", type=float, metavar="SECONDS", help="per call into student code")
+    collect.add_argument("--trust-commit-dates", action="store_true",
+                         help="take each commit's own (forgeable) date as evidence of when it was submitted, for a "
+                              "class with no recorded sighting before a deadline; the gradebook says so")
     collect.add_argument("--no-similarity", action="store_true",
                          help="skip the similarity step (every pair of submissions of each TP compared)")
     collect.add_argument("--paste-window", type=float, default=30.0, metavar="MINUTES",
@@ -180,7 +184,8 @@ def cmd_collect(project: Project, args: argparse.Namespace) -> int:
     options = CollectOptions(out=args.out, ledger=args.ledger or args.course.parent / "ledger.jsonl", jobs=args.jobs,
                              shard=parse_shard(args.shard), snapshot=args.snapshot, now=now,
                              repo_timeout=args.repo_timeout, run=run_options(args),
-                             paste_window=timedelta(minutes=args.paste_window))
+                             paste_window=timedelta(minutes=args.paste_window),
+                             trust_commit_dates=args.trust_commit_dates)
     summary = collect(project, args.course, options)
     lines = []
     if not args.snapshot:
@@ -253,12 +258,20 @@ def cmd_report(project: Project, args: argparse.Namespace) -> int:
 
 
 def render_class(project: Project, course_path: Path, sources: list[Path], out: Path) -> tuple[list[Path], ClassIntegrity]:
-    """Gradebook, feedback and integrity.csv from stored results only: nothing is graded here."""
+    """Gradebook, feedback, a-verifier.csv and integrity.csv from stored results only: nothing is
+    graded here. What needs the instructor's eye is also said on the console."""
     course, roster = load_class(course_path)
     similarity.check_sources(sources)
     submissions = read_submissions(sources)
     integrity = load_integrity(project, course, sources, [out, *sources], submissions)
-    return write_outputs(build_gradebook(course, roster, submissions), out, integrity), integrity
+    gradebook = build_gradebook(course, roster, submissions)
+    late = mostly_late(gradebook)
+    notices = tuple(f"Dates de commit prises sur parole (--trust-commit-dates, collecte du {at[:16]}) : elles sont "
+                    "falsifiables par les étudiants." for at in trusted_commit_dates(sources)) + tuple(late)
+    for warning in late:
+        print(f"grader: warning: {warning}", file=sys.stderr)
+    print(summary_line(attention_items(gradebook)) + " (a-verifier.csv)")
+    return write_outputs(gradebook, out, integrity, notices), integrity
 
 
 def add_isolation_options(parser: argparse.ArgumentParser) -> None:

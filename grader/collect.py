@@ -11,6 +11,7 @@ import json
 import multiprocessing
 import sys
 import tempfile
+from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -25,12 +26,14 @@ from .gradebook import Submission, late_penalty
 from .integrity import PASTE_WINDOW, scan_submission, starter_lines, write_flags
 from .ledger import Ledger, Sighting
 from .marks import Grading, write_atomically
-from .repos import export, fetch, is_ancestor, pick, sightings_now
+from .repos import commit_date, export, fetch, is_ancestor, pick, sightings_now
 from .roster import RepoOwner
 from .runner import RunOptions, grade_checkout
 
 
 FETCHERS = 8  # clones and fetches at once
+NO_PACKAGE = "le commit {sha} ne contient pas de dossier {tp}/"
+RUN_FILE = "collect-run.json"  # how the last collection into this folder judged lateness
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class CollectOptions:
     now: datetime | None = None  # the time to record (tests, re-runs of a past collection)
     repo_timeout: float = 120.0  # seconds for one clone or fetch
     run: RunOptions = field(default_factory=RunOptions)  # passed to each grading
+    trust_commit_dates: bool = False  # a commit's own (forgeable) date counts as evidence of when it was seen
     paste_window: timedelta = PASTE_WINDOW  # integrity: a big commit this close to the deadline is flagged
 
 
@@ -86,11 +90,14 @@ def collect(project: Project, course_path: Path, options: CollectOptions) -> Sum
     ledger, summary = Ledger(options.ledger), Summary(owners=len(owners))
     now = options.now or datetime.now(timezone.utc)
     plans: dict[str, tuple[RepoOwner, Path | None, list[str]]] = {}
+    checks: dict[tuple[str, str | None], list[str]] = defaultdict(list)  # (owner, TP or None for all) -> kinds
     with ThreadPoolExecutor(max_workers=FETCHERS) as pool:  # git runs in subprocesses: threads suffice
         fetches = pool.map(lambda o: fetch(o.id, o.url, o.token_env, options.out / "repos", options.repo_timeout), owners)
     sightings, source = [], "snapshot" if options.snapshot else "collect"
     for owner, fetched in zip(owners, fetches):
         notes = [fetched.note] if fetched.note else []
+        if fetched.problem:
+            checks[(owner.id, None)].append(fetched.problem)
         if fetched.path is not None:
             sightings += [Sighting(owner.id, ref, sha, now.isoformat(), source)
                           for ref, sha in sorted(sightings_now(fetched.path).items())]
@@ -107,7 +114,7 @@ def collect(project: Project, course_path: Path, options: CollectOptions) -> Sum
     candidates, jobs, scheduled = {}, [], set()
     for owner_id, (owner, mirror, notes) in plans.items():
         for tp in course.tps:
-            found = choose_commits(ledger, owner_id, mirror, tp, notes) if mirror else []
+            found = choose_commits(ledger, owner_id, mirror, tp, notes, checks[(owner_id, tp.name)]) if mirror else []
             candidates[(owner_id, tp.name)] = found
             for sha, _ in found:
                 result = result_path(options.out, tps[tp.name], sha)
@@ -116,11 +123,17 @@ def collect(project: Project, course_path: Path, options: CollectOptions) -> Sum
                 elif result not in scheduled:  # the same commit in several repos: graded once
                     scheduled.add(result)
                     jobs.append(Job(owner_id, tp.name, sha, mirror, result))
+    if not options.trust_commit_dates:  # before any grading: a run that would zero the class stops here
+        check_evidence(course, ledger, plans, candidates, now)
+    else:
+        write_atomically(options.out / RUN_FILE, json.dumps({"trust_commit_dates": True, "at": now.isoformat()}))
     export_notes = run_jobs(project, jobs, options, summary)
     starters = {tp.name: starter_lines(project, tp.name) for tp in course.tps}
     for owner_id, (owner, mirror, notes) in plans.items():
         submissions = [submission(options.out, ledger, mirror, owner_id, course.tp(tp.name), tps[tp.name],
-                                  candidates[(owner_id, tp.name)], notes, export_notes) for tp in course.tps]
+                                  candidates[(owner_id, tp.name)], notes, export_notes,
+                                  checks[(owner_id, None)] + checks[(owner_id, tp.name)], options.trust_commit_dates)
+                       for tp in course.tps]
         write_submissions(options.out / "submissions" / f"{owner_id}.json", submissions)
         flag_owner(course, owner, mirror, submissions, starters, options, summary)
     return summary
@@ -141,18 +154,22 @@ def flag_owner(course: Course, owner: RepoOwner, mirror: Path | None, submission
     write_flags(options.out, owner.id, flags)
 
 
-def choose_commits(ledger: Ledger, owner: str, mirror: Path, tp: TPConfig, notes: list[str]) -> list[tuple[str, str]]:
-    """The commit(s) to grade for one TP: [(sha, why)]. A tag moved after the deadline gives two:
-    the commit it pointed to at the last sighting before the deadline, and the new one."""
-    chosen, problem = pick(mirror, tp.tag)
+def choose_commits(ledger: Ledger, owner: str, mirror: Path, tp: TPConfig, notes: list[str],
+                   checks: list[str]) -> list[tuple[str, str]]:
+    """The commit(s) to grade for one TP: [(sha, ref)]. A tag moved after the deadline gives two:
+    the commit it pointed to at the last sighting before the deadline, and the new one. What the
+    instructor should check goes to `notes` (French) and `checks` (kinds of grader.attention)."""
+    chosen, problem, kind = pick(mirror, tp.tag)
     if chosen is None:
         notes.append(f"{tp.name} : {problem}")
+        checks.append(kind)
         return []
     earlier = ledger.ref_before(owner, f"tag:{tp.tag}", tp.deadline) if chosen.ref.startswith("tag:") else None
     if earlier and earlier != chosen.sha:
         notes.append(f"{tp.name} : l'étiquette {tp.tag} a été déplacée après la date limite "
                      f"({earlier[:10]} → {chosen.sha[:10]}) ; la meilleure des deux notes est gardée")
-        return [(earlier, "tag before the deadline"), (chosen.sha, chosen.ref)]
+        checks.append("moved-tag")
+        return [(earlier, f"tag:{tp.tag} before the deadline"), (chosen.sha, chosen.ref)]
     return [(chosen.sha, chosen.ref)]
 
 
@@ -198,7 +215,7 @@ def grade_job(root: Path, job: Job, run: RunOptions) -> tuple[bool, list[str]]:
         except Exception as exc:  # corrupt objects, a missing commit...
             return False, [f"commit {job.sha[:10]} illisible ({type(exc).__name__})"]
         if not (checkout / job.tp).is_dir():
-            notes.append(f"le commit {job.sha[:10]} ne contient pas de dossier {job.tp}/")
+            notes.append(NO_PACKAGE.format(sha=job.sha[:10], tp=job.tp))
         grading, _ = grade_checkout(project, tp, checkout, job.owner, job.sha, run)
     write_atomically(job.result, grading.to_json() + "\n")
     write_atomically(job.result.with_suffix(".notes.json"), json.dumps(notes, ensure_ascii=False))
@@ -206,31 +223,71 @@ def grade_job(root: Path, job: Job, run: RunOptions) -> tuple[bool, list[str]]:
 
 
 def submission(out: Path, ledger: Ledger, mirror: Path | None, owner: str, tp: TPConfig, project_tp: TP,
-               found: list[tuple[str, str]], notes: list[str], export_notes: dict) -> Submission:
+               found: list[tuple[str, str]], notes: list[str], export_notes: dict, checks: list[str],
+               trust_commit_dates: bool = False) -> Submission:
     """What the gradebook gets for one (owner, TP): the better candidate after lateness."""
     options = []
+    refs = dict(found)
     for sha, _ in found:
         path = result_path(out, project_tp, sha)
         if not path.exists():
             continue
         grading = Grading.from_json(path.read_text(encoding="utf-8"))
         seen = ledger.first_seen(owner, sha, lambda a, b: is_ancestor(mirror, a, b))
+        if trust_commit_dates:  # the instructor chose to take the commit's own date on trust
+            dated = commit_date(mirror, sha)
+            seen = min(seen, dated) if seen and dated else seen or dated
         extra = export_notes.get((owner, tp.name, sha))
         if extra is None and path.with_suffix(".notes.json").exists():
             extra = json.loads(path.with_suffix(".notes.json").read_text(encoding="utf-8"))
         after = grading.mark - late_penalty(tp.late_penalty, tp.deadline, seen, grading.mark).penalty
         options.append((after, sha, seen, grading, tuple(extra or ())))
     tp_notes = tuple(n for n in notes if n.startswith(f"{tp.name} :") or not n.startswith("tp"))
-    if not options:
-        return Submission(owner, tp.name, None, None, None, tp_notes)
+    if not options:  # nothing graded: say why, with what the failed gradings reported
+        failed = tuple(note for sha, _ in found for note in export_notes.get((owner, tp.name, sha), ()))
+        unreadable = any(note.startswith(f"commit {sha[:10]} illisible") for sha, _ in found for note in failed)
+        return Submission(owner, tp.name, None, None, None, tp_notes + failed, None,
+                          tuple(checks) + ("corrupt",) * unreadable)
     _, sha, seen, grading, extra = max(options, key=lambda option: option[0])
-    return Submission(owner, tp.name, sha, seen, grading, tp_notes + extra)
+    no_package = NO_PACKAGE.format(sha=sha[:10], tp=tp.name) in extra
+    return Submission(owner, tp.name, sha, seen, grading, tp_notes + extra, refs[sha],
+                      tuple(checks) + ("no-package",) * no_package)
+
+
+def check_evidence(course: Course, ledger: Ledger, plans: dict, candidates: dict, now: datetime) -> None:
+    """Stop (exit 2) when a TP's deadline has passed and no submission of it has any sighting from
+    before the deadline: graded now, every student would be late (a class zeroed by mistake)."""
+    for tp in course.tps:
+        if tp.deadline >= now:
+            continue
+        submitted = [(owner, sha) for (owner, name), found in candidates.items() if name == tp.name for sha, _ in found]
+        on_time = any((seen := ledger.first_seen(owner, sha, lambda a, b, m=plans[owner][1]: is_ancestor(m, a, b)))
+                      and seen <= tp.deadline for owner, sha in submitted)
+        if submitted and not on_time:
+            raise UsageError(
+                f"{tp.name}: its deadline ({tp.deadline.astimezone(course.zone).isoformat()}) has passed and the ledger has no sighting of any "
+                f"of its {len(submitted)} submission(s) from before it: graded now, every student would be late. "
+                "Record first-seen evidence before deadlines (`grader collect --snapshot` on a schedule, or GitLab's "
+                "push times with `gitlab:` in course.yaml, then run again), or take the commits' own dates on trust "
+                "for this run with --trust-commit-dates (the gradebook says so)")
+
+
+def trusted_commit_dates(folders: list[Path]) -> list[str]:
+    """When each of these output folders' runs took the commits' own dates on trust."""
+    found = []
+    for folder in folders:
+        if (folder / RUN_FILE).is_file():
+            run = json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
+            if run.get("trust_commit_dates"):
+                found.append(str(run.get("at", "")))
+    return found
 
 
 def write_submissions(path: Path, submissions: list[Submission]) -> None:
     data = [{"owner": s.owner, "tp": s.tp, "commit": s.commit,
              "first_seen_at": s.first_seen_at.isoformat() if s.first_seen_at else None,
-             "grading": json.loads(s.grading.to_json()) if s.grading else None, "notes": list(s.notes)}
+             "grading": json.loads(s.grading.to_json()) if s.grading else None, "notes": list(s.notes),
+             "ref": s.ref, "checks": list(s.checks)}
             for s in submissions]
     write_atomically(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
 
@@ -243,5 +300,6 @@ def read_submissions(folders: list[Path]) -> list[Submission]:
             for item in json.loads(path.read_text(encoding="utf-8")):
                 grading = Grading.from_json(json.dumps(item["grading"])) if item["grading"] else None
                 seen = datetime.fromisoformat(item["first_seen_at"]) if item["first_seen_at"] else None
-                found.append(Submission(item["owner"], item["tp"], item["commit"], seen, grading, tuple(item["notes"])))
+                found.append(Submission(item["owner"], item["tp"], item["commit"], seen, grading, tuple(item["notes"]),
+                                        item.get("ref"), tuple(item.get("checks", ()))))
     return found

@@ -36,6 +36,8 @@ class Submission:
     first_seen_at: datetime | None  # trusted time (tz-aware UTC) the commit was first seen; None when unknown
     grading: Grading | None  # hidden-test result (grading.mark is /20 before any late penalty); None: nothing gradable
     notes: tuple[str, ...] = ()  # problems to report, in French (unreachable repo, tag moved after the deadline…)
+    ref: str | None = None  # where the graded commit came from: "tag:tp1", "branch:main" (no tag), …
+    checks: tuple[str, ...] = ()  # what the instructor should check, as kinds of grader.attention.KINDS
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class TPMark:
     grading: Grading | None  # the hidden tests' results, shown test by test in the feedback
     override: Override | None  # the manual override applied, if any
     notes: tuple[str, ...]  # problems with this TP, in French
+    ref: str | None = None  # where the graded commit came from ("tag:tp1", "branch:main"…), None if nothing
+    checks: tuple[str, ...] = ()  # kinds of grader.attention.KINDS found while collecting (unreachable, moved tag…)
 
 
 @dataclass(frozen=True)
@@ -107,9 +111,6 @@ class Gradebook:
 
     def late(self) -> list[tuple[StudentRow, TPMark]]:
         return [(row, tp) for row in self.rows for tp in row.tps if tp.lateness.late]
-
-    def problems(self) -> list[tuple[StudentRow, str]]:
-        return [(row, note) for row in self.rows for note in row.notes]
 
 
 def french_number(value: float) -> str:
@@ -202,7 +203,8 @@ def _tp_mark(course: Course, student: Student, owner: str, tp: TPConfig, submiss
                              f"retard (pénalité de {french_number(lateness.penalty)} point(s)).")
     if override is not None:
         mark = override.value
-    return TPMark(tp, owner, commit, seen, lateness, raw, mark, grading, override, tuple(notes))
+    ref, checks = (submission.ref, submission.checks) if submission is not None else (None, ())
+    return TPMark(tp, owner, commit, seen, lateness, raw, mark, grading, override, tuple(notes), ref, checks)
 
 
 def _file_mark(source: MarkSource, student: Student, owner: str, override: Override | None) -> FileMark:

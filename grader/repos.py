@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -24,6 +25,7 @@ class Fetched:
     owner: str  # the roster's repository owner
     path: Path | None  # the bare mirror in the cache, None when it could not be fetched
     note: str | None  # why it could not be fetched (French), else None
+    problem: str | None = None  # "unreachable" or "corrupt" when it could not be fetched (grader.attention.KINDS)
 
 
 @dataclass(frozen=True)
@@ -68,15 +70,17 @@ def fetch(owner: str, url: str, token_env: str | None, cache: Path, timeout: flo
             partial.replace(mirror)
         return Fetched(owner, mirror, None)
     except (git.GitCommandError, git.InvalidGitRepositoryError, OSError) as exc:
-        return Fetched(owner, None, f"dépôt inaccessible : {classify(git_text(exc, token_env))}")
+        reason = classify(git_text(exc, token_env))
+        return Fetched(owner, None, f"dépôt inaccessible : {reason}", "corrupt" if reason == CORRUPT else "unreachable")
 
 
+CORRUPT = "objets git manquants ou corrompus"
 GIT_PROBLEMS = (  # git's words -> a stable French reason (git's own text varies from run to run)
     (("does not exist", "not found", "No such file", "not appear to be a git repository"), "dépôt introuvable"),
     (("Authentication failed", "could not read Username", "Permission denied", "403", "401"),
      "accès refusé (identifiants ou droits)"),
     (("not our ref", "unable to read", "corrupt", "did not send all necessary objects", "bad object",
-      "missing blob", "invalid object", "index-pack failed"), "objets git manquants ou corrompus"),
+      "missing blob", "invalid object", "index-pack failed"), CORRUPT),
     (("timed out", "Timeout", "killed"), "délai dépassé"),
     (("Could not resolve host", "unable to access", "Connection refused"), "serveur injoignable"),
 )
@@ -95,20 +99,20 @@ def git_text(exc: Exception, token_env: str | None) -> str:
     return (text.replace(token, "***") if token else text)[:NOTE_LIMIT]
 
 
-def pick(mirror: Path, tag: str) -> tuple[Pick | None, str | None]:
+def pick(mirror: Path, tag: str) -> tuple[Pick | None, str | None, str | None]:
     """The TP's tagged commit if the tag exists, else the newest commit of the default branch;
-    (None, note) when there is nothing to grade."""
+    (None, note, kind) when there is nothing to grade: kind "corrupt" (a broken tag) or "empty"."""
     repo = git.Repo(mirror)
     try:
         if tag in [t.name for t in repo.tags]:
-            return Pick(repo.tags[tag].commit.hexsha, f"tag:{tag}"), None
+            return Pick(repo.tags[tag].commit.hexsha, f"tag:{tag}"), None, None
     except (ValueError, git.GitCommandError, git.BadName) as exc:
-        return None, f"l'étiquette {tag} désigne un commit absent ou illisible ({git_text(exc, None)[:100]})"
+        return None, f"l'étiquette {tag} désigne un commit absent ou illisible ({git_text(exc, None)[:100]})", "corrupt"
     try:
         branch = repo.head.reference.name
-        return Pick(repo.head.commit.hexsha, f"branch:{branch}"), None
+        return Pick(repo.head.commit.hexsha, f"branch:{branch}"), None, None
     except (ValueError, TypeError, git.GitCommandError, git.BadName):
-        return None, "dépôt vide : aucun commit sur la branche principale"
+        return None, "dépôt vide : aucun commit sur la branche principale", "empty"
 
 
 def sightings_now(mirror: Path) -> dict[str, str]:
@@ -121,6 +125,14 @@ def sightings_now(mirror: Path) -> dict[str, str]:
         except (ValueError, git.GitCommandError, git.BadName):
             continue
     return refs
+
+
+def commit_date(mirror: Path | None, sha: str) -> datetime | None:
+    """The commit's own date (its committer's clock: forgeable), when the mirror has the commit."""
+    try:
+        return git.Repo(mirror).commit(sha).committed_datetime.astimezone(timezone.utc) if mirror else None
+    except (ValueError, git.GitCommandError, git.BadName):
+        return None
 
 
 def is_ancestor(mirror: Path, ancestor: str, descendant: str) -> bool:

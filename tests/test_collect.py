@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -246,3 +247,71 @@ def test_formula_naming_an_unknown_mark_stops_before_grading(tmp_path, klass, ca
     course.write_text((folder / "course.yaml").read_text().replace("mean(tp1, project)", "mean(tp1, projet)"))
     assert main(["collect", "--course", str(course), "--out", str(tmp_path / "out")]) == 2
     assert "projet" in capsys.readouterr().err and not (tmp_path / "out" / "results").exists()
+
+
+def test_what_to_check_is_counted_listed_and_written(collected, capsys):
+    folder, _, _ = collected
+    capsys.readouterr()
+    assert main(["report", "--course", str(folder / "course.yaml"), "--out", str(folder / "out")]) == 0
+    summary = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("À vérifier :"))
+    with open(folder / "out" / "a-verifier.csv", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    found = {(row["Numéro d'identification"], row["À vérifier"]) for row in rows}
+    wanted = {("unreachable", "dépôt injoignable"), ("corrupt", "dépôt ou commit illisible"), ("empty", "dépôt vide"),
+              ("nopackage", "pas de dossier du TP"), ("notag", "sans étiquette"), ("stub", "sans étiquette"),
+              ("moved", "étiquette déplacée"), ("broken", "module qui ne s'importe pas"),
+              ("hour", "en retard"), ("forged", "en retard"), ("week", "au-delà de la limite")}
+    assert wanted <= found, wanted - found
+    assert not {sid for sid, _ in found} & {f"full{i}" for i in range(12)}  # nothing for those with nothing wrong
+    broken = next(row for row in rows if row["Numéro d'identification"] == "broken")
+    assert re.search(r"tp1/activations\.py:\d+", broken["Détail"])
+    for label in ("1 dépôt vide", "3 sans étiquette", "1 étiquette déplacée", "1 module qui ne s'importe pas",
+                  "1 au-delà de la limite", "1 pas de dossier du TP"):
+        assert label in summary, summary
+    html = (folder / "out" / "gradebook.html").read_text(encoding="utf-8")
+    assert f"À vérifier ({len(rows)})" in html and "étiquette déplacée" in html
+
+
+def small_class(base: Path, project, dates: dict[str, str]) -> Path:
+    rows = ["id,name,email,repo,group"]
+    for sid, date in dates.items():
+        make_repo(base / "repos" / sid, project.solutions, date=date)
+        rows.append(f"{sid},Nom {sid},{sid}@etu.example.fr,{base / 'repos' / sid},")
+    (base / "roster.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (base / "course.yaml").write_text(f'course: "Petite classe"\nroster: roster.csv\n'
+                                      f'late_penalty: {{per_day: 2, max: 10, cutoff_days: 7}}\n'
+                                      f'tps:\n  tp1: {{deadline: "{DEADLINE}"}}\nformula: "tp1"\n', encoding="utf-8")
+    return base / "course.yaml"
+
+
+def test_a_collect_that_would_zero_the_class_stops_and_says_the_two_ways_out(project, tmp_path, capsys):
+    course = small_class(tmp_path, project, {"a": BEFORE, "b": BEFORE})
+    args = ["collect", "--course", str(course), "--out", str(tmp_path / "out"), "--now", WEEK_LATE, "--no-similarity"]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no sighting" in err and "every student would be late" in err
+    assert "--snapshot" in err and "gitlab:" in err and "--trust-commit-dates" in err
+    assert not list((tmp_path / "out" / "results").rglob("*.json"))  # stopped before any grading
+    assert main([*args, "--trust-commit-dates"]) == 0
+    assert {row["TP1"] for row in gradebook(tmp_path / "out").values()} == {"20"}  # dated before the deadline
+    html = (tmp_path / "out" / "gradebook.html").read_text(encoding="utf-8")
+    assert "Dates de commit prises sur parole" in html and 'class="notice"' in html
+    capsys.readouterr()
+    assert main(["report", "--course", str(course), "--out", str(tmp_path / "out")]) == 0  # remembered by report
+    assert "Dates de commit prises sur parole" in (tmp_path / "out" / "gradebook.html").read_text(encoding="utf-8")
+
+
+def test_more_than_half_the_class_late_is_a_loud_warning(project, tmp_path, capsys):
+    course = small_class(tmp_path, project, {"a": BEFORE})
+    assert main(["collect", "--course", str(course), "--out", str(tmp_path / "out"), "--snapshot", "--now", SNAPSHOT]) == 0
+    for sid in ("b", "c"):  # two of three push after the deadline
+        make_repo(tmp_path / "repos" / sid, project.solutions, date=HOUR_LATE)
+    (tmp_path / "roster.csv").write_text((tmp_path / "roster.csv").read_text(encoding="utf-8") + "".join(
+        f"{sid},Nom {sid},{sid}@etu.example.fr,{tmp_path / 'repos' / sid},\n" for sid in ("b", "c")), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["collect", "--course", str(course), "--out", str(tmp_path / "out"), "--now", WEEK_LATE,
+                 "--no-similarity"]) == 0
+    err = capsys.readouterr().err
+    assert "grader: warning: TP1 : 2 rendus sur 3 comptés en retard" in err
+    html = (tmp_path / "out" / "gradebook.html").read_text(encoding="utf-8")
+    assert 'class="notice">TP1 : 2 rendus sur 3 comptés en retard' in html

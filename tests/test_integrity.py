@@ -184,7 +184,9 @@ def flagged_class(tmp_path_factory, project):
     import contextlib
 
     console = io.StringIO()
-    with contextlib.redirect_stdout(console):
+    with contextlib.redirect_stdout(console):  # a snapshot at the deadline, as a scheduled job would take
+        assert main(["collect", "--course", str(base / "course.yaml"), "--out", str(base / "out"), "--snapshot",
+                     "--now", "2026-02-15T23:58:00+01:00"]) == 0
         code = main(["collect", "--course", str(base / "course.yaml"), "--out", str(base / "out"), "--jobs", "2",
                      "--timeout", "10", "--now", "2026-02-16T09:00:00+01:00"])
     assert code == 0
