@@ -15,7 +15,7 @@ from .errors import UsageError
 from .yamlsource import YamlSource, read_yaml
 
 TP_NAME = re.compile(r"^tp\d+$")
-RUBRIC_KEYS = ("title", "memory_mb", "call_timeout_s", "tests", "held_out")
+RUBRIC_KEYS = ("title", "memory_mb", "call_timeout_s", "tests", "held_out", "preload")
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class TP:
     rubric: Rubric
     memory_bytes: int  # address-space limit of the worker (numpy TPs need far less than torch)
     call_timeout: float  # default wall-clock seconds per call into student code
+    preload: tuple[str, ...] = ()  # modules the worker template imports once (torch…), beside numpy
 
     @cached_property
     def version(self) -> str:
@@ -83,7 +84,8 @@ class Project:
         rubric = Rubric(title=str(data.get("title", "")), points=points,
                         held_out=parse_held_out(source, data.get("held_out", []), points))
         return TP(name, folder, rubric, memory_bytes=int(source.number(data.get("memory_mb", 2048), "memory_mb")) << 20,
-                  call_timeout=source.number(data.get("call_timeout_s", 30), "call_timeout_s"))
+                  call_timeout=source.number(data.get("call_timeout_s", 30), "call_timeout_s"),
+                  preload=parse_preload(source, data.get("preload", [])))
 
 
 def parse_rubric(source: YamlSource, tests: object) -> dict[str, float]:
@@ -106,3 +108,11 @@ def parse_held_out(source: YamlSource, tests: object, points: dict[str, float]) 
         if test_id not in points:
             raise source.error(f"held_out[{index}]", f"{test_id!r} is not a test of 'tests'")
     return frozenset(tests)
+
+
+def parse_preload(source: YamlSource, modules: object) -> tuple[str, ...]:
+    """Module names for the worker template to import, e.g. [torch]."""
+    if not isinstance(modules, list) or not all(isinstance(m, str) and re.fullmatch(r"[A-Za-z_][\w.]*", m)
+                                                 for m in modules):
+        raise source.error("preload", "'preload' must be a list of module names, e.g. [torch]")
+    return tuple(modules)

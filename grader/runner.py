@@ -186,7 +186,7 @@ def sandbox_policy(project: Project, tp: TP, options: RunOptions = RunOptions())
     return SandboxPolicy(
         probes_path=project.probes, call_timeout=options.call_timeout or tp.call_timeout,
         limits=Limits(memory_bytes=tp.memory_bytes), without=options.without,
-        hidden_paths=hidden_paths(project), masked_paths=dataset_folders())
+        hidden_paths=hidden_paths(project), masked_paths=dataset_folders(), preload=tp.preload)
 
 
 def hidden_paths(project: Project) -> tuple[Path, ...]:

@@ -26,7 +26,9 @@ from .conftest import commit_fixed, replace_function
 
 HOSTILE = Path(__file__).with_name("hostile")
 CASES = sorted(p.name for p in HOSTILE.iterdir() if (p / "expect.yaml").exists())
-CONFIGS = {"all-layers": [], "no-bwrap": ["--without", "bwrap"]}
+# Workers come from a template (forked, then confined) where the grader is root; "fresh-worker"
+# grades the same attack with a new interpreter confined from outside instead.
+CONFIGS = {"all-layers": [], "no-bwrap": ["--without", "bwrap"], "fresh-worker": ["--without", "templates"]}
 
 
 def overlay_files(case: Path, substitutions: dict[str, str]) -> dict[str, str]:

@@ -17,7 +17,9 @@ from pathlib import Path
 
 from .limits import cgroup_dirs, kill_uid
 
-LAYERS = ("rlimits", "uid", "bwrap", "pid-namespace", "network", "hidden-files", "cgroup", "seccomp", "gpu")
+LAYERS = ("rlimits", "uid", "bwrap", "pid-namespace", "network", "hidden-files", "cgroup", "seccomp", "gpu",
+          "templates")
+NOT_ISOLATION = ("gpu", "templates")  # reported, but their absence weakens nothing
 ROOT_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
 
@@ -34,7 +36,7 @@ class IsolationReport:
 
     @property
     def missing(self) -> list[Layer]:
-        return [layer for layer in self.layers if not layer.active and layer.name != "gpu"]
+        return [layer for layer in self.layers if not layer.active and layer.name not in NOT_ISOLATION]
 
     def lines(self) -> list[str]:
         return [f"[{'x' if layer.active else ' '}] {layer.name}: {layer.detail}" for layer in self.layers]
@@ -51,17 +53,27 @@ class Plan:
     seccomp: bool  # ask the worker to load its seccomp filter
     gpu_devices: tuple[str, ...]  # /dev/nvidia* to bind; the memory limit is then the cgroup's
     report: IsolationReport  # what the header prints
+    templates: bool = False  # workers forked from a pre-initialised template, confined by confine.py
 
 
-def make_plan(uid: int | None, without: frozenset[str], hidden: list[Path], masked: tuple[Path, ...] = ()) -> Plan:
+def make_plan(uid: int | None, without: frozenset[str], hidden: list[Path], masked: tuple[Path, ...] = (),
+              templates_possible: bool = False) -> Plan:
     gpu = tuple(sorted(glob.glob("/dev/nvidia*"))) if "gpu" not in without else ()
     bwrap = None if "bwrap" in without else working_bwrap(uid)
     unshare = () if bwrap else namespace_prefix(
         "pid-namespace" not in without, "network" not in without)
     cgroup = "cgroup" not in without and bool(cgroup_dirs("dlgrade-probe"))
     seccomp = "seccomp" not in without and seccomp_available()
-    return Plan(uid, bwrap, unshare, cgroup, seccomp, gpu,
-                describe(uid, bwrap, unshare, cgroup, seccomp, gpu, hidden, without, masked))
+    # A template confines its forks itself, as root: it needs the uid layer, and seccomp so that a
+    # fork can neither fork in turn nor trace anything.
+    templates = templates_possible and uid is not None and seccomp and "templates" not in without
+    report = describe(uid, bwrap, unshare, cgroup, seccomp, gpu, hidden, without, masked)
+    report = IsolationReport(report.layers + (Layer("templates", templates, (
+        "processus modèle pré-initialisé (numpy, torch…) : chaque rendu a son propre processus, fork du modèle "
+        "confiné avec les mêmes couches avant de lire le moindre octet du rendu") if templates
+        else "désactivé (--without templates)" if "templates" in without
+        else "un processus neuf par rendu (il faut être root sous Linux, avec seccomp)"),))
+    return Plan(uid, bwrap, unshare, cgroup, seccomp, gpu, report, templates)
 
 
 def describe(uid, bwrap, unshare, cgroup, seccomp, gpu, hidden, without, masked=()) -> IsolationReport:
@@ -96,6 +108,13 @@ def describe(uid, bwrap, unshare, cgroup, seccomp, gpu, hidden, without, masked=
         Layer("gpu", bool(gpu), f"{len(gpu)} périphériques /dev/nvidia* accessibles ; mémoire bornée par le cgroup"
               if gpu else "pas de GPU : calcul sur CPU"),
     ))
+
+
+def linux_root_templates() -> bool:
+    """Whether templates can run here: Linux, as root, on a processor confine.py knows."""
+    from .confine import SYS_PIVOT_ROOT
+
+    return sys.platform == "linux" and os.geteuid() == 0 and SYS_PIVOT_ROOT is not None
 
 
 def worker_command(plan: Plan, inner: list[str], binds: list[Path], writable: list[Path],

@@ -33,19 +33,18 @@ class Limits:
     open_files: int = 256  # RLIMIT_NOFILE
     tmp_bytes: int = 256 << 20  # size of the worker's private /tmp (bubblewrap)
 
+    def settings(self, address_space: bool = True) -> list[tuple[str, int]]:
+        """(resource name, value) of every limit, e.g. ("RLIMIT_CPU", 600)."""
+        settings = [("RLIMIT_CPU", self.cpu_seconds), ("RLIMIT_FSIZE", self.file_bytes),
+                    ("RLIMIT_NPROC", self.processes), ("RLIMIT_NOFILE", self.open_files), ("RLIMIT_CORE", 0)]
+        if address_space:  # CUDA reserves huge virtual ranges: GPU workers use the cgroup instead
+            settings.append(("RLIMIT_AS", self.memory_bytes))
+        return settings
+
     def apply(self, address_space: bool = True) -> None:
         """Run in the child before exec (preexec_fn); inherited by everything it starts."""
-        settings = [
-            (resource.RLIMIT_CPU, self.cpu_seconds),
-            (resource.RLIMIT_FSIZE, self.file_bytes),
-            (resource.RLIMIT_NPROC, self.processes),
-            (resource.RLIMIT_NOFILE, self.open_files),
-            (resource.RLIMIT_CORE, 0),
-        ]
-        if address_space:  # CUDA reserves huge virtual ranges: GPU workers use the cgroup instead
-            settings.append((resource.RLIMIT_AS, self.memory_bytes))
-        for which, value in settings:
-            resource.setrlimit(which, (value, value))
+        for name, value in self.settings(address_space):
+            resource.setrlimit(getattr(resource, name), (value, value))
 
 
 class Cgroup:

@@ -23,8 +23,9 @@ except ImportError:  # Windows: `grader check` runs unsandboxed and never starts
     fcntl = None
 
 from . import protocol
-from .layers import IsolationReport, Layer, make_plan, python_paths, worker_command
+from .layers import IsolationReport, Layer, linux_root_templates, make_plan, python_paths, worker_command
 from .limits import Cgroup, Limits, UidSlot, become_subreaper, hide, kill_uid
+from .templates import PROCESS_TEMPLATES, TemplateChild, TemplateError
 
 RUNTIME_FILES = ("worker.py", "protocol.py")
 SKIPPED_NAMES = {".git", ".venv", "venv", "__pycache__", "node_modules", ".pytest_cache"}
@@ -45,6 +46,7 @@ class SandboxPolicy:
     python: str = field(default_factory=lambda: default_python())  # must be readable by the worker uid
     hidden_paths: tuple[Path, ...] = ()  # never visible to the worker (reference/, solutions/, outputs…)
     masked_paths: tuple[Path, ...] = ()  # folders shown empty to the worker where bubblewrap runs (installed datasets)
+    preload: tuple[str, ...] = ()  # modules a template imports for the worker (torch…): numpy and the probes always
     without: frozenset[str] = frozenset()  # layers switched off on purpose (see layers.LAYERS)
 
 
@@ -70,7 +72,7 @@ class WorkerSession:
         hidden = [p for p in policy.hidden_paths if p.exists()]
         if uid is not None:  # unreadable to another uid; with bubblewrap they are not even mounted
             hide(hidden)
-        self.plan = make_plan(uid, policy.without, hidden, policy.masked_paths)
+        self.plan = make_plan(uid, policy.without, hidden, policy.masked_paths, linux_root_templates())
         self.isolation: IsolationReport = self.plan.report
         # Names carry the grader's pid, so that what a grader leaves behind can be told apart.
         tag = f"dlgrade-{os.getpid()}-"
@@ -117,13 +119,7 @@ class WorkerSession:
     def _environment(self) -> dict[str, str]:
         # Under bubblewrap every write goes to the size-capped /tmp; otherwise to the slot's home.
         home = Path("/tmp") if self.plan.bwrap else self._home
-        env = {
-            "PATH": "/usr/bin:/bin", "HOME": str(home), "TMPDIR": str(home if self.plan.bwrap else home / "tmp"),
-            "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
-            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-        }
-        env.update({k: os.environ[k] for k in PASSED_ENV if k in os.environ})
-        return env
+        return {**base_environment(), "HOME": str(home), "TMPDIR": str(home if self.plan.bwrap else home / "tmp")}
 
     def _preexec(self) -> None:
         """In the child, before exec: limits and cgroup, inherited by all it will start."""
@@ -136,16 +132,10 @@ class WorkerSession:
         from_worker_r, from_worker_w = os.pipe()
         for fd in (to_worker_w, from_worker_w):
             widen_pipe(fd)
-        inner = [self.policy.python, "-I", str(self._runtime / "worker.py"), str(to_worker_r), str(from_worker_w),
-                 str(self._submission), *(["--seccomp"] if self.plan.seccomp else [])]
-        # Under bubblewrap the submission is read-only: writes go to /tmp, a tmpfs of limited size.
-        command = worker_command(self.plan, inner, [*python_paths(self.policy.python), self._runtime, self._submission],
-                                 [], self.policy.limits.tmp_bytes, self._submission, self.policy.masked_paths)
         try:
-            self._proc = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                pass_fds=(to_worker_r, from_worker_w), env=self._environment(), cwd=self._root,
-                start_new_session=True, preexec_fn=self._preexec)
+            self._proc = self._from_template((to_worker_r, from_worker_w)) if self.plan.templates else None
+            if self._proc is None:
+                self._proc = self._fresh_worker(to_worker_r, from_worker_w)
         finally:
             os.close(to_worker_r)
             os.close(from_worker_w)
@@ -158,6 +148,41 @@ class WorkerSession:
                 f"the worker did not start ({failure.message}); is {self.policy.python} readable by "
                 f"the worker uid? Create the environment with ./setup.sh") from None
         self._note_seccomp(status)
+
+    def _fresh_worker(self, to_worker_r: int, from_worker_w: int) -> subprocess.Popen:
+        """A new interpreter, confined from outside: [unshare] [setpriv] [bwrap] python worker.py."""
+        inner = [self.policy.python, "-I", str(self._runtime / "worker.py"), str(to_worker_r), str(from_worker_w),
+                 str(self._submission), *(["--seccomp"] if self.plan.seccomp else [])]
+        # Under bubblewrap the submission is read-only: writes go to /tmp, a tmpfs of limited size.
+        command = worker_command(self.plan, inner, self._binds(), [], self.policy.limits.tmp_bytes, self._submission,
+                                 self.policy.masked_paths)
+        return subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            pass_fds=(to_worker_r, from_worker_w), env=self._environment(), cwd=self._root,
+            start_new_session=True, preexec_fn=self._preexec)
+
+    def _binds(self) -> list[Path]:
+        return [*python_paths(self.policy.python), self._runtime, self._submission]
+
+    def _from_template(self, fds: tuple[int, int]) -> TemplateChild | None:
+        """A fork of this process's template, which confines itself with the same layers as a fresh
+        worker (confine.py). None, and a fresh worker instead, when no template can be had."""
+        try:
+            template = PROCESS_TEMPLATES.get(self.policy.python, self.policy.probes_path, self.policy.preload,
+                                             base_environment())
+            layers = {layer.name: layer.active for layer in self.isolation.layers}
+            view = self._root / "view"
+            view.mkdir(exist_ok=True)
+            spec = {"uid": self.plan.uid, "cgroup_dirs": [str(d) for d in self._cgroup.dirs] if self._cgroup else [],
+                    "rlimits": self.policy.limits.settings(address_space=not self.plan.gpu_devices),
+                    "view": bool(self.plan.bwrap), "pid_namespace": layers["pid-namespace"],
+                    "network_namespace": layers["network"], "root": str(view),
+                    "binds": [str(p) for p in self._binds()], "masked": [str(p) for p in self.policy.masked_paths],
+                    "tmp_bytes": self.policy.limits.tmp_bytes, "gpu_devices": list(self.plan.gpu_devices),
+                    "submission": str(self._submission), "env": self._environment(), "seccomp": self.plan.seccomp}
+            return TemplateChild(template, template.spawn(spec, fds))
+        except TemplateError:
+            return None
 
     def _note_seccomp(self, status: object) -> None:
         """The worker says whether its seccomp filter loaded: the report must not claim more."""
@@ -264,6 +289,14 @@ class WorkerSession:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def base_environment() -> dict[str, str]:
+    """The worker's environment but its home: also the template's, before it imports torch."""
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
+           "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    env.update({k: os.environ[k] for k in PASSED_ENV if k in os.environ})
+    return env
 
 
 def default_python() -> str:

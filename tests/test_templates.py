@@ -1,0 +1,93 @@
+"""Workers forked from a template (grader/sandbox/template.py, confine.py, templates.py): each
+submission still gets its own process, confined before it reads anything — its own namespaces,
+root, /tmp and randomness, another uid — and a template that dies costs no grading."""
+from __future__ import annotations
+
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from grader.sandbox import SandboxPolicy, WorkerSession
+from grader.sandbox.templates import PROCESS_TEMPLATES
+from grader.testkit import Student
+
+from .conftest import needs_root
+
+CODE = '''
+import os
+import numpy as np
+
+def leave_a_file():
+    with open("/tmp/left-behind", "w") as out:
+        out.write("secret of the previous submission")
+    return True
+
+def look_around():
+    return (os.getpid(), os.getuid(), os.path.exists("/tmp/left-behind"),
+            len([p for p in os.listdir("/proc") if p.isdigit()]), float(np.random.rand()))
+'''
+
+
+@pytest.fixture
+def submissions(tmp_path):
+    folders = []
+    for name in ("first", "second"):
+        (tmp_path / name / "tp9").mkdir(parents=True)
+        (tmp_path / name / "tp9" / "__init__.py").write_text("")
+        (tmp_path / name / "tp9" / "m.py").write_text(CODE)
+        folders.append(tmp_path / name)
+    return folders
+
+
+def look(project, folder, leave=True, **policy):
+    with WorkerSession(folder, SandboxPolicy(probes_path=project.probes, **policy)) as session:
+        student = Student(session)
+        if leave:
+            student.call("tp9.m.leave_a_file")
+        names = ("pid", "uid", "left", "processes", "random")
+        return dict(zip(names, student.call("tp9.m.look_around"))), session.isolation
+
+
+@needs_root
+def test_each_submission_gets_its_own_process_namespaces_tmp_and_randomness(project, submissions):
+    first, isolation = look(project, submissions[0])
+    second, _ = look(project, submissions[1], leave=False)
+    layers = {layer.name: layer.active for layer in isolation.layers}
+    assert layers["templates"] and layers["bwrap"] and layers["pid-namespace"]
+    for seen in (first, second):
+        assert seen["pid"] == 1 and seen["processes"] == 1  # alone in its PID namespace: no template in sight
+        assert seen["uid"] != 0 and seen["uid"] != os.getuid()
+    # The first left a file in its /tmp; the second, forked from the same template, has a /tmp of its own.
+    assert first["left"] and not second["left"]
+    assert first["random"] != second["random"]  # not the template's random state, copied
+
+
+@needs_root
+def test_a_dead_template_costs_no_grading(project, submissions):
+    look(project, submissions[0])
+    [template] = [t for t in PROCESS_TEMPLATES.running()]
+    os.kill(template.pid, signal.SIGKILL)
+    seen, isolation = look(project, submissions[1])  # a new template, or a fresh worker: the call answers
+    assert seen["pid"] > 0 and {layer.name: layer.active for layer in isolation.layers}["templates"]
+
+
+@needs_root
+def test_without_templates_a_fresh_worker_says_so(project, submissions):
+    seen, isolation = look(project, submissions[0], without=frozenset({"templates"}))
+    line = next(layer for layer in isolation.layers if layer.name == "templates")
+    assert not line.active and "--without templates" in line.detail
+    assert "templates" not in [layer.name for layer in isolation.missing]  # a speed-up, not an isolation layer
+    assert seen["uid"] != 0
+
+
+@needs_root
+def test_the_template_is_not_dumpable_and_runs_no_student_code(project, submissions):
+    look(project, submissions[0])
+    [template] = PROCESS_TEMPLATES.running()
+    status = dict(line.split(":", 1) for line in open(f"/proc/{template.pid}/status").read().splitlines() if ":" in line)
+    assert status["Uid"].split()[0] == "0"
+    assert os.stat(f"/proc/{template.pid}/mem").st_uid == 0  # non-dumpable: /proc/<pid>/* belongs to root
+    maps = open(f"/proc/{template.pid}/maps").read()
+    assert str(submissions[0]) not in maps and "tp9" not in maps
