@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ except ImportError:  # Windows: `grader check` runs unsandboxed and never starts
 from . import protocol
 from .layers import IsolationReport, Layer, linux_root_templates, make_plan, python_paths, worker_command
 from .limits import Cgroup, Limits, UidSlot, become_subreaper, hide, kill_uid
-from .templates import PROCESS_TEMPLATES, TemplateChild, TemplateError
+from .templates import PROCESS_TEMPLATES, Template, TemplateChild, TemplateError
 
 RUNTIME_FILES = ("worker.py", "protocol.py")
 SKIPPED_NAMES = {".git", ".venv", "venv", "__pycache__", "node_modules", ".pytest_cache"}
@@ -83,9 +83,21 @@ class WorkerSession:
         self._runtime = self._root / "runtime"
         self._home = self._root / "home"
         self._copy_submission(submission)
-        self._proc: subprocess.Popen | None = None
+        self._proc: subprocess.Popen | TemplateChild | None = None
         self._next_id = 0
-        self._started = False
+        self._started = False  # a worker of this session has answered once
+        self._greeted = False  # the running worker has answered its first ping
+        self._last: subprocess.Popen | TemplateChild | None = None  # the last worker launched
+        # Start now what takes long (a fresh interpreter importing torch, or this process's template),
+        # while the trusted side sets its own tests up: the first call then finds it ready.
+        try:
+            if self.plan.templates:
+                self._template()
+            else:
+                self._launch()
+        except OSError:
+            self.close()
+            raise
 
     # ------------------------------------------------------------ set-up
 
@@ -127,7 +139,8 @@ class WorkerSession:
         if self._cgroup:
             self._cgroup.join()
 
-    def _start(self) -> None:
+    def _launch(self) -> None:
+        """Start a worker (forked from the template, else a fresh interpreter); no request yet."""
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
         for fd in (to_worker_w, from_worker_w):
@@ -140,6 +153,10 @@ class WorkerSession:
             os.close(to_worker_r)
             os.close(from_worker_w)
         self._in, self._out = from_worker_r, to_worker_w
+        self._greeted, self._last = False, self._proc
+
+    def _greet(self) -> None:
+        """The worker's first answer: it is up, and says whether its seccomp filter loaded."""
         try:
             status = self._request("ping", {}, STARTUP_TIMEOUT)
         except CallFailure as failure:
@@ -148,11 +165,13 @@ class WorkerSession:
                 f"the worker did not start ({failure.message}); is {self.policy.python} readable by "
                 f"the worker uid? Create the environment with ./setup.sh") from None
         self._note_seccomp(status)
+        self._greeted = True
 
     def _fresh_worker(self, to_worker_r: int, from_worker_w: int) -> subprocess.Popen:
         """A new interpreter, confined from outside: [unshare] [setpriv] [bwrap] python worker.py."""
         inner = [self.policy.python, "-I", str(self._runtime / "worker.py"), str(to_worker_r), str(from_worker_w),
-                 str(self._submission), *(["--seccomp"] if self.plan.seccomp else [])]
+                 str(self._submission), *(["--seccomp"] if self.plan.seccomp else []),
+                 *(["--preload", ",".join(self.policy.preload)] if self.policy.preload else [])]
         # Under bubblewrap the submission is read-only: writes go to /tmp, a tmpfs of limited size.
         command = worker_command(self.plan, inner, self._binds(), [], self.policy.limits.tmp_bytes, self._submission,
                                  self.policy.masked_paths)
@@ -168,8 +187,9 @@ class WorkerSession:
         """A fork of this process's template, which confines itself with the same layers as a fresh
         worker (confine.py). None, and a fresh worker instead, when no template can be had."""
         try:
-            template = PROCESS_TEMPLATES.get(self.policy.python, self.policy.probes_path, self.policy.preload,
-                                             base_environment())
+            template = self._template()
+            if template is None:
+                return None
             layers = {layer.name: layer.active for layer in self.isolation.layers}
             view = self._root / "view"
             view.mkdir(exist_ok=True)
@@ -181,6 +201,14 @@ class WorkerSession:
                     "tmp_bytes": self.policy.limits.tmp_bytes, "gpu_devices": list(self.plan.gpu_devices),
                     "submission": str(self._submission), "env": self._environment(), "seccomp": self.plan.seccomp}
             return TemplateChild(template, template.spawn(spec, fds))
+        except TemplateError:
+            return None
+
+    def _template(self) -> Template | None:
+        """This process's template for these imports (started, not waited for); None if it cannot start."""
+        try:
+            return PROCESS_TEMPLATES.get(self.policy.python, self.policy.probes_path, self.policy.preload,
+                                         base_environment())
         except TemplateError:
             return None
 
@@ -200,9 +228,25 @@ class WorkerSession:
             self.stop()
             if self._started:
                 self.restarts += 1
-            self._start()
+            self._launch()
+        if not self._greeted:
+            try:
+                self._greet()
+            except SandboxError:
+                if not isinstance(self._last, TemplateChild):
+                    raise
+                self._no_more_templates("le processus issu du modèle n'a pas démarré")
+                self._launch()
+                self._greet()
             self._started = True
         return self._request(probe, request, timeout or self.policy.call_timeout)
+
+    def _no_more_templates(self, why: str) -> None:
+        """Fresh workers from now on in this session, and the report says so."""
+        self.plan = replace(self.plan, templates=False)
+        self.isolation = IsolationReport(tuple(Layer("templates", False, f"{why} : un processus neuf par rendu")
+                                               if layer.name == "templates" else layer
+                                               for layer in self.isolation.layers))
 
     def _request(self, probe: str, request: dict, timeout: float) -> Any:
         self._next_id += 1
@@ -258,9 +302,9 @@ class WorkerSession:
             code = proc.wait(timeout=grace) if grace else proc.poll()
         except subprocess.TimeoutExpired:
             code = None
-        if self._cgroup:
+        if self._cgroup:  # every process the worker started is in it: none can leave
             self._cgroup.kill()
-        if self._uid_slot:
+        elif self._uid_slot:  # without a cgroup, by uid (the slot's release sweeps it again in any case)
             kill_uid(self._uid_slot.uid)
         try:
             os.killpg(proc.pid, signal.SIGKILL)

@@ -12,6 +12,7 @@ import array
 import atexit
 import json
 import os
+import select
 import shutil
 import socket
 import subprocess
@@ -43,10 +44,15 @@ class Template:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.runtime,
             env={**env, "DLGRADE_PRELOAD": json.dumps(list(preload))}, start_new_session=True)
         theirs.close()
-        ready = self._answer(START_TIMEOUT)
-        if not ready.get("ready"):
-            self.close()
-            raise TemplateError(f"template not usable: {ready.get('problem')}")
+        self._ready = False  # it imports torch meanwhile; the first spawn waits for its word
+
+    def _wait_ready(self) -> None:
+        if not self._ready:
+            ready = self._answer(START_TIMEOUT)
+            if not ready.get("ready"):
+                self.close()
+                raise TemplateError(f"template not usable: {ready.get('problem')}")
+            self._ready = True
 
     @property
     def alive(self) -> bool:
@@ -68,6 +74,7 @@ class Template:
 
     def spawn(self, spec: dict, fds: tuple[int, int]) -> int:
         """A new worker, confined as `spec` says, serving on the two pipe ends `fds`: its pid."""
+        self._wait_ready()
         try:
             self._control.sendmsg([json.dumps({"spawn": spec}).encode()],
                                   [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())])
@@ -78,6 +85,7 @@ class Template:
     def status(self, pid: int) -> int | None:
         """How the worker `pid` ended (negative: killed by that signal), or None while it runs."""
         try:
+            self._wait_ready()
             self._control.send(json.dumps({"status": pid}).encode())
             return self._answer(ANSWER_TIMEOUT).get("status")
         except (OSError, TemplateError):
@@ -98,14 +106,24 @@ class TemplateChild:
 
     def __init__(self, template: Template, pid: int) -> None:
         self.template, self.pid, self.returncode = template, pid, None
+        try:  # readable once the process has ended: no round trip to the template while it runs
+            self._pidfd: int | None = os.pidfd_open(pid)
+        except (OSError, AttributeError):
+            self._pidfd = None
 
     def poll(self) -> int | None:
-        if self.returncode is None:
+        if self.returncode is None and not self._running():
             if self.template.alive:
                 self.returncode = self.template.status(self.pid)
             else:  # the template is gone: its children are ours now (the grader is a subreaper)
                 self.returncode = reap(self.pid)
+            if self.returncode is not None and self._pidfd is not None:
+                os.close(self._pidfd)
+                self._pidfd = None
         return self.returncode
+
+    def _running(self) -> bool:
+        return self._pidfd is not None and not select.select([self._pidfd], [], [], 0)[0]
 
     def wait(self, timeout: float | None = None) -> int | None:
         deadline = None if timeout is None else time.monotonic() + timeout
