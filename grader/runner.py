@@ -7,10 +7,7 @@ the worker through `Student`. Outcomes are read from pytest's hooks, never from 
 from __future__ import annotations
 
 import hashlib
-import os
-import sys
 import time
-import types
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +20,7 @@ from .heldout import HeldOut, dataset_folders
 from .marks import Grading, TestResult, grade
 from .reference import ReferenceData
 from .sandbox import CallFailure, IsolationReport, Limits, SandboxError, SandboxPolicy, WorkerSession
+from .suite import PROCESS_SUITES, Run, hidden_lines
 from .testkit import Caller, Feedback, Student
 
 STUDENT_TEXT_LIMIT = 600  # characters of a message that may carry student text
@@ -35,27 +33,13 @@ class Outcome:
     duration_s: float
 
 
-def fixtures(student: Student, reference: ReferenceData, heldout: HeldOut) -> types.ModuleType:
-    """The hidden tests' fixtures, as a plugin module: `student`, `reference` and `heldout`."""
-    module = types.ModuleType("dlgrade_fixtures")
-    module.student = pytest.fixture(scope="session", name="student")(lambda: student)
-    module.reference = pytest.fixture(scope="session", name="reference")(lambda: reference)
-    module.heldout = pytest.fixture(scope="session", name="heldout")(lambda: heldout)
-    return module
-
-
 class GradingPlugin:
     """The hooks that record each hidden test's outcome, as the trusted side judges it."""
 
     def __init__(self, hidden_lines: set[str]) -> None:
         self._hidden_lines = hidden_lines
         self.outcomes: dict[str, Outcome] = {}
-        self.collection_errors: list[str] = []
         self._started: dict[str, float] = {}
-
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed:
-            self.collection_errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self._started[item.nodeid] = time.perf_counter()
@@ -93,56 +77,19 @@ class GradingPlugin:
         return message
 
 
-def hidden_lines(folder: Path) -> set[str]:
-    """Distinctive lines of the hidden test files, to keep them out of any student-facing text."""
-    lines = set()
-    for path in folder.glob("*.py"):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if len(line.strip()) >= 24:
-                lines.add(line.strip())
-    return lines
-
-
 def run_hidden_tests(tp: TP, caller: Caller, only: tuple[str, ...] = (), heldout: HeldOut | None = None
                      ) -> tuple[list[TestResult], list[str]]:
     """Run the hidden tests of `tp` (all, or the ids in `only`) against the student behind `caller`,
-    with `heldout` as the secret of the held-out data (a fixed one when None)."""
+    with `heldout` as the secret of the held-out data (a fixed one when None). pytest's set-up and
+    collection happen once per TP and process (grader/suite.py)."""
     unknown = [test_id for test_id in only if test_id not in tp.rubric.points]
     if unknown:
         raise UsageError(f"--only: no hidden test {unknown[0]!r} in {tp.name} (ids are file.py::test_name)")
-    plugin = GradingPlugin(hidden_lines(tp.reference))
-    plugins = [plugin, fixtures(Student(caller), ReferenceData.load(tp.reference), heldout or HeldOut.calibration(0))]
-    # unraisableexception/threadexception only warn, and run gc.collect() five times per session
-    # (≈ 0.16 s a grading, more as the grader's heap grows over a class): off.
-    args = ["-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:warnings",
-            "-p", "no:unraisableexception", "-p", "no:threadexception",
-            "--noconftest", "--assert=plain", "--import-mode=importlib", "-c", os.devnull,
-            "--rootdir", str(tp.reference), *([str(tp.reference / t) for t in only] or [str(tp.reference)])]
-    old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    try:
-        forget_hidden_modules(tp.reference.parent)  # else tp2's test_losses.py would be tp1's, already imported
-        code = pytest.main(args, plugins=plugins)
-    finally:
-        forget_hidden_modules(tp.reference.parent)
-        if old is None:
-            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
-        else:
-            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = old
-    if plugin.collection_errors or code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
-        raise ReferenceSetupError(f"hidden tests of {tp.name} did not run (pytest exit {int(code)}): "
-                                  + " | ".join(plugin.collection_errors)[:2000])
-    return to_results(tp, plugin.outcomes, only)
-
-
-def forget_hidden_modules(reference: Path) -> None:
-    """Drop hidden test modules from sys.modules: pytest's importlib mode reuses a module of the
-    same name, and every TP has its own test_losses.py."""
-    root = str(reference.resolve()) + os.sep
-    for name, module in list(sys.modules.items()):
-        origin = getattr(module, "__file__", None) or ""
-        if origin.startswith(root):
-            del sys.modules[name]
+    suite = PROCESS_SUITES.get(tp)
+    recorder = GradingPlugin(suite.hidden_lines)
+    suite.run(Run(Student(caller), ReferenceData.load(tp.reference), heldout or HeldOut.calibration(0), recorder,
+                      frozenset(only)))
+    return to_results(tp, recorder.outcomes, only)
 
 
 def to_results(tp: TP, outcomes: dict[str, Outcome], only: tuple[str, ...] = ()) -> tuple[list[TestResult], list[str]]:

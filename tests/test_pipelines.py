@@ -199,6 +199,8 @@ def test_instructor_pipeline_snapshot_then_sharded_collect(tmp_path):
         sys.path.pop(0)
     repo = instructor_project(tmp_path / "course")
     make_class.main(tmp_path / "course" / "course")
+    course_yaml = tmp_path / "course" / "course" / "course.yaml"  # before the deadline, as a term runs
+    course_yaml.write_text(course_yaml.read_text(encoding="utf-8").replace("2026-02-15", "2030-02-15"), encoding="utf-8")
     commit_all(repo, "The class")
     data = tmp_path / "data.git"
     git.Repo.init(data, bare=True)
