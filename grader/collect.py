@@ -216,7 +216,7 @@ def grade_job(root: Path, job: Job, run: RunOptions) -> tuple[bool, list[str]]:
             return False, [f"commit {job.sha[:10]} illisible ({type(exc).__name__})"]
         if not (checkout / job.tp).is_dir():
             notes.append(NO_PACKAGE.format(sha=job.sha[:10], tp=job.tp))
-        grading, _ = grade_checkout(project, tp, checkout, job.owner, job.sha, run)
+        grading, _ = grade_checkout(project, tp, checkout, job.owner, job.sha, run, scratch=True)
     write_atomically(job.result, grading.to_json() + "\n")
     write_atomically(job.result.with_suffix(".notes.json"), json.dumps(notes, ensure_ascii=False))
     return True, notes

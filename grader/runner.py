@@ -142,16 +142,19 @@ def hidden_paths(project: Project) -> tuple[Path, ...]:
 
 
 def grade_checkout(project: Project, tp: TP, checkout: Path, student: str | None = None,
-                   commit: str | None = None, options: RunOptions = RunOptions()) -> tuple[Grading, IsolationReport]:
-    """Grade one TP of one student checkout: worker up, hidden tests, marks, worker down."""
+                   commit: str | None = None, options: RunOptions = RunOptions(),
+                   scratch: bool = False) -> tuple[Grading, IsolationReport]:
+    """Grade one TP of one student checkout: worker up, hidden tests, marks, worker down.
+    `scratch`: the checkout is a throwaway export, which the sandbox may take instead of copying."""
+    identity = commit or content_hash(checkout / tp.name)  # before the sandbox may take the checkout
     try:
-        session = WorkerSession(checkout, sandbox_policy(project, tp, options))
+        session = WorkerSession(checkout, sandbox_policy(project, tp, options), take=scratch)
     except OSError as exc:
         raise IsolationError(f"cannot set up the sandbox: {exc}") from None
     if options.heldout_seed is not None:
         heldout = HeldOut.calibration(options.heldout_seed)
     else:
-        heldout = HeldOut.derive(tp.version, commit or content_hash(checkout / tp.name), options.heldout_key)
+        heldout = HeldOut.derive(tp.version, identity, options.heldout_key)
     try:
         results, errors = run_hidden_tests(tp, session, options.only, heldout)
         if session.restarts:

@@ -216,3 +216,18 @@ def test_object_steps_refuse_private_names(session):
     request = {"module": "tp9.m", "cls": "Counter", "steps": [("__class__", (), {})]}
     with pytest.raises(CallFailure, match="refusée"):
         session.call("object_steps", request)
+
+
+def test_a_scratch_submission_is_taken_not_copied_and_pruned(tmp_path, project):
+    scratch = tmp_path / "export"
+    (scratch / "tp9").mkdir(parents=True)
+    (scratch / "tp9" / "__init__.py").write_text("")
+    (scratch / "tp9" / "m.py").write_text(CODE)
+    (scratch / ".git").mkdir()
+    (scratch / ".git" / "config").write_text("[core]\n")
+    (scratch / "tp9" / "big.bin").write_bytes(b"\0" * ((20 << 20) + 1))
+    with WorkerSession(scratch, SandboxPolicy(probes_path=project.probes), take=True) as session:
+        assert not scratch.exists()  # moved into the session, not copied
+        kept = session._submission
+        assert (kept / "tp9" / "m.py").exists() and not (kept / ".git").exists() and not (kept / "tp9" / "big.bin").exists()
+        assert session.call("call", {"module": "tp9.m", "function": "square", "args": [3]}) == 9

@@ -63,7 +63,8 @@ class CallFailure(Exception):
 class WorkerSession:
     """A private copy of the submission and the worker process that serves it."""
 
-    def __init__(self, submission: Path, policy: SandboxPolicy) -> None:
+    def __init__(self, submission: Path, policy: SandboxPolicy, take: bool = False) -> None:
+        """`take`: the submission is a scratch copy this session may move in instead of copying it."""
         become_subreaper()
         self.policy = policy
         self.restarts = 0
@@ -82,7 +83,7 @@ class WorkerSession:
         self._submission = self._root / "submission"
         self._runtime = self._root / "runtime"
         self._home = self._root / "home"
-        self._copy_submission(submission)
+        self._copy_submission(submission, take)
         self._proc: subprocess.Popen | TemplateChild | None = None
         self._next_id = 0
         self._started = False  # a worker of this session has answered once
@@ -101,7 +102,7 @@ class WorkerSession:
 
     # ------------------------------------------------------------ set-up
 
-    def _copy_submission(self, source: Path) -> None:
+    def _copy_submission(self, source: Path, take: bool) -> None:
         def ignore(directory: str, names: list[str]) -> set[str]:
             skipped = {n for n in names if n in SKIPPED_NAMES}
             for name in names:
@@ -110,9 +111,19 @@ class WorkerSession:
                     skipped.add(name)
             return skipped
 
-        # symlinks=True: a link to reference/ stays a link, which the worker cannot follow;
-        # copying its target as root would hand the hidden files over.
-        shutil.copytree(source, self._submission, symlinks=True, ignore=ignore)
+        try:
+            if not take:
+                raise OSError("copy")
+            os.rename(source, self._submission)  # a scratch export on the same file system: no second copy
+            for directory, names, files in os.walk(self._submission, topdown=True):
+                for name in ignore(directory, names + files):
+                    path = os.path.join(directory, name)
+                    shutil.rmtree(path) if name in names else os.unlink(path)
+                names[:] = [n for n in names if n not in SKIPPED_NAMES]
+        except OSError:
+            # symlinks=True: a link to reference/ stays a link, which the worker cannot follow;
+            # copying its target as root would hand the hidden files over.
+            shutil.copytree(source, self._submission, symlinks=True, ignore=ignore)
         self._runtime.mkdir()
         here = Path(__file__).parent
         for name in RUNTIME_FILES:
