@@ -1,12 +1,14 @@
 """Speed of `grader collect` on a synthetic class, on this machine's cores.
 
-    .venv/bin/python benchmarks/bench_collect.py [--students 100] [--jobs 2] [--tp tp1]
-    .venv/bin/python benchmarks/bench_collect.py --students 10 --tp tp2    # sampled, extrapolated to 100
+    .venv/bin/python benchmarks/bench_collect.py [--students 100] [--jobs 2] [--tp tp1 …] [--without LAYER]
+    .venv/bin/python benchmarks/bench_collect.py --students 100 --tp tp1 tp2 tp3 tp4   # the whole module
 
-Builds N real git repos from solutions/ (each a distinct commit, a few with a bug), then times:
-a `--snapshot` of the class, the full collect (students per minute, and the share of wall time
-spent outside the hidden tests: fetching, exporting, starting workers, collecting tests,
-rendering), and an unchanged re-run (target < 5 s, everything from the cache).
+Builds N real git repos from solutions/ (each a distinct commit, a few with a bug) holding the
+given TPs, then times: a `--snapshot` of the class, the full collect (similarity step included,
+as by default), the similarity step alone (`grader similarity`, from the stored results), the
+share of the grading's wall time spent outside the hidden tests (fetching, exporting, starting
+workers, collecting tests, the ledger, rendering; the similarity step left out: it is no
+grading), and an unchanged re-run (target < 5 s, everything from the cache).
 """
 from __future__ import annotations
 
@@ -27,26 +29,28 @@ GRADER = str(Path(sys.executable).parent / "grader")
 BUGS = {"losses.py": ("np.mean(diff ** 2)", "np.sum(diff ** 2)"), "activations.py": ("1.0 - s", "1.0 + s")}
 
 
-def make_class(folder: Path, students: int, tp: str) -> None:
+def make_class(folder: Path, students: int, tps: list[str]) -> None:
     rows = []
     actor = git.Actor("Étudiant", "e@example.org")
     for index in range(students):
         repo_dir = folder / "repos" / f"e{index:03d}"
-        shutil.copytree(ROOT / "solutions" / tp, repo_dir / tp, ignore=shutil.ignore_patterns("__pycache__"))
-        (repo_dir / tp / "__init__.py").write_text(f'"""{tp} de l\'étudiant {index}."""\n')
-        if tp == "tp1" and index % 5 == 0:  # a fifth of the class has a bug
+        for tp in tps:
+            shutil.copytree(ROOT / "solutions" / tp, repo_dir / tp, ignore=shutil.ignore_patterns("__pycache__"))
+            (repo_dir / tp / "__init__.py").write_text(f'"""{tp} de l\'étudiant {index}."""\n')
+        if "tp1" in tps and index % 5 == 0:  # a fifth of the class has a bug
             name, (old, new) = list(BUGS.items())[index % 2]
             path = repo_dir / "tp1" / name
             path.write_text(path.read_text().replace(old, new))
         repo = git.Repo.init(repo_dir, initial_branch="main")
         repo.git.add(A=True)
-        repo.index.commit("TP1", author=actor, committer=actor)
-        repo.create_tag(tp)
+        repo.index.commit("TP", author=actor, committer=actor)
+        for tp in tps:
+            repo.create_tag(tp)
         rows.append((f"e{index:03d}", f"Étudiant {index}", f"e{index}@etu.example.fr", str(repo_dir)))
     with open(folder / "roster.csv", "w", newline="") as out:
         csv.writer(out).writerows([("id", "name", "email", "repo"), *rows])
-    (folder / "course.yaml").write_text('course: "bench"\nroster: roster.csv\n'
-                                        'tps:\n  ' + tp + ': {deadline: "2030-01-01T00:00:00+01:00"}\nformula: "' + tp + '"\n')
+    (folder / "course.yaml").write_text('course: "bench"\nroster: roster.csv\ntps:\n' + "".join(
+        f'  {tp}: {{deadline: "2030-01-01T00:00:00+01:00"}}\n' for tp in tps) + f'formula: "mean({", ".join(tps)})"\n')
 
 
 def timed(*args: str) -> float:
@@ -59,22 +63,26 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--tp", default="tp1")
+    parser.add_argument("--tp", nargs="+", default=["tp1"])
+    parser.add_argument("--without", action="append", default=[], help="an isolation layer or templates, off")
     args = parser.parse_args()
+    without = [arg for layer in args.without for arg in ("--without", layer)]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         make_class(folder, args.students, args.tp)
         common = ["collect", "--course", str(folder / "course.yaml"), "--out", str(folder / "out")]
         snapshot = timed(*common, "--snapshot")
-        full = timed(*common, "--jobs", str(args.jobs))
-        rerun = timed(*common, "--jobs", str(args.jobs))
+        full = timed(*common, "--jobs", str(args.jobs), *without)
+        similar = timed("similarity", *args.tp, "--course", str(folder / "course.yaml"), "--out", str(folder / "out"))
+        rerun = timed(*common, "--jobs", str(args.jobs), *without)
         in_tests = sum(t["duration_s"] for path in (folder / "out" / "results").glob("*/*[0-9].json")
                        for t in json.loads(path.read_text())["tests"])
-    outside = 1 - in_tests / (full * args.jobs)
-    print(f"| class | {args.students} students × {args.tp}, --jobs {args.jobs} |")
+    outside = 1 - in_tests / ((full - similar) * args.jobs)
+    print(f"| class | {args.students} students × {' '.join(args.tp)}, --jobs {args.jobs} {' '.join(without)} |")
     print(f"| `--snapshot` of the class | {snapshot:.1f} s |")
-    print(f"| full collect | {full:.1f} s = {args.students / full * 60:.0f} students/min "
-          f"(100 students: ≈ {full / args.students * 100 / 60:.1f} min) |")
+    print(f"| full collect, similarity step included | {full:.1f} s = {full / 60:.1f} min "
+          f"({args.students / full * 60:.0f} students/min) |")
+    print(f"| of which the similarity step (`grader similarity`, timed alone) | {similar:.1f} s |")
     print(f"| time inside hidden tests (sum over gradings) | {in_tests:.1f} s |")
     print(f"| share of worker-time outside the hidden tests (target ≤ 10 %) | {outside:.0%} | "
           f"{'met' if outside <= 0.10 else 'MISSED'} |")
