@@ -52,7 +52,7 @@ def scan_commit(files: list[CommitFile], tp: str) -> list[Finding]:
 def _parse(data: bytes) -> ast.Module | None:
     try:
         return ast.parse(data.decode("utf-8", errors="replace"))
-    except (SyntaxError, ValueError):  # the grading reports it; nothing to scan
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # the grading reports it; nothing to scan
         return None
 
 

@@ -66,6 +66,7 @@ def test_the_course_code_is_never_flagged():
     for path in paths:
         assert data_access(str(path), path.read_bytes()) == [] and literals(str(path), path.read_bytes()) == [], path
     assert data_access("tp1/x.py", b"def f(:\n") == []  # a syntax error is the grading's business
+    assert data_access("tp1/x.py", b"x = 1" + b" + 1" * 300_000) == []  # too deep for ast: no crash of collect
 
 
 def test_embedded_data_files_and_literals():
