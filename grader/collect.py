@@ -15,6 +15,7 @@ from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 
 from . import __version__
@@ -188,7 +189,9 @@ def run_jobs(project: Project, jobs: list[Job], options: CollectOptions, summary
     context = multiprocessing.get_context("spawn")  # no fork of a process with threads
     with ProcessPoolExecutor(max_workers=max(1, options.jobs), mp_context=context) as pool, \
             tqdm(total=len(jobs), desc="notation", unit="rendu", file=sys.stderr, disable=None) as bar:
-        futures = {pool.submit(grade_job, project.root, job, options.run): job for job in jobs}
+        # TP by TP: a pool process keeps the hidden tests of one TP collected (grader/suite.py).
+        futures = {pool.submit(grade_job, project.root, job, options.run): job
+                   for job in sorted(jobs, key=lambda job: job.tp)}
         for future in as_completed(futures):
             job = futures[future]
             try:
@@ -204,10 +207,16 @@ def run_jobs(project: Project, jobs: list[Job], options: CollectOptions, summary
     return notes
 
 
+@lru_cache(maxsize=None)
+def project_tp(root: Path, name: str) -> tuple[Project, TP]:
+    """The project and one TP, read once per pool process (the TP's version hashes every hidden file)."""
+    project = Project.at(root)
+    return project, project.tp(name)
+
+
 def grade_job(root: Path, job: Job, run: RunOptions) -> tuple[bool, list[str]]:
     """In a pool process: export the commit, grade it, store the result atomically."""
-    project = Project.at(root)
-    tp = project.tp(job.tp)
+    project, tp = project_tp(root, job.tp)
     with tempfile.TemporaryDirectory(prefix="dlgrade-export-") as scratch:
         checkout = Path(scratch) / "checkout"
         try:

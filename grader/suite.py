@@ -25,6 +25,7 @@ import pytest
 
 from .config import TP
 from .errors import ReferenceSetupError
+from .reference import ReferenceData
 
 ARGS = ("-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:warnings",
         # unraisableexception/threadexception only warn, and run gc.collect() five times per
@@ -57,6 +58,7 @@ class HiddenSuite:
         self._current: Run | None = None
         self.collection_errors: list[str] = []
         self.hidden_lines = hidden_lines(tp.reference)  # kept out of every student-facing text
+        self.reference = ReferenceData.load(tp.reference)  # cases and expected outputs: read once
         self._thread = threading.Thread(target=self._main, name=f"hidden tests {tp.name}", daemon=True)
         self._thread.start()
         kind, detail = self._answer()
