@@ -66,6 +66,7 @@ def test_each_submission_gets_its_own_process_namespaces_tmp_and_randomness(proj
 
 @needs_root
 def test_a_dead_template_costs_no_grading(project, submissions):
+    PROCESS_TEMPLATES.close()  # other tests of this process may have left templates of other imports
     look(project, submissions[0])
     [template] = [t for t in PROCESS_TEMPLATES.running()]
     os.kill(template.pid, signal.SIGKILL)
@@ -84,6 +85,7 @@ def test_without_templates_a_fresh_worker_says_so(project, submissions):
 
 @needs_root
 def test_the_template_is_not_dumpable_and_runs_no_student_code(project, submissions):
+    PROCESS_TEMPLATES.close()
     look(project, submissions[0])
     [template] = PROCESS_TEMPLATES.running()
     status = dict(line.split(":", 1) for line in open(f"/proc/{template.pid}/status").read().splitlines() if ":" in line)
