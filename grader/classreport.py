@@ -17,6 +17,7 @@ from pathlib import Path
 import jinja2
 
 from .attention import Item, attention_csv, attention_items
+from .classtests import BAR_H, BAR_W, TPTests, class_tests, tests_csv
 from .course import FINAL, Course
 from .formula import ABI, ABJ, MISSING, NOT_TAKEN, Mark
 from .gradebook import Gradebook, StudentRow, TPMark, french_number
@@ -81,9 +82,10 @@ def write_outputs(gradebook: Gradebook, out_dir: Path, integrity: ClassIntegrity
     outputs = [("gradebook.csv", moodle_csv(gradebook, french=False))]
     if gradebook.course.french_csv:
         outputs.append(("gradebook-fr.csv", "\ufeff" + moodle_csv(gradebook, french=True)))  # BOM: Excel reads UTF-8
-    items = attention_items(gradebook)
-    outputs.append(("gradebook.html", render_html(gradebook, env, integrity, items, notices)))
+    items, tests = attention_items(gradebook), class_tests(gradebook)
+    outputs.append(("gradebook.html", render_html(gradebook, env, integrity, items, notices, tests)))
     outputs.append(("a-verifier.csv", "\ufeff" + attention_csv(items)))
+    outputs += [(f"tests-{table.tp}.csv", "\ufeff" + tests_csv(table)) for table in tests if table.tests]
     if integrity is not None:
         outputs.append(("integrity.csv", integrity.csv()))
     for name, text in outputs:
@@ -173,7 +175,8 @@ def histogram(title: str, values: list[float], width: float) -> Chart:
 
 
 def render_html(gradebook: Gradebook, env: jinja2.Environment, integrity: ClassIntegrity | None = None,
-                items: list[Item] | None = None, notices: tuple[str, ...] = ()) -> str:
+                items: list[Item] | None = None, notices: tuple[str, ...] = (),
+                tests: list[TPTests] | None = None) -> str:
     course = gradebook.course
     charts = [histogram(tp.label, [r.tp(tp.name).mark.value for r in gradebook.rows
                                    if r.tp(tp.name).mark.value is not None], 2) for tp in course.tps]
@@ -187,6 +190,8 @@ def render_html(gradebook: Gradebook, env: jinja2.Environment, integrity: ClassI
     return env.get_template("gradebook.html").render(
         course=course, header=header, rows=rows, charts=charts,
         final_chart=histogram("Note finale", finals, 1), late=gradebook.late(), items=items, notices=notices,
+        class_tests=[table for table in (class_tests(gradebook) if tests is None else tests) if table.tests],
+        bar_w=BAR_W, bar_h=BAR_H,
         students=len(gradebook.rows), rounding=_rounding_fr(course), integrity=integrity,
         flagged=_flagged(gradebook, integrity), threshold=THRESHOLD)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.classtests import class_tests
 from grader.classreport import write_outputs
 from grader.course import load_class
 from grader.gradebook import build_gradebook
@@ -130,3 +131,29 @@ document.body.insertAdjacentHTML("beforeend", "<pre id=probe>" + ascending.join(
     assert [EXPECTED_FINAL[sid] for sid in ascending.split(",")[:28]] == finals
     assert [EXPECTED_FINAL[sid] for sid in descending.split(",")[:28]] == finals[::-1]
     assert set(ascending.split(",")[28:]) == set(descending.split(",")[28:]) == {"e16", "e29"}  # blanks last
+
+
+def test_what_the_class_gets_wrong_test_by_test(tmp_path: Path):
+    """Pass rate of every hidden test over the submissions (a group's once), hardest first, its most
+    frequent failure, in the page and in tests-tpN.csv."""
+    gradebook = build(tmp_path)
+    tables = {table.tp: table for table in class_tests(gradebook)}
+    tp1 = tables["tp1"]
+    graded = {row.tp("tp1").owner for row in gradebook.rows if row.tp("tp1").grading and row.tp("tp1").commit}
+    assert tp1.submissions == len(graded) < len(gradebook.rows)  # the group's repository counts once
+    rates = [stats.rate for stats in tp1.tests]
+    assert rates == sorted(rates) and all(s.graded == tp1.submissions for s in tp1.tests)
+    for stats in tp1.tests:
+        results = [row.tp("tp1").grading for row in gradebook.rows if row.tp("tp1").owner in graded]
+        by_owner = {row.tp("tp1").owner: row.tp("tp1").grading for row in gradebook.rows if row.tp("tp1").owner in graded}
+        outcomes = [next(t for t in g.tests if t.id == stats.test) for g in by_owner.values()]
+        assert stats.passed == sum(t.status == "passed" for t in outcomes) and results
+        failed = [t.message for t in outcomes if t.status != "passed"]
+        assert stats.top_failure_count == (max(failed.count(m) for m in failed) if failed else 0)
+    out_dir = tmp_path / "sortie"
+    write_outputs(gradebook, out_dir)
+    with open(out_dir / "tests-tp1.csv", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["Test"] for row in rows] == [s.test for s in tp1.tests] and rows[0]["Taux de réussite"] == f"{rates[0]:.2f}"
+    html = (out_dir / "gradebook.html").read_text(encoding="utf-8")
+    assert "TP1 : ce que la classe réussit, test par test" in html and 'id="tests-tp1-table"' in html

@@ -6,6 +6,7 @@ import re
 import subprocess
 from pathlib import Path
 
+from tests.test_classreport import CHROMIUM, chromium
 from tests.test_pipelines import gitlab_ci_local
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,6 +29,13 @@ def test_worked_example_runs_as_shown(tmp_path):
         printed = done.stdout
     assert printed == expected
     assert "retard" in (tmp_path / "demo" / "out" / "feedback" / "e005.md").read_text(encoding="utf-8").lower()
+    if CHROMIUM:  # the per-test class table of the worked example, as a browser shows it
+        run = chromium(tmp_path / "demo" / "out" / "gradebook.html", tmp_path / "profile", "--dump-dom")
+        assert run.returncode == 0 and not [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
+        table = re.search(r'<table class="sortable" id="tests-tp1-table">(.*?)</table>', run.stdout, re.S).group(1)
+        rows = re.findall(r"<tr><td><code>(test_\w+\.py::test_\w+)</code>", table)
+        assert len(rows) == 22 and rows[0] == "test_losses.py::test_mse_value"  # the demo's bug: the hardest test
+        assert "2 / 4" in table and "<svg" in table  # e001 and e005 pass it, e002 (stubs) and b01 (the bug) do not
 
 
 def test_gitlab_walkthrough_runs_as_shown(tmp_path):
