@@ -30,6 +30,7 @@ from .marks import Grading, write_atomically
 from .repos import commit_date, export, fetch, is_ancestor, pick, sightings_now
 from .roster import RepoOwner
 from .runner import RunOptions, grade_checkout
+from .sandbox.session import fast_scratch
 
 
 FETCHERS = 8  # clones and fetches at once
@@ -217,7 +218,7 @@ def project_tp(root: Path, name: str) -> tuple[Project, TP]:
 def grade_job(root: Path, job: Job, run: RunOptions) -> tuple[bool, list[str]]:
     """In a pool process: export the commit, grade it, store the result atomically."""
     project, tp = project_tp(root, job.tp)
-    with tempfile.TemporaryDirectory(prefix="dlgrade-export-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="dlgrade-export-", dir=fast_scratch()) as scratch:
         checkout = Path(scratch) / "checkout"
         try:
             notes = export(job.mirror, job.sha, checkout)

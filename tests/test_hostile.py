@@ -81,7 +81,8 @@ def describe(pids: list[int]) -> list[str]:
 def leftovers() -> set[str]:
     """Sandbox directories and cgroups of this process's graders that outlive a grading."""
     tag = f"dlgrade-{os.getpid()}-*"
-    return {str(p) for p in [*Path("/tmp").glob(tag), *CGROUP_ROOT.glob(f"*/{tag}"), *CGROUP_ROOT.glob(tag)]}
+    folders = [*Path("/tmp").glob(tag), *Path("/dev/shm").glob(tag)]  # /dev/shm: the sandbox's tmpfs
+    return {str(p) for p in [*folders, *CGROUP_ROOT.glob(f"*/{tag}"), *CGROUP_ROOT.glob(tag)]}
 
 
 class Listener:

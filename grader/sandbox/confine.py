@@ -55,6 +55,14 @@ def new_root(root: Path, spec: dict) -> None:
     tmp = root / "tmp"  # first: the submission and the runtime are bound under it
     tmp.mkdir()
     mount("tmpfs", str(tmp), "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={spec['tmp_bytes']}")
+    dev = root / "dev"  # before the binds too: the sandbox's own folders may be under /dev/shm
+    dev.mkdir()
+    mount("tmpfs", str(dev), "tmpfs", MS_NOSUID, "mode=0755,size=64k")
+    for name in [*DEVICES, *(d.removeprefix("/dev/") for d in spec["gpu_devices"])]:
+        (dev / name).touch()
+        bind(f"/dev/{name}", str(dev / name), read_only=False)
+    (dev / "shm").mkdir()
+    mount("tmpfs", str(dev / "shm"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m")
     for link in ROOT_LINKS:
         if os.path.islink(link):
             os.symlink(os.readlink(link), str(root) + link)
@@ -66,14 +74,6 @@ def new_root(root: Path, spec: dict) -> None:
         target = str(root) + path
         if os.path.isdir(target):
             mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "mode=0555,size=4k")
-    dev = root / "dev"
-    dev.mkdir()
-    mount("tmpfs", str(dev), "tmpfs", MS_NOSUID, "mode=0755,size=64k")
-    for name in [*DEVICES, *(d.removeprefix("/dev/") for d in spec["gpu_devices"])]:
-        (dev / name).touch()
-        bind(f"/dev/{name}", str(dev / name), read_only=False)
-    (dev / "shm").mkdir()
-    mount("tmpfs", str(dev / "shm"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m")
     (root / "proc").mkdir()
     mount("proc", str(root / "proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     old = root / ".old-root"

@@ -77,6 +77,10 @@ class Cgroup:
     def kill(self) -> None:
         sweep(self.processes)
 
+    def gone(self) -> bool:
+        """Removed: it held no process any more (a cgroup with a process in it cannot be removed)."""
+        return not any(directory.exists() for directory in self.dirs)
+
     def remove(self) -> None:
         """Kill what is left, reap it, and delete the cgroup (a zombie would keep it busy)."""
         sweep(self.processes)
@@ -120,8 +124,10 @@ class UidSlot:
             return
         raise OSError("no free worker uid slot")
 
-    def release(self) -> None:
-        kill_uid(self.uid)
+    def release(self, sweep: bool = True) -> None:
+        """Give the uid back; `sweep=False` when a removed cgroup already proved nothing of it runs."""
+        if sweep:
+            kill_uid(self.uid)
         self._handle.close()
 
 
