@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from grader.sandbox import LAYERS, CallFailure, SandboxPolicy, WorkerSession
 from grader.sandbox.limits import Limits
+from grader.sandbox.session import fast_scratch
 
 from .conftest import needs_root
 
@@ -219,7 +221,8 @@ def test_object_steps_refuse_private_names(session):
 
 
 def test_a_scratch_submission_is_taken_not_copied_and_pruned(tmp_path, project):
-    scratch = tmp_path / "export"
+    # On the file system the session's own folder will be on, as collect's exports are.
+    scratch = Path(tempfile.mkdtemp(dir=fast_scratch() or tmp_path)) / "export"
     (scratch / "tp9").mkdir(parents=True)
     (scratch / "tp9" / "__init__.py").write_text("")
     (scratch / "tp9" / "m.py").write_text(CODE)

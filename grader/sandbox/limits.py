@@ -189,6 +189,21 @@ def uid_processes(uid: int) -> set[int]:
     return found
 
 
+def reap_children(uid: int) -> None:
+    """Reap this process's zombie children of `uid`: a worker re-parented to the grader (a child
+    subreaper) when its namespace's parent was killed first. Reads only our own children list."""
+    children: set[int] = set()
+    for task in Path("/proc/self/task").iterdir():
+        children.update(int(pid) for pid in _read(task / "children").split())
+    for pid in children:
+        state = process_state(pid)
+        if state and state[0] == uid and state[1] == "Z":
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+
+
 def kill_uid(uid: int) -> None:
     """End every process of `uid`: double-forked daemons that called setsid included."""
     sweep(lambda: uid_processes(uid))

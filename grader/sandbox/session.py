@@ -25,7 +25,7 @@ except ImportError:  # Windows: `grader check` runs unsandboxed and never starts
 
 from . import protocol
 from .layers import IsolationReport, Layer, linux_root_templates, make_plan, python_paths, worker_command
-from .limits import Cgroup, Limits, UidSlot, become_subreaper, hide, kill_uid
+from .limits import Cgroup, Limits, UidSlot, become_subreaper, hide, kill_uid, reap_children
 from .templates import PROCESS_TEMPLATES, Template, TemplateChild, TemplateError
 
 RUNTIME_FILES = ("worker.py", "protocol.py")
@@ -338,7 +338,10 @@ class WorkerSession:
         if self._cgroup:
             self._cgroup.remove()
         if self._uid_slot:
-            self._uid_slot.release(sweep=not (self._cgroup and self._cgroup.gone()))
+            removed = bool(self._cgroup and self._cgroup.gone())  # then nothing of the uid runs: no scan
+            if removed:
+                reap_children(self._uid_slot.uid)
+            self._uid_slot.release(sweep=not removed)
         shutil.rmtree(self._root, ignore_errors=True)
 
     def __enter__(self) -> WorkerSession:
