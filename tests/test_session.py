@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -229,8 +230,12 @@ def test_a_scratch_submission_is_taken_not_copied_and_pruned(tmp_path, project):
     (scratch / ".git").mkdir()
     (scratch / ".git" / "config").write_text("[core]\n")
     (scratch / "tp9" / "big.bin").write_bytes(b"\0" * ((20 << 20) + 1))
-    with WorkerSession(scratch, SandboxPolicy(probes_path=project.probes), take=True) as session:
-        assert not scratch.exists()  # moved into the session, not copied
-        kept = session._submission
-        assert (kept / "tp9" / "m.py").exists() and not (kept / ".git").exists() and not (kept / "tp9" / "big.bin").exists()
-        assert session.call("call", {"module": "tp9.m", "function": "square", "args": [3]}) == 9
+    try:
+        with WorkerSession(scratch, SandboxPolicy(probes_path=project.probes), take=True) as session:
+            assert not scratch.exists()  # moved into the session, not copied
+            kept = session._submission
+            assert (kept / "tp9" / "m.py").exists() and not (kept / ".git").exists()
+            assert not (kept / "tp9" / "big.bin").exists()
+            assert session.call("call", {"module": "tp9.m", "function": "square", "args": [3]}) == 9
+    finally:
+        shutil.rmtree(scratch.parent, ignore_errors=True)
