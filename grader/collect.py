@@ -129,31 +129,33 @@ def collect(project: Project, course_path: Path, options: CollectOptions) -> Sum
         check_evidence(course, ledger, plans, candidates, now)
     else:
         write_atomically(options.out / RUN_FILE, json.dumps({"trust_commit_dates": True, "at": now.isoformat()}))
-    export_notes = run_jobs(project, jobs, options, summary)
     starters = {tp.name: starter_lines(project, tp.name) for tp in course.tps}
-    for owner_id, (owner, mirror, notes) in plans.items():
-        submissions = [submission(options.out, ledger, mirror, owner_id, course.tp(tp.name), tps[tp.name],
-                                  candidates[(owner_id, tp.name)], notes, export_notes,
-                                  checks[(owner_id, None)] + checks[(owner_id, tp.name)], options.trust_commit_dates)
-                       for tp in course.tps]
-        write_submissions(options.out / "submissions" / f"{owner_id}.json", submissions)
-        flag_owner(course, owner, mirror, submissions, starters, options, summary)
+    with ThreadPoolExecutor(max_workers=FETCHERS) as scans:  # git reads, while the pool grades
+        flags = {(owner_id, tp.name, sha): scans.submit(scan, course, owner, mirror, tp.name, sha, starters, options)
+                 for owner_id, (owner, mirror, _) in plans.items() for tp in course.tps
+                 for sha, _ in candidates[(owner_id, tp.name)]}
+        export_notes = run_jobs(project, jobs, options, summary)
+        for owner_id, (owner, mirror, notes) in plans.items():
+            submissions = [submission(options.out, ledger, mirror, owner_id, course.tp(tp.name), tps[tp.name],
+                                      candidates[(owner_id, tp.name)], notes, export_notes,
+                                      checks[(owner_id, None)] + checks[(owner_id, tp.name)],
+                                      options.trust_commit_dates) for tp in course.tps]
+            write_submissions(options.out / "submissions" / f"{owner_id}.json", submissions)
+            found = [flags[(owner_id, s.tp, s.commit)].result() for s in submissions if s.commit]
+            write_flags(options.out, owner_id, [flag for flagged, _ in found for flag in flagged])
+            summary.notes += [note for _, note in found if note]
     return summary
 
 
-def flag_owner(course: Course, owner: RepoOwner, mirror: Path | None, submissions: list[Submission],
-               starters: dict[str, set[str]], options: CollectOptions, summary: Summary) -> None:
-    """Integrity flags of the owner's graded commits, stored beside its submissions. A scan that
+def scan(course: Course, owner: RepoOwner, mirror: Path, tp: str, sha: str, starters: dict[str, set[str]],
+         options: CollectOptions) -> tuple[list, str | None]:
+    """Integrity flags of one candidate commit: (flags, a note when the scan failed). A scan that
     fails is said on the console (never in the feedback) and costs nothing else."""
-    flags = []
-    for s in submissions:
-        if mirror is None or s.commit is None:
-            continue
-        try:
-            flags += scan_submission(mirror, owner, s, course, starters[s.tp], options.paste_window)
-        except Exception as exc:  # a corrupt object, a git failure: the gradebook does not depend on it
-            summary.notes.append(f"{owner.id}: {s.tp} : integrity scan failed ({type(exc).__name__}: {exc})"[:300])
-    write_flags(options.out, owner.id, flags)
+    try:
+        return scan_submission(mirror, owner, Submission(owner.id, tp, sha, None, None), course, starters[tp],
+                               options.paste_window), None
+    except Exception as exc:  # a corrupt object, a git failure: the gradebook does not depend on it
+        return [], f"{owner.id}: {tp} : integrity scan failed ({type(exc).__name__}: {exc})"[:300]
 
 
 def choose_commits(ledger: Ledger, owner: str, mirror: Path, tp: TPConfig, notes: list[str],

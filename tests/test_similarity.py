@@ -178,6 +178,7 @@ def test_unreadable_mirror_is_a_note_not_a_failure(tmp_path, klass, capsys):
     shutil.copytree(out, copy)
     shutil.rmtree(copy / "repos" / "s05.git" / "objects")
     (copy / "repos" / "s05.git" / "objects").mkdir()
+    (copy / "similarity-tp1.done.json").unlink()  # the copy carries the cache of the run it copies
     assert main(["similarity", "tp1", "--course", str(course), "--out", str(copy)]) == 0
     printed = capsys.readouterr().out
     assert "s05: tp1 : commit illisible" in printed and "similarity tp1: 820 pairs" in printed
@@ -235,3 +236,14 @@ def test_gradebook_links_to_the_pair_in_the_report(klass, tmp_path):
         assert f'id="{anchor}"' in (out / page).read_text(encoding="utf-8")
     run = chromium(out / "gradebook.html", tmp_path / "profile", "--dump-dom")
     assert run.returncode == 0 and "Similarité max" in run.stdout and "Intégrité" in run.stdout
+
+
+def test_an_unchanged_class_is_not_compared_again(tmp_path, klass, monkeypatch, capsys):
+    course, out, _ = klass
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    before = (copy / "similarity-tp1.csv").read_bytes()
+    monkeypatch.setattr(similarity, "documents", lambda *args: pytest.fail("compared again"))
+    assert main(["similarity", "tp1", "--course", str(course), "--out", str(copy)]) == 0
+    assert "similarity tp1: 861 pairs" in capsys.readouterr().out  # the class's 42 repositories, from the cache
+    assert (copy / "similarity-tp1.csv").read_bytes() == before
