@@ -23,6 +23,7 @@ from .gradebook import build_gradebook
 from .heldout import KEY_ENV, dataset_folders
 from .errors import GraderError, IsolationError, UsageError
 from .marks import Grading
+from .mutants.command import add_mutant_options, validate_mutants
 from .integrity import ClassIntegrity
 from .integrity import load as load_integrity
 from .reference import build_expected
@@ -107,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="solutions/ must score full marks and assignments/ 0")
     validate.add_argument("tps", nargs="*", help="TPs to check (default: all)")
     add_isolation_options(validate)
+    add_mutant_options(validate)
     validate.set_defaults(run=cmd_validate)
 
     doctor = commands.add_parser("doctor", help="start a worker and report which isolation layers it gets")
@@ -386,6 +388,8 @@ def selected(project: Project, names: list[str]) -> list:
 
 
 def cmd_validate(project: Project, args: argparse.Namespace) -> int:
+    if args.mutants:
+        return validate_mutants(project, selected(project, args.tps), args, run_options(args))
     ok = True
     problems = drift(project.solutions, project.assignments)
     if problems:
