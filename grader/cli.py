@@ -29,6 +29,7 @@ from .integrity import load as load_integrity
 from .reference import build_expected
 from .push import Push, banner, push_context, sighting, student_view, write_sighting
 from .release import release
+from .scaffold import add_new_command
 from .report import render_table, write_junit
 from .repos import commit_of
 from .runner import RunOptions, grade_checkout, hidden_paths, sandbox_policy
@@ -123,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_class_commands(commands)
     add_gitlab_commands(commands)
+    add_new_command(commands)
 
     release_cmd = commands.add_parser("release", help="build the starter repo students fork (git, one commit)")
     release_cmd.add_argument("out", type=Path, help="a new or empty folder")

@@ -24,7 +24,7 @@ import shutil
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,9 +162,10 @@ class Grader:
             context = multiprocessing.get_context("spawn")  # as grader collect: no fork of a process with threads
             with ProcessPoolExecutor(max_workers=max(1, self.options.jobs), mp_context=context) as pool, \
                     tqdm(total=len(todo), desc=f"{self.tp.name} {what}", unit="note", file=sys.stderr, disable=None) as bar:
-                futures = {key: pool.submit(grade_variant, self.project.root, self.tp.name, v, self.options.run)
+                futures = {pool.submit(grade_variant, self.project.root, self.tp.name, v, self.options.run): key
                            for key, v in todo.items()}
-                for key, future in futures.items():
+                for future in as_completed(futures):
+                    key = futures[future]
                     tests, seconds = future.result()
                     outcomes[key] = (tests, seconds)
                     if self.options.cache is not None:
