@@ -120,7 +120,7 @@ def to_json(run: MutationRun) -> dict:
             "modules": [tally(m) for m in modules],
             "functions": [dict(tally(f), tests=list(run.tests_of.get(f.name, ()))) for f in functions],
             "stale_equivalents": list(run.stale_equivalents),
-            "mutants": [{"id": r.mutant.id, "file": r.mutant.file, "function": r.mutant.function,
+            "results": [{"id": r.mutant.id, "file": r.mutant.file, "function": r.mutant.function,
                          "operator": r.mutant.operator, "line": r.mutant.line, "status": r.status,
                          "tests": list(r.tests), "failed": list(r.failed), "second_secret": r.second_secret,
                          "seconds": r.seconds, "diff": r.mutant.diff} for r in run.results]}
