@@ -89,16 +89,16 @@ class DropArgument(Operator):
     """One argument of a call dropped: `np.sum(x, axis=0)` → `np.sum(x)`, `x.sum(0)` → `x.sum()`.
 
     Not dropped: `dtype=` (a defensive conversion: on the tests' float inputs, an equivalent
-    mutant) and the only argument of a call unless it is a number (`np.exp()` is a TypeError
-    any test sees; `x.mean(1)` → `x.mean()` is a bug)."""
+    mutant) and the only positional argument of a call unless it is a number (`np.exp()` is a
+    TypeError any test sees; `x.mean(1)` → `x.mean()` is a bug)."""
 
     @staticmethod
     def _droppable(node) -> list:
-        arguments = call_arguments(node)
-        if len(arguments) == 1 and arguments[0].type not in ("number", "factor", "argument"):
-            return []
-        return [a for a in arguments if not is_unpacking(a)
-                and not (is_keyword_argument(a) and a.children[0].value in DROP_KEPT_KEYWORDS)]
+        arguments = [a for a in call_arguments(node) if not is_unpacking(a)]
+        positional = [a for a in arguments if not is_keyword_argument(a)]
+        if len(positional) == 1 and positional[0].type not in ("number", "factor"):
+            arguments.remove(positional[0])
+        return [a for a in arguments if not (is_keyword_argument(a) and a.children[0].value in DROP_KEPT_KEYWORDS)]
 
     def mutation_positions(self, node):
         for argument in self._droppable(node):
@@ -110,7 +110,7 @@ class DropArgument(Operator):
 
     @classmethod
     def examples(cls):
-        return (Example("np.sum(x, axis=0)", "np.sum(x)", occurrence=1), Example("f(a, b)", "f(b)"))
+        return (Example("np.sum(x, axis=0)", "np.sum(x)"), Example("f(a, b)", "f(b)"), Example("x.mean(1)", "x.mean()"))
 
 
 class SwapArguments(Operator):
