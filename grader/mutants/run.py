@@ -115,7 +115,8 @@ def mutation_run(project: Project, tp: TP, options: MutationOptions, equivalent:
         if mutant.id in equivalent:
             results.append(MutantResult(mutant, "equivalent", tests, (), False, 0.0))
             continue
-        failed = tuple(t for t, s in outcomes.get(mutant.id, {}).items() if s != "passed")
+        failed = tuple(t for t, s in [*outcomes.get(mutant.id, {}).items(), *again.get(mutant.id, {}).items()]
+                       if s != "passed")
         killed = bool(failed) or mutant.id in second_kills
         results.append(MutantResult(mutant, "killed" if killed else "survived", tests, failed,
                                     mutant.id in second_kills, seconds.get(mutant.id, 0.0)))
