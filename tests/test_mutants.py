@@ -131,3 +131,7 @@ def test_a_weakened_hidden_test_lowers_the_kill_rate(project, tmp_path, capsys):
     assert survivors and all(r["tests"] for r in survivors)
     assert f"[{survivors[0]['id']}]" in printed and "should be caught by: test_example.py::" in printed
     assert main(["--project", str(root), "validate", "tp5", "--mutants", "--fail-under", "90"]) == 1  # from the cache
+    capsys.readouterr()
+    assert main(["--project", str(root), "validate", "tp5", "--mutants", "--mutant", survivors[0]["id"]]) == 0
+    assert "tp5: 1 of " in capsys.readouterr().out
+    assert main(["--project", str(root), "validate", "tp5", "--mutants", "--mutant", "0000000000"]) == 2

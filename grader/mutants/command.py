@@ -20,6 +20,8 @@ def add_mutant_options(validate: argparse.ArgumentParser) -> None:
     group.add_argument("--max-mutants", type=int, metavar="K",
                        help="grade at most K mutants per TP, sampled function by function (default: all)")
     group.add_argument("--seed", type=int, default=0, help="seed of the sampling (default 0)")
+    group.add_argument("--mutant", action="append", default=[], metavar="ID",
+                       help="grade only this mutant (repeatable): re-check survivors after strengthening a test")
     group.add_argument("--json", type=Path, metavar="FILE", help="write every mutant's result here, for CI")
     group.add_argument("--fail-under", type=float, metavar="PERCENT",
                        help="exit 1 when a TP's kill rate is below PERCENT")
@@ -38,7 +40,7 @@ def validate_mutants(project: Project, tps: list[TP], args: argparse.Namespace, 
         raise UsageError(f"--max-mutants {args.max_mutants}: at least one mutant")
     cache = None if args.no_cache else (args.cache or project.root / CACHE)
     options = MutationOptions(jobs=args.jobs, max_mutants=args.max_mutants, seed=args.seed, cache=cache,
-                              run=run_options)
+                              run=run_options, ids=frozenset(args.mutant))
     runs, low = [], []
     for tp in tps:
         run = mutation_run(project, tp, options, load_equivalents(tp))

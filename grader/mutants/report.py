@@ -73,8 +73,8 @@ def percent(rate: float | None) -> str:
 def render(run: MutationRun) -> str:
     """The console report: totals, a table per module and function, every survivor as a diff."""
     total, modules, functions = tallies(run)
-    sampled = "" if run.generated == total.mutants else f" (sampled from {run.generated})"
-    lines = [f"{run.tp}: {total.mutants} mutants{sampled} in {run.seconds:g} s with {run.jobs} job(s)",
+    count = f"{total.mutants}" if run.generated == total.mutants else f"{total.mutants} of {run.generated}"
+    lines = [f"{run.tp}: {count} mutants in {run.seconds:g} s with {run.jobs} job(s)",
              f"kill rate {percent(total.kill_rate)} of non-equivalent mutants ({total.killed} killed, "
              f"{total.survived} survived, {total.equivalent} equivalent)", "",
              f"  {'module / function':<44} {'mutants':>7} {'killed':>6} {'survived':>8} {'equiv.':>6} {'kill rate':>9}"]

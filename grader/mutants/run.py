@@ -73,6 +73,7 @@ class MutationOptions:
     jobs: int = 1  # gradings in parallel
     max_mutants: int | None = None  # sample this many (per function in turn) when there are more
     seed: int = 0  # the sampling's seed
+    ids: frozenset[str] = frozenset()  # grade only these mutants (say, last run's survivors after a test fix)
     cache: Path | None = None  # where gradings are kept between runs (None: no cache)
     run: RunOptions = RunOptions()  # timeout and isolation layers of each grading
 
@@ -85,7 +86,10 @@ def mutation_run(project: Project, tp: TP, options: MutationOptions, equivalent:
     if not functions:
         raise UsageError(f"solutions/{tp.name}/ has no {'### BEGIN SOLUTION'} block: nothing to mutate")
     everything = mutants_of(files)
-    chosen = sample(everything, options.max_mutants, options.seed)
+    chosen = sample([m for m in everything if not options.ids or m.id in options.ids], options.max_mutants, options.seed)
+    unknown = sorted(options.ids - {m.id for m in everything})
+    if unknown:
+        raise UsageError(f"--mutant {unknown[0]}: no mutant of {tp.name} has this id")
     grader = Grader(project, tp, files, options)
 
     baseline = Variant({}, ())
