@@ -33,7 +33,7 @@ from ..config import TP, Project
 from ..errors import GraderError, UsageError
 from ..marks import write_atomically
 from ..runner import RunOptions, grade_checkout
-from ..stubs import SKIPPED, stub_source
+from ..stubs import BEGIN, SKIPPED, stub_source
 from .generate import Mutant, answer_functions, mutants_of, sample, solution_files
 
 SECOND_SECRET = 1  # calibration seed of the second held-out secret given to survivors
@@ -84,34 +84,19 @@ def mutation_run(project: Project, tp: TP, options: MutationOptions, equivalent:
     files = solution_files(project.solutions, tp.name)
     functions = answer_functions(files)
     if not functions:
-        raise UsageError(f"solutions/{tp.name}/ has no {'### BEGIN SOLUTION'} block: nothing to mutate")
+        raise UsageError(f"solutions/{tp.name}/ has no {BEGIN} block: nothing to mutate")
     everything = mutants_of(files)
     chosen = sample([m for m in everything if not options.ids or m.id in options.ids], options.max_mutants, options.seed)
     unknown = sorted(options.ids - {m.id for m in everything})
     if unknown:
         raise UsageError(f"--mutant {unknown[0]}: no mutant of {tp.name} has this id")
     grader = Grader(project, tp, files, options)
-
-    baseline = Variant({}, ())
-    stubbed = {where: Variant({file: stub_source(files[file], file, {function})}, ())
-               for where, (file, function) in functions.items()}
-    graded = [tests for tests, _ in grader.grade([baseline, *stubbed.values()], "test map")]
-    failing = [t for t, status in graded[0].items() if status != "passed"]
-    if failing:
-        raise GraderError(f"solutions/ fails {len(failing)} hidden test(s) of {tp.name} ({failing[0]}): "
-                          "fix them before mutation testing (grader validate)")
-    tests_of = {where: tuple(t for t, status in outcome.items() if status != "passed")
-                for where, outcome in zip(stubbed, graded[1:])}
-
+    tests_of = test_map(grader, files, functions)
     todo = [m for m in chosen if m.id not in equivalent and tests_of[m.where]]
-    variants = [Variant({m.file: m.source}, tests_of[m.where]) for m in todo]
-    outcomes, seconds = grader.grade_all(variants, "mutants", [m.id for m in todo])
-    second = [m for m in todo if all(s == "passed" for s in outcomes[m.id].values())
-              and set(tests_of[m.where]) & tp.rubric.held_out]
-    held_out = [tuple(sorted(set(tests_of[m.where]) & tp.rubric.held_out)) for m in second]
-    again, _ = grader.grade_all([Variant({m.file: m.source}, tests, SECOND_SECRET) for m, tests in zip(second, held_out)],
-                                "second secret", [m.id for m in second])
-    second_kills = {m.id for m in second if any(s != "passed" for s in again[m.id].values())}
+    outcomes, seconds = grader.grade_all([Variant({m.file: m.source}, tests_of[m.where]) for m in todo], "mutants",
+                                         [m.id for m in todo])
+    again = second_secret(grader, [m for m in todo if all(s == "passed" for s in outcomes[m.id].values())], tests_of)
+    second_kills = {name for name, tests in again.items() if any(s != "passed" for s in tests.values())}
 
     results = []
     for mutant in chosen:
@@ -127,6 +112,30 @@ def mutation_run(project: Project, tp: TP, options: MutationOptions, equivalent:
     known = {m.id for m in everything}
     return MutationRun(tp.name, results, tests_of, len(everything), tuple(sorted(set(equivalent) - known)),
                        round(time.perf_counter() - started, 1), options.jobs)
+
+
+def test_map(grader: Grader, files: dict[str, str], functions: dict[str, tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+    """"file::function" -> the hidden tests that fail when that function alone is a stub; the
+    solutions themselves must pass every test."""
+    stubbed = {where: Variant({file: stub_source(files[file], file, {function})}, ())
+               for where, (file, function) in functions.items()}
+    graded = [tests for tests, _ in grader.grade([Variant({}, ()), *stubbed.values()], "test map")]
+    failing = [t for t, status in graded[0].items() if status != "passed"]
+    if failing:
+        raise GraderError(f"solutions/ fails {len(failing)} hidden test(s) of {grader.tp.name} ({failing[0]}): "
+                          "fix them before mutation testing (grader validate)")
+    return {where: tuple(t for t, status in outcome.items() if status != "passed")
+            for where, outcome in zip(stubbed, graded[1:])}
+
+
+def second_secret(grader: Grader, survivors: list[Mutant], tests_of: dict[str, tuple[str, ...]]
+                  ) -> dict[str, dict[str, str]]:
+    """Survivors with held-out tests, graded on those with a second held-out secret: id -> statuses."""
+    held_out = {m.id: tuple(sorted(set(tests_of[m.where]) & grader.tp.rubric.held_out)) for m in survivors}
+    again = [m for m in survivors if held_out[m.id]]
+    outcomes, _ = grader.grade_all([Variant({m.file: m.source}, held_out[m.id], SECOND_SECRET) for m in again],
+                                   "second secret", [m.id for m in again])
+    return outcomes
 
 
 class Grader:
