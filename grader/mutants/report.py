@@ -80,7 +80,8 @@ def render(run: MutationRun) -> str:
              f"  {'module / function':<44} {'mutants':>7} {'killed':>6} {'survived':>8} {'equiv.':>6} {'kill rate':>9}"]
     for module in modules:
         lines.append(row(module.name, module))
-        lines += [row("  " + f.name.split("::", 1)[1], f) for f in functions if f.name.startswith(module.name + "::")]
+        lines += [row("  " + f.name.split("::", 1)[1], f) for f in functions
+                  if f.name.startswith(module.name + "::") and f.mutants]
     untested = [where for where, tests in run.tests_of.items() if not tests]
     if untested:
         lines += ["", "No hidden test fails when these functions are stubs: every mutant of them survives."]

@@ -142,3 +142,8 @@ def test_evaluate_is_a_mean_over_samples(student):
     want = float(np.mean(np.abs(reference_forward(weights, X, "linear").reshape(-1) - y)))
     expect(abs(got - want) < 1e-4, "evaluate doit renvoyer la métrique moyenne sur tous les échantillons "
            "(lots de tailles différentes : pondérez par la taille du lot), modèle en mode évaluation")
+    # Targets of shape (N, 1), like the output: nothing to align (a squeezed output would broadcast to N × N).
+    column = as_float(student.probe("torch_evaluate", module=MODULE, factory="regressor", args=(8,), weights=weights,
+                                    X=X, y=y[:, None], metric="mae", batch_size=32), "evaluate(...)")
+    expect(abs(column - want) < 1e-4, "evaluate doit aussi accepter des cibles de forme (N, 1), comme la sortie : "
+           "n'alignez les formes que si la sortie est (N, 1) et la cible (N,)")
