@@ -20,7 +20,7 @@ import git
 
 from .config import Project
 from .errors import GraderError, UsageError
-from .scaffold import with_tp_matrix
+from .scaffold import TEMPLATES, with_tp_matrix
 from .stubs import SKIPPED, drift
 
 AUTHOR = git.Actor("dlgrade", "dlgrade@localhost")
@@ -57,7 +57,8 @@ def build_wheel(project: Project, into: Path) -> Path:
         for name in GRADER_FILES:
             origin = project.root / name
             if origin.is_dir():
-                shutil.copytree(origin, source / name, ignore=shutil.ignore_patterns(*SKIPPED))
+                # The scaffold's templates (`grader new`) are the instructor's: not in the students' wheel.
+                shutil.copytree(origin, source / name, ignore=shutil.ignore_patterns(*SKIPPED, TEMPLATES.name))
             else:
                 shutil.copy(origin, source / name)
         (source / "README.md").write_text("dlgrade: `grader check` pour les TP d'Apprentissage profond.\n",

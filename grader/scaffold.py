@@ -26,6 +26,8 @@ def new_tp(project: Project, name: str, title: str) -> list[Path]:
     """Write the new TP's files; return them, CI files included."""
     if not TP_NAME.match(name):
         raise UsageError(f"{name!r}: a TP's name is tp followed by its number (tp5)")
+    if not TEMPLATES.is_dir():
+        raise GraderError(f"{TEMPLATES}: missing; this grader was installed without the TP templates (students' wheel)")
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
                                      keep_trailing_newline=True, autoescape=False)
     values = {"tp": name, "number": name[2:], "title": title}
