@@ -156,8 +156,8 @@ class RemoveStatement(Operator):
     def _removable(statement) -> bool:
         if statement.type in ("atom_expr", "power"):
             return True  # a bare call
-        if statement.type != "expr_stmt":
-            return False
+        if statement.type != "expr_stmt" or len(statement.children) < 3:
+            return False  # not an assignment, or an annotated one (`x: int = 0`)
         operator = statement.children[1]
         if operator.type == "operator" and operator.value not in ("=", ":"):
             return True  # augmented assignment
