@@ -24,11 +24,13 @@ from .gradebook import build_gradebook
 from .heldout import KEY_ENV, dataset_folders
 from .errors import GraderError, IsolationError, UsageError
 from .marks import Grading
+from .mutants.command import add_mutant_options, validate_mutants
 from .integrity import ClassIntegrity
 from .integrity import load as load_integrity
 from .reference import build_expected
 from .push import Push, banner, push_context, sighting, student_view, write_sighting
 from .release import release
+from .scaffold import add_new_command
 from .report import render_table, write_junit
 from .repos import commit_of
 from .runner import RunOptions, grade_checkout, hidden_paths, sandbox_policy
@@ -108,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="solutions/ must score full marks and assignments/ 0")
     validate.add_argument("tps", nargs="*", help="TPs to check (default: all)")
     add_isolation_options(validate)
+    add_mutant_options(validate)
     validate.set_defaults(run=cmd_validate)
 
     doctor = commands.add_parser("doctor", help="start a worker and report which isolation layers it gets")
@@ -122,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_class_commands(commands)
     add_gitlab_commands(commands)
+    add_new_command(commands)
 
     release_cmd = commands.add_parser("release", help="build the starter repo students fork (git, one commit)")
     release_cmd.add_argument("out", type=Path, help="a new or empty folder")
@@ -399,6 +403,8 @@ def selected(project: Project, names: list[str]) -> list:
 
 
 def cmd_validate(project: Project, args: argparse.Namespace) -> int:
+    if args.mutants:
+        return validate_mutants(project, selected(project, args.tps), args, run_options(args))
     ok = True
     problems = drift(project.solutions, project.assignments)
     if problems:

@@ -16,6 +16,7 @@ from .yamlsource import YamlSource, read_yaml
 
 TP_NAME = re.compile(r"^tp\d+$")
 RUBRIC_KEYS = ("title", "memory_mb", "call_timeout_s", "tests", "held_out", "preload")
+NOT_GRADED = "mutants.yaml"  # reviewed equivalent mutants (grader.mutants): left out of TP.version
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,11 @@ class TP:
 
     @cached_property
     def version(self) -> str:
-        """Hash of every file of the hidden side: a cache key for results (read once per TP)."""
+        """Hash of every file of the hidden side: a cache key for results (read once per TP). The
+        reviewed equivalent mutants are about the tests, not part of them: reviewing one regrades no one."""
         digest = hashlib.sha256()
-        for path in sorted(p for p in self.reference.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        for path in sorted(p for p in self.reference.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                           and p.relative_to(self.reference).as_posix() != NOT_GRADED):
             digest.update(path.relative_to(self.reference).as_posix().encode() + b"\0" + path.read_bytes())
         return digest.hexdigest()[:16]
 

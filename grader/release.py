@@ -1,10 +1,11 @@
 """`grader release OUT_DIR`: the starter repo students fork, as a git repo with one commit.
 
 It holds what `assignments/` holds (stubs generated from `solutions/`, public tests, handout
-notebooks, the French README), the student `.gitlab-ci.yml` (dlgrade's `gitlab/student-ci.yml`),
-and `outils/`, a wheel of the grader alone (`grader/`, nothing else), so that students install
-`grader check` with one pip command and no access to the instructor's project. Nothing of
-`solutions/` or `reference/` is copied; a test greps the result, the wheel and the git objects.
+notebooks, the French README), the student `.gitlab-ci.yml` (dlgrade's `gitlab/student-ci.yml`,
+its matrix listing the project's TPs), and `outils/`, a wheel of the grader alone (`grader/`,
+nothing else), so that students install `grader check` with one pip command and no access to
+the instructor's project. Nothing of `solutions/` or `reference/` is copied; a test greps the
+result, the wheel and the git objects.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import git
 
 from .config import Project
 from .errors import GraderError, UsageError
+from .scaffold import TEMPLATES, with_tp_matrix
 from .stubs import SKIPPED, drift
 
 AUTHOR = git.Actor("dlgrade", "dlgrade@localhost")
@@ -36,7 +38,9 @@ def release(project: Project, out: Path) -> str:
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out}: exists and is not empty")
     shutil.copytree(project.assignments, out, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*SKIPPED))
-    shutil.copy(project.root / "gitlab" / "student-ci.yml", out / ".gitlab-ci.yml")
+    student_ci = project.root / "gitlab" / "student-ci.yml"  # its matrix: one check job per TP of the project
+    (out / ".gitlab-ci.yml").write_text(with_tp_matrix(student_ci.read_text(encoding="utf-8"), project.tp_names(),
+                                                       student_ci), encoding="utf-8")
     (out / ".gitignore").write_text(IGNORED, encoding="utf-8")
     build_wheel(project, out / TOOLS)
     repo = git.Repo.init(out, initial_branch="main")
@@ -53,7 +57,8 @@ def build_wheel(project: Project, into: Path) -> Path:
         for name in GRADER_FILES:
             origin = project.root / name
             if origin.is_dir():
-                shutil.copytree(origin, source / name, ignore=shutil.ignore_patterns(*SKIPPED))
+                # The scaffold's templates (`grader new`) are the instructor's: not in the students' wheel.
+                shutil.copytree(origin, source / name, ignore=shutil.ignore_patterns(*SKIPPED, TEMPLATES.name))
             else:
                 shutil.copy(origin, source / name)
         (source / "README.md").write_text("dlgrade: `grader check` pour les TP d'Apprentissage profond.\n",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import GraderError
@@ -20,23 +21,31 @@ SKIPPED = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
 DEF = re.compile(r"^\s*(?:async\s+)?(?:def|class)\s+(\w+)")
 
 
-def stub_source(text: str, origin: str = "<source>") -> str:
-    """The student's version of one solution file."""
-    out: list[str] = []
-    inside, owner = False, "cette partie"
+@dataclass(frozen=True)
+class SolutionBlock:
+    owner: str  # the function it answers, "mse" or "DigitCNN.__init__" (named in the stub's message)
+    begin: int  # line number of `### BEGIN SOLUTION` (1-based)
+    end: int  # line number of `### END SOLUTION`
+    indent: str  # the markers' indentation, the stub's too
+
+
+def solution_blocks(text: str, origin: str = "<source>") -> list[SolutionBlock]:
+    """The answers of one solution file, in order, each with the function that holds it."""
+    blocks: list[SolutionBlock] = []
+    opened: tuple[int, str] | None = None  # (line, indent) of an open BEGIN
+    owner = "cette partie"
     scopes: list[tuple[int, str, bool]] = []  # (indentation, name, is a class) of the enclosing defs
-    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         if BEGIN in line:
-            if inside:
+            if opened:
                 raise GraderError(f"{origin}:{number}: {BEGIN} inside another solution block")
-            inside = True
-            indent = line[: len(line) - len(line.lstrip())]
-            out.append(f'{indent}raise NotImplementedError("À compléter : {owner}")\n')
+            opened = (number, line[: len(line) - len(line.lstrip())])
         elif END in line:
-            if not inside:
+            if not opened:
                 raise GraderError(f"{origin}:{number}: {END} without {BEGIN}")
-            inside = False
-        elif not inside:
+            blocks.append(SolutionBlock(owner, opened[0], number, opened[1]))
+            opened = None
+        elif not opened:
             match = DEF.match(line)
             if match:
                 depth = len(line) - len(line.lstrip())
@@ -44,10 +53,18 @@ def stub_source(text: str, origin: str = "<source>") -> str:
                 classes = [name for _, name, is_class in scopes if is_class]
                 owner = ".".join([*classes[-1:], match.group(1)])  # "DigitCNN.__init__": which stub it is
                 scopes.append((depth, match.group(1), line.lstrip().startswith("class")))
-            out.append(line)
-    if inside:
+    if opened:
         raise GraderError(f"{origin}: {BEGIN} never closed")
-    return "".join(out)
+    return blocks
+
+
+def stub_source(text: str, origin: str = "<source>", owners: set[str] | None = None) -> str:
+    """The student's version of one solution file (with `owners`: only those functions stubbed)."""
+    lines = text.splitlines(keepends=True)
+    for block in reversed(solution_blocks(text, origin)):
+        if owners is None or block.owner in owners:
+            lines[block.begin - 1: block.end] = [f'{block.indent}raise NotImplementedError("À compléter : {block.owner}")\n']
+    return "".join(lines)
 
 
 def expected_files(solutions: Path) -> dict[Path, bytes]:

@@ -45,6 +45,8 @@ def test_relu_and_derivative(student):
     prime = as_array(student.call("tp1.activations.relu_prime", z), "relu_prime(z)", z.shape)
     expect(rel_error(prime, elementwise_derivative(lambda x: np.maximum(0.0, x), z)) < 1e-6,
            "relu_prime(z) doit valoir 1 pour z > 0 et 0 pour z < 0")
+    at_zero = as_array(student.call("tp1.activations.relu_prime", np.zeros(3)), "relu_prime(0)", (3,))
+    expect(np.all(at_zero == 0.0), "relu_prime(0) doit valoir 0 (la convention de l'énoncé en z = 0)")
 
 
 def test_softmax_matches_definition(student):
@@ -66,7 +68,8 @@ def test_softmax_rows_are_probabilities(student):
 
 
 def test_softmax_is_numerically_stable(student):
-    z = np.array([[1000.0, 1000.0, 999.0], [-1000.0, 0.0, 1000.0]])
+    # The last row lies far below the others: only a maximum taken row by row keeps it finite.
+    z = np.array([[1000.0, 1000.0, 999.0], [-1000.0, 0.0, 1000.0], [-1000.0, -999.0, -1000.0]])
     out = as_array(student.call("tp1.activations.softmax", z), "softmax de grandes valeurs", z.shape)
     shifted = np.exp(z - z.max(axis=1, keepdims=True))
     expect(rel_error(out, shifted / shifted.sum(axis=1, keepdims=True)) < 1e-9,

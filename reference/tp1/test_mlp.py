@@ -53,6 +53,9 @@ def test_init_params_shapes_and_seed(student):
     expect(all(np.array_equal(a[0], b[0]) for a, b in zip(first, again)), "la même graine doit redonner les mêmes poids")
     expect(any(not np.array_equal(a[0], b[0]) for a, b in zip(first, other)), "deux graines différentes doivent donner des poids différents")
     expect(all(np.std(W) > 0 for W, _ in first), "les poids W doivent être tirés au hasard (pas tous égaux)")
+    # 8 000 weights: a centred draw has |mean| ≈ 0.01 σ; a shifted one (mean 1, or loc and scale swapped) ≥ 0.5 σ.
+    (W, _), = as_params(student.call("tp1.mlp.init_params", [4, 2000], 3), [4, 2000], "init_params")
+    expect(abs(W.mean()) < 0.1 * W.std(), "les poids W doivent être tirés selon une loi centrée (de moyenne nulle)")
 
 
 def test_forward_activations(student):

@@ -46,6 +46,10 @@ def test_cce_value(student):
            "cce doit valoir −(1/N) Σᵢ Σₖ Yᵢₖ log pᵢₖ : somme sur les classes, moyenne sur les échantillons")
     one = as_float(student.call("tp2.losses.cce", np.array([[0.25, 0.75]]), np.array([[0.0, 1.0]])), "cce")
     expect(abs(one + np.log(0.75)) < 1e-10, "cce([[0.25, 0.75]], [[0, 1]]) doit valoir −log 0.75")
+    # A probability of exactly 0 for a wrong class is a valid row: 0 · log 0 must not give NaN.
+    sure = np.asarray(student.call("tp2.losses.cce", np.array([[0.0, 1.0]]), np.array([[0.0, 1.0]])), dtype=float)
+    expect(sure.size == 1 and np.isfinite(sure).all() and abs(float(sure.reshape(-1)[0])) < 1e-6,
+           "cce([[0, 1]], [[0, 1]]) doit valoir 0 : bornez p par 1e−12 avant le logarithme (0 · log 0 donne NaN)")
 
 
 def test_softmax_cce_grad_gradient_check(student):

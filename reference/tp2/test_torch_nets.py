@@ -115,6 +115,23 @@ def test_fit_multiclass_classifier_wine(student, heldout):
         "doit atteindre 85 % de bonnes réponses sur des données de test qu'il n'a jamais vues"))
 
 
+def test_fit_history_is_the_mean_loss_of_each_epoch(student):
+    # lr = 0: the model never changes, so each epoch's mean loss is the initial model's loss on all
+    # samples. 97 samples in batches of 32 (32, 32, 32, 1): each batch weighs by its size. y is (N, 1),
+    # like the output: nothing to align (squeezing the output would broadcast the loss to N × N).
+    rng = np.random.default_rng(9)
+    X, y = rng.normal(size=(97, 8)).astype(np.float32), rng.normal(size=(97, 1)).astype(np.float32)
+    check = rng.normal(size=(4, 8)).astype(np.float32)
+    got = student.probe("torch_fit", timeout=120, module=MODULE, factory="regressor", args=(8,), X=X, y=y, loss="mse",
+                        optimizer="sgd", lr=0.0, batch_size=32, epochs=2, describe=check)
+    history = as_array(got["history"], "historique renvoyé par fit")
+    expect(history.shape == (2,), "fit doit renvoyer un coût moyen par époque (2 valeurs)")
+    model = replay(got["model"], check, "regressor passé à fit")
+    want = float(np.mean((model.predict(X).reshape(-1, 1) - y) ** 2))
+    expect(np.allclose(history, want, rtol=1e-4), "chaque valeur de l'historique doit être le coût moyen de "
+           "l'époque sur tous les échantillons (pondérez le coût de chaque lot par sa taille)")
+
+
 def test_evaluate_is_a_mean_over_samples(student):
     rng = np.random.default_rng(8)
     sizes = ARCHITECTURES["regressor"][1]
@@ -125,3 +142,8 @@ def test_evaluate_is_a_mean_over_samples(student):
     want = float(np.mean(np.abs(reference_forward(weights, X, "linear").reshape(-1) - y)))
     expect(abs(got - want) < 1e-4, "evaluate doit renvoyer la métrique moyenne sur tous les échantillons "
            "(lots de tailles différentes : pondérez par la taille du lot), modèle en mode évaluation")
+    # Targets of shape (N, 1), like the output: nothing to align (a squeezed output would broadcast to N × N).
+    column = as_float(student.probe("torch_evaluate", module=MODULE, factory="regressor", args=(8,), weights=weights,
+                                    X=X, y=y[:, None], metric="mae", batch_size=32), "evaluate(...)")
+    expect(abs(column - want) < 1e-4, "evaluate doit aussi accepter des cibles de forme (N, 1), comme la sortie : "
+           "n'alignez les formes que si la sortie est (N, 1) et la cible (N,)")

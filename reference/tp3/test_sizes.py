@@ -43,7 +43,7 @@ def test_mlp_image_params_course_values(student):
         expect(as_count(student.call(f"{MODULE}.mlp_image_params", side), "mlp_image_params") == want,
                f"mlp_image_params({side}) doit redonner le nombre du cours pour une image {side}×{side} "
                "(s → s/2 → s/4 → 1, poids et biais, en entiers Python)")
-    for side in (4, 10, 16):
+    for side in (4, 5, 7, 10, 16):  # odd sides: s/2 and s/4 are integer divisions
         s = side * side
         layers = torch.nn.Sequential(torch.nn.Linear(s, s // 2), torch.nn.Linear(s // 2, s // 4),
                                      torch.nn.Linear(s // 4, 1))

@@ -140,6 +140,20 @@ def test_detect_anomalies_uses_the_threshold(student):
            "un échantillon est anormal exactement quand son erreur de reconstruction dépasse le seuil")
 
 
+def test_train_autoencoder_history_is_the_mean_loss(student):
+    # lr = 0 and given weights: the model never changes, so each epoch's mean loss is the MSE of
+    # its reconstructions on all samples. 20 samples in batches of 7 (7, 7, 6): each batch weighs by its size.
+    rng = np.random.default_rng(6)
+    weights, X = random_weights(rng, SMALL), rng.uniform(size=(20, 64)).astype(np.float32)
+    got = student.probe("torch_call", module=MODULE, function="train_autoencoder", args=("@ae", X, 2, 0.0, 7, 0),
+                        models={"ae": model_spec(SMALL, weights)})
+    history = as_array(got["value"], "historique renvoyé par train_autoencoder")
+    expect(history.shape == (2,), "train_autoencoder doit renvoyer un coût moyen par époque (2 valeurs)")
+    want = float(np.mean((reference_forward(weights, X) - X) ** 2))
+    expect(np.allclose(history, want, rtol=1e-4), "chaque valeur de l'historique doit être le coût moyen de "
+           "l'époque sur tous les échantillons (pondérez le coût de chaque lot par sa taille)")
+
+
 def train(student, heldout, config, X, epochs, lr, batch_size, noise_std=0.0, seed=0):
     """Train an AutoEncoder with the student's loop; return it rebuilt on this side (grader/replay.py),
     to be run here on held-out digits the worker never sees."""
