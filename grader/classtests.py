@@ -22,7 +22,7 @@ BAR_W, BAR_H = 220, 14  # px of one pass-rate bar
 class TestStats:
     __test__ = False  # not a pytest test class, despite the name
 
-    test: str  # "test_losses.py::test_mse_value"
+    test: str  # the hidden test's id, "test_file.py::test_name"
     points: float  # the rubric's points
     graded: int  # submissions that ran it
     passed: int  # submissions that passed it
