@@ -9,33 +9,26 @@ import argparse
 import os
 import sys
 import tempfile
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from . import __version__
 from .check import TEST_TIMEOUT, check
-from .classreport import write_outputs
-from .attention import attention_items, mostly_late, summary_line
-from .collect import CollectOptions, collect, parse_shard, read_submissions, trusted_commit_dates
+from .cli_class import add_class_commands
+from .cli_options import add_isolation_options, check_isolation, run_options
 from .config import Project
-from .course import load_class
 from .gitlab_admin import add_gitlab_commands
-from .gradebook import build_gradebook
-from .heldout import KEY_ENV, dataset_folders
+from .heldout import dataset_folders
 from .errors import GraderError, IsolationError, UsageError
 from .marks import Grading
 from .mutants.command import add_mutant_options, validate_mutants
-from .integrity import ClassIntegrity
-from .integrity import load as load_integrity
 from .reference import build_expected
 from .push import Push, banner, push_context, sighting, student_view, write_sighting
 from .release import release
 from .scaffold import add_new_command
 from .report import render_table, write_junit
 from .repos import commit_of
-from .runner import RunOptions, grade_checkout, hidden_paths, sandbox_policy
-from .sandbox import LAYERS, CallFailure, IsolationReport, SandboxError, SandboxPolicy, WorkerSession
-from . import similarity
+from .runner import grade_checkout, hidden_paths, sandbox_policy
+from .sandbox import CallFailure, SandboxError, SandboxPolicy, WorkerSession
 from .stubs import drift, generate
 
 
@@ -135,171 +128,6 @@ def build_parser() -> argparse.ArgumentParser:
     stubs.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
     stubs.set_defaults(run=cmd_stubs)
     return parser
-
-
-def add_class_commands(commands: argparse._SubParsersAction) -> None:
-    """`grader collect` and `grader report`: the whole class."""
-    collect = commands.add_parser("collect", help="fetch, grade and report the whole class (resumable)")
-    add_course_options(collect)
-    collect.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="gradings in parallel (default: cores)")
-    collect.add_argument("--shard", default="1/1", help="i/N: grade only this slice of the class (1-based)")
-    collect.add_argument("--snapshot", action="store_true", help="only fetch and record first-seen times")
-    collect.add_argument("--now", help="ISO time to record instead of the clock (re-running a past collection)")
-    collect.add_argument("--repo-timeout", type=float, default=120.0, metavar="SECONDS", help="per clone or fetch")
-    collect.add_argument("--timeout", type=float, metavar="SECONDS", help="per call into student code")
-    collect.add_argument("--trust-commit-dates", action="store_true",
-                         help="take each commit's own (forgeable) date as evidence of when it was submitted, for a "
-                              "class with no recorded sighting before a deadline; the gradebook says so")
-    collect.add_argument("--no-similarity", action="store_true",
-                         help="skip the similarity step (every pair of submissions of each TP compared)")
-    collect.add_argument("--paste-window", type=float, default=30.0, metavar="MINUTES",
-                         help="integrity: flag a commit adding most of a TP this close to the deadline (default 30)")
-    add_isolation_options(collect)
-    collect.set_defaults(run=cmd_collect)
-
-    similar = commands.add_parser("similarity", help="compare every pair of graded submissions of a TP (no regrading)")
-    similar.add_argument("tps", nargs="*", metavar="TP", help="TPs to compare (default: every TP of course.yaml)")
-    add_course_options(similar)
-    similar.add_argument("--from", dest="sources", action="append", type=Path, default=[], metavar="DIR",
-                         help="collect output folder to read (repeatable, e.g. each shard; default: --out)")
-    similar.set_defaults(run=cmd_similarity)
-
-    report = commands.add_parser("report", help="re-render gradebook and feedback from stored results")
-    add_course_options(report)
-    report.add_argument("--from", dest="sources", action="append", type=Path, default=[], metavar="DIR",
-                        help="output folder of a shard to merge (repeatable; default: --out)")
-    report.set_defaults(run=cmd_report)
-
-
-def add_course_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--course", type=Path, default=Path("course.yaml"), help="the course file (default: ./course.yaml)")
-    parser.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: ./out)")
-    parser.add_argument("--ledger", type=Path, help="first-seen ledger (default: ledger.jsonl beside course.yaml)")
-
-
-def cmd_collect(project: Project, args: argparse.Namespace) -> int:
-    if not args.course.is_file():
-        raise UsageError(f"{args.course}: no such course file")
-    if args.jobs < 1:
-        raise UsageError(f"--jobs {args.jobs}: at least one grading at a time")
-    now = parse_now(args.now)
-    if args.paste_window <= 0:
-        raise UsageError("--paste-window must be a positive number of minutes")
-    options = CollectOptions(out=args.out, ledger=args.ledger or args.course.parent / "ledger.jsonl", jobs=args.jobs,
-                             shard=parse_shard(args.shard), snapshot=args.snapshot, now=now,
-                             repo_timeout=args.repo_timeout, run=run_options(args),
-                             paste_window=timedelta(minutes=args.paste_window),
-                             trust_commit_dates=args.trust_commit_dates)
-    summary = collect(project, args.course, options)
-    lines = []
-    if not args.snapshot:
-        if options.shard != (1, 1) and not args.no_similarity:
-            lines.append("similarity: skipped in a shard (run grader similarity --from each shard's folder)")
-        elif not args.no_similarity:
-            lines += similarity_step(project, args.course, [args.out], args.out, [])
-        written, integrity = render_class(project, args.course, [args.out], args.out)
-        print(f"{len(written)} files written to {args.out}")
-        lines.append(integrity.summary())
-    print(f"{summary.owners} repositories · {summary.graded} graded · {summary.cached} from the cache · "
-          f"{summary.failed} failed" + ("" if not args.snapshot else " (snapshot: nothing graded)"))
-    for note in summary.notes:
-        print(f"  ! {note}")
-    for line in lines:
-        print(line)
-    return 0
-
-
-def similarity_step(project: Project, course_path: Path, sources: list[Path], out: Path, names: list[str]) -> list[str]:
-    """Compare each TP's submissions; a TP whose comparison fails is reported and skipped, so
-    that the gradebook is still rendered (what it had already written stays whole)."""
-    course, _ = load_class(course_path)
-    lines = []
-    for name in names or [tp.name for tp in course.tps]:
-        try:
-            pairs, notes = similarity.run(project, course.name, project.tp(name).name, sources, out)
-        except GraderError:
-            raise
-        except Exception as exc:  # a bug or an unreadable mirror must not cost the gradebook
-            lines.append(f"similarity {name}: failed ({type(exc).__name__}: {exc})"[:300])
-            continue
-        lines.append(similarity.summary_line(name, pairs, similarity.THRESHOLD))
-        lines += [f"  ! {note}" for note in notes]
-    return lines
-
-
-def cmd_similarity(project: Project, args: argparse.Namespace) -> int:
-    sources = args.sources or [args.out]
-    similarity.check_sources(sources)
-    course, _ = load_class(args.course)
-    unknown = [name for name in args.tps if name not in {tp.name for tp in course.tps}]
-    if unknown:
-        raise UsageError(f"{', '.join(unknown)}: not a TP of {args.course}")
-    lines = similarity_step(project, args.course, sources, args.out, args.tps)
-    written, integrity = render_class(project, args.course, sources, args.out)
-    print(f"{len(written)} files written to {args.out}")
-    for line in lines + [integrity.summary()]:
-        print(line)
-    return 0
-
-
-def parse_now(text: str | None):
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--now {text!r}: expected an ISO time with its zone") from None
-    if moment.tzinfo is None:
-        raise UsageError(f"--now {text!r}: give the time zone (e.g. +01:00 or Z)")
-    return moment.astimezone(timezone.utc)
-
-
-def cmd_report(project: Project, args: argparse.Namespace) -> int:
-    written, integrity = render_class(project, args.course, args.sources or [args.out], args.out)
-    print(f"{len(written)} files written to {args.out}")
-    print(integrity.summary())
-    return 0
-
-
-def render_class(project: Project, course_path: Path, sources: list[Path], out: Path) -> tuple[list[Path], ClassIntegrity]:
-    """Gradebook, feedback, a-verifier.csv and integrity.csv from stored results only: nothing is
-    graded here. What needs the instructor's eye is also said on the console."""
-    course, roster = load_class(course_path)
-    similarity.check_sources(sources)
-    submissions = read_submissions(sources)
-    integrity = load_integrity(project, course, sources, [out, *sources], submissions)
-    gradebook = build_gradebook(course, roster, submissions)
-    late = mostly_late(gradebook)
-    notices = tuple(f"Dates de commit prises sur parole (--trust-commit-dates, collecte du {at[:16]}) : elles sont "
-                    "falsifiables par les étudiants." for at in trusted_commit_dates(sources)) + tuple(late)
-    for warning in late:
-        print(f"grader: warning: {warning}", file=sys.stderr)
-    print(summary_line(attention_items(gradebook)) + " (a-verifier.csv)")
-    return write_outputs(gradebook, out, integrity, notices), integrity
-
-
-def add_isolation_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--require-isolation", action="store_true",
-                        help="exit 3 if any isolation layer is missing (for the instructor's final runs)")
-    parser.add_argument("--without", action="append", default=[], choices=LAYERS, metavar="LAYER",
-                        help=f"switch an isolation layer off (repeatable): {', '.join(LAYERS)}")
-
-
-def run_options(args: argparse.Namespace) -> RunOptions:
-    timeout = getattr(args, "timeout", None)
-    if timeout is not None and timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds")
-    return RunOptions(call_timeout=timeout, without=frozenset(args.without), only=tuple(getattr(args, "only", ())),
-                      heldout_key=os.environ.get(KEY_ENV, ""), heldout_seed=getattr(args, "heldout_seed", None))
-
-
-def check_isolation(args: argparse.Namespace, isolation: IsolationReport) -> None:
-    """A missing layer is always said (stderr); with --require-isolation it is an error."""
-    if isolation.missing and not args.require_isolation:
-        print("grader: warning: isolation layers missing: " + ", ".join(layer.name for layer in isolation.missing),
-              file=sys.stderr)
-    if args.require_isolation and isolation.missing:
-        raise IsolationError("missing isolation layers: " + ", ".join(layer.name for layer in isolation.missing))
 
 
 def cmd_doctor(project: Project, args: argparse.Namespace) -> int:
