@@ -37,7 +37,8 @@ def out(tmp_path: Path) -> Path:
     out_dir = tmp_path / "sortie"
     written = write_outputs(build(tmp_path), out_dir)
     assert sorted(p.relative_to(out_dir).as_posix() for p in written) == sorted(
-        ["gradebook.csv", "gradebook-fr.csv", "gradebook.html", "a-verifier.csv"] + [f"feedback/e{i:02d}.md" for i in range(1, 31)])
+        ["gradebook.csv", "gradebook-fr.csv", "gradebook.html", "a-verifier.csv"]
+        + [f"tests-tp{n}.csv" for n in range(1, 5)] + [f"feedback/e{i:02d}.md" for i in range(1, 31)])
     assert not [p for p in out_dir.rglob("*") if p.name.startswith(".")]  # no temporary file left
     return out_dir
 
@@ -90,10 +91,16 @@ def test_html_is_self_contained_and_escaped(tmp_path: Path):
     gradebook = build(tmp_path, ("Étudiant·e 01", "<script>alert('x')</script> & Cie"))
     html = (tmp_path / "sortie" / "gradebook.html").read_text(encoding="utf-8") if write_outputs(gradebook, tmp_path / "sortie") else ""
     assert "<script>alert" not in html and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; Cie" in html
-    assert not re.search(r"""(src|href)\s*=|<link|@import|url\(""", html)
+    assert not re.search(r"""src\s*=|<link|@import|url\(""", html)  # nothing loaded from elsewhere
+    links = re.findall(r"""href\s*=\s*["']([^"']*)["']""", html)  # only the sibling tables and anchors
+    assert links and all(re.fullmatch(r"(#[\w-]+|tests-tp\d\.csv)", link) for link in links), links
+    assert len(links) == len(re.findall(r"href\s*=", html))
     # class table, late table, what to check (9 late, e14's empty repo × 4 TPs, e16's missing exam and
-    # final, e29's missing results × 4 TPs and final)
-    assert html.count("<svg") == 5 and html.count("<tr>") == 1 + 30 + 1 + 9 + 1 + 20
+    # final, e29's missing results × 4 TPs and final), then a table per TP of its 4 hidden tests, each
+    # with its pass-rate bar
+    per_tp = {table.tp: len(table.tests) for table in class_tests(gradebook)}
+    assert per_tp == {"tp1": 4, "tp2": 4, "tp3": 4, "tp4": 4}
+    assert html.count("<svg") == 5 + 16 and html.count("<tr>") == 1 + 30 + 1 + 9 + 1 + 20 + 4 * (1 + 4)
     assert "Rendus en retard (9)" in html and "À vérifier (20)" in html
 
 
