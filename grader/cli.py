@@ -24,7 +24,7 @@ from .heldout import KEY_ENV, dataset_folders
 from .errors import GraderError, IsolationError, UsageError
 from .marks import Grading
 from .reference import build_expected
-from .push import Push, banner, push_context, sighting, student_view, write_sighting
+from .push import Push, banner, hidden_modules, push_context, sighting, student_view, write_sighting
 from .release import release
 from .report import render_table, write_junit
 from .repos import commit_of
@@ -269,7 +269,7 @@ def cmd_push(project: Project, args: argparse.Namespace) -> int:
         write_sighting(args.sighting, sighting(push, context))
     grading, isolation = grade_checkout(project, tp, args.repo, context.owner, commit_of(args.repo), run_options(args))
     check_isolation(args, isolation)
-    view = student_view(grading, context.policy, before_deadline)
+    view = student_view(grading, context.policy, before_deadline, hidden_modules(tp.reference, tp.name))
     print(render_table(view, isolation))
     write_grading_outputs(view, args.json, args.junit)
     return 0
