@@ -107,7 +107,7 @@ def data_problems(row: Row) -> list[str]:
         problems.append(f"named hidden tests passed: {missing}")
     if m.passes and m.passes in row.hidden_failed:
         problems.append(f"{m.passes} failed")
-    if row.caught and not m.hidden:
+    if row.caught and not m.hidden and not m.hole:
         problems.append(f"caught by {list(row.hidden_failed)} but names no hidden test")
     if not row.caught and not m.hole and m.hidden:
         problems.append("the hidden tests miss it")

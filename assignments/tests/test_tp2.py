@@ -17,6 +17,8 @@ from torch import nn
 
 from tp2 import data, layers, losses, numpy_nets, optim, torch_nets
 
+torch.set_num_threads(1)  # de tout petits modèles : un seul fil de calcul va plus vite
+
 RNG_COUTS = np.random.default_rng(2718)
 P = RNG_COUTS.uniform(0.1, 0.9, size=(10, 1))
 Y01 = RNG_COUTS.integers(0, 2, size=(10, 1)).astype(float)
@@ -25,7 +27,7 @@ UN_PARMI_K = np.eye(4)[[0, 3, 1, 3, 2]]
 
 
 def softmax_ref(z):
-    e = np.exp(z - z.max(axis=1, keepdims=True))
+    e = np.exp(z - np.max(z, axis=1)[:, None])
     return e / e.sum(axis=1)[:, None]
 
 
@@ -225,8 +227,8 @@ def test_adam_comme_torch():
 
 def numerotes(n):
     """X dont la ligne i vaut (i, −i) et y = 100 + i : on peut suivre chaque échantillon."""
-    i = np.arange(n, dtype=float)
-    return np.stack([i, -i], axis=1), 100 + np.arange(n)
+    numeros = np.arange(n) * 1.0
+    return np.stack([numeros, -numeros], axis=1), 100 + np.arange(n)
 
 
 def numeros_du_decoupage(decoupage, n, quoi):
@@ -354,16 +356,16 @@ def sortie_attendue(params, X, sortie):
 def cout_attendu(params, X, Y, sortie):
     a = sortie_attendue(params, X, sortie)
     if sortie == "sigmoid":
-        return float(-np.mean(Y * np.log(a) + (1 - Y) * np.log(1 - a)))
+        return -float(np.mean(Y * np.log(a) + (1 - Y) * np.log(1 - a)))
     if sortie == "softmax":
-        return float(-np.sum(Y * np.log(a)) / len(a))
-    return float(np.mean((a - Y) ** 2))
+        return -float(np.sum(Y * np.log(a))) / len(a)
+    return float(((a - Y) ** 2).mean())
 
 
 def cibles(sortie, n, graine):
     rng = np.random.default_rng(graine)
     if sortie == "sigmoid":
-        return rng.integers(0, 2, size=(n, 1)).astype(float)
+        return (rng.uniform(size=(n, 1)) < 0.5) * 1.0
     return np.eye(3)[rng.integers(0, 3, size=n)] if sortie == "softmax" else rng.normal(size=(n, 1))
 
 

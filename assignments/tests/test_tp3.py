@@ -12,11 +12,13 @@ maximale.
 """
 import numpy as np
 import torch
-import torch.nn.functional as F
 from aides import charge_poids, en_tableau, gradient_numerique, montre, nombre_de_parametres, verifie_proche
 from torch import nn
+from torch.nn import functional as F
 
 from tp3 import conv, models
+
+torch.set_num_threads(1)  # de tout petits modèles : un seul fil de calcul va plus vite
 
 # L'exemple du cours : une image 5×5 et un noyau 3×3 en croix de Saint-André.
 X = np.array([[4, 0, 4, 3, 0], [1, 2, 7, 5, 2], [4, 8, 1, 6, 5], [1, 5, 0, 7, 8], [8, 2, 6, 3, 1]], dtype=float)
@@ -64,8 +66,8 @@ def test_convolution_multi_canaux():
     rng = np.random.default_rng(4343)
     for (h, wd, kh, kw, stride, padding), c, f in zip(REGLAGES, (2, 3, 1, 4, 3), (3, 1, 2, 2, 5)):
         x, w, b = rng.normal(size=(c, h, wd)), rng.normal(size=(f, c, kh, kw)), rng.normal(size=f)
-        attendu = F.conv2d(torch.from_numpy(x)[None], torch.from_numpy(w), torch.from_numpy(b), stride=stride,
-                           padding=padding)[0].numpy()
+        lot = F.conv2d(torch.from_numpy(x)[None], torch.from_numpy(w), torch.from_numpy(b), stride=stride, padding=padding)
+        attendu = lot[0].numpy()
         verifie_proche(conv.conv2d_multi(x, w, b, stride=stride, padding=padding), attendu,
                        f"conv2d_multi ({c} canaux, {f} filtres, noyau {kh}×{kw}, stride {stride}, padding {padding})",
                        "comme torch.nn.functional.conv2d : chaque plan somme tous les canaux, plus son biais")
@@ -108,8 +110,8 @@ def test_taille_de_sortie():
         obtenu = conv.output_size(*args)
         assert obtenu == attendu, f"output_size{args} : attendu {attendu} (exemple de la docstring), obtenu {obtenu!r}"
     for largeur, k, padding, stride in ((12, 5, 1, 3), (28, 3, 1, 1), (17, 4, 2, 2), (64, 7, 3, 4), (10, 1, 0, 3)):
-        attendu = F.conv2d(torch.zeros(1, 1, largeur, largeur), torch.zeros(1, 1, k, k), stride=stride,
-                           padding=padding).shape[-1]
+        sortie = F.conv2d(torch.zeros(1, 1, largeur, largeur), torch.zeros(1, 1, k, k), stride=stride, padding=padding)
+        attendu = sortie.shape[-1]
         obtenu = conv.output_size(largeur, k, padding=padding, stride=stride)
         assert obtenu == attendu and float(obtenu).is_integer(), (
             f"output_size(w={largeur}, k={k}, padding={padding}, stride={stride}) : attendu l'entier {attendu} "

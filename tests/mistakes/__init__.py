@@ -85,7 +85,7 @@ def copy_solutions(solutions: Path, dest: Path) -> Path:
     return dest
 
 
-def run_public(tp: str, cases: list[tuple[Path, tuple[str, ...]]], timeout: float = 600) -> list[dict[str, str]]:
+def run_public(tp: str, cases: list[tuple[Path, tuple[str, ...]]]) -> list[dict[str, str]]:
     """Run public tests of many repos in ONE Python process (torch imported once): for each
     (repo, names), the names of its `tests/test_tpN.py` to run (empty: all of them). Returns, per
     repo, each test's failure message ("" when it passed)."""
@@ -94,7 +94,7 @@ def run_public(tp: str, cases: list[tuple[Path, tuple[str, ...]]], timeout: floa
         spec.write_text(json.dumps({"tp": tp, "cases": [[str(repo), list(names)] for repo, names in cases]}))
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
         done = subprocess.run([sys.executable, str(RUNNER), str(spec), str(out)], capture_output=True, text=True,
-                              timeout=timeout, env=env)
+                              timeout=120 + 30 * len(cases), env=env)
         if not out.exists():
             raise RuntimeError(f"public_run.py failed: {done.stderr[-2000:]}")
         return json.loads(out.read_text(encoding="utf-8"))

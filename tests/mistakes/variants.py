@@ -26,6 +26,17 @@ PUBLIC = {
     "stride ignored in the output size": ("test_taille_de_sortie",),
     "pooling that averages": ("test_max_pooling",),
     "bias missing from the parameter count": ("test_nombre_de_parametres_d_une_convolution",),
+    # TP4 (tests/test_tp4.py)
+    "KL with the wrong sign": ("test_cout_du_vae",),
+    "VAE loss without its KL term": ("test_cout_du_vae",),
+    "D step without detach (G's gradients not cleared)": ("test_deux_pas_de_gan_comme_a_la_main",),
+    "saturating generator loss log(1 - D(G(z)))": ("test_couts_du_gan",),
+    "denoising loop that ignores noise_std": ("test_entrainement_de_l_auto_encodeur_observe_par_un_espion",),
+    "threshold at the mean error instead of the quantile": ("test_seuil_de_detection",),
+    "std = exp(logvar) instead of exp(logvar / 2)": ("test_reparametrisation_et_ses_gradients",),
+    "reparameterize that detaches mu and logvar (no gradient reaches the encoder)": (
+        "test_reparametrisation_et_ses_gradients",),
+    "autoencoder without its output sigmoid": ("test_auto_encodeur_avec_des_poids_donnes",),
 }
 
 
