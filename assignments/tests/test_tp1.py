@@ -77,7 +77,9 @@ def test_softmax_donne_des_probabilites():
     p = en_tableau(activations.softmax(z), "softmax(z)", z.shape)
     assert np.all(p > 0) and np.allclose(p.sum(axis=-1), 1.0), (
         f"chaque ligne de softmax doit être positive et sommer à 1 : sommes obtenues {montre(p.sum(axis=-1))}")
-    assert np.array_equal(p.argmax(axis=-1), z.argmax(axis=-1)), "softmax doit garder l'ordre des scores de chaque ligne"
+    assert np.array_equal(p.argmax(axis=-1), z.argmax(axis=-1)), (
+        f"softmax garde l'ordre des scores : plus grande probabilité attendue aux colonnes {montre(z.argmax(axis=-1))} "
+        f"de chaque ligne, obtenue aux colonnes {montre(p.argmax(axis=-1))}")
 
 
 def test_softmax_stable_pour_de_grandes_valeurs():
@@ -129,10 +131,11 @@ def test_regle_de_mise_a_jour_du_perceptron():
            (np.array([3.0, 1.0]), 1, [1.0, -1.0], 0.5)]     # bonne réponse : rien ne change
     for x, y, w_attendu, b_attendu in cas:
         nouveau = perceptron.update(w, 0.5, x, y, 0.25)
-        assert isinstance(nouveau, tuple) and len(nouveau) == 2, "update doit renvoyer le couple (w, b)"
+        assert isinstance(nouveau, tuple) and len(nouveau) == 2, f"update : le couple (w, b) attendu, obtenu {nouveau!r}"
         verifie_proche(nouveau[0], w_attendu, f"w après update(x = {montre(x)}, y = {y})", "wᵢ ← wᵢ + α (y − f(x)) xᵢ")
         verifie_proche(nouveau[1], b_attendu, f"b après update(x = {montre(x)}, y = {y})", "b ← b + α (y − f(x))")
-    assert np.array_equal(w, gardee), "update ne doit pas modifier le tableau w reçu : renvoyez un nouveau tableau"
+    assert np.array_equal(w, gardee), (f"update ne doit pas modifier le w reçu : attendu {montre(gardee)} après les "
+                                       f"appels, obtenu {montre(w)} (renvoyez un nouveau tableau)")
 
 
 def test_apprentissage_du_perceptron():
@@ -165,7 +168,7 @@ def test_descente_de_gradient_pas_a_pas():
     chemin = descent.gradient_descent(lambda x: 2 * x, depart, 0.1, 3)  # f(x) = x² : x ← 0,8 x
     verifie_proche(chemin, [[3.0, -1.0], [2.4, -0.8], [1.92, -0.64], [1.536, -0.512]],
                    "gradient_descent(2x, [3, −1], 0.1, 3)", "x₀ d'abord, puis x_{t+1} = x_t − λ · grad(x_t)")
-    assert np.array_equal(depart, [3.0, -1.0]), "gradient_descent ne doit pas modifier x0"
+    assert np.array_equal(depart, [3.0, -1.0]), f"gradient_descent ne doit pas modifier x0 : attendu [3, −1], obtenu {montre(depart)}"
     matrice = descent.gradient_descent(lambda x: x - 1.0, np.zeros((2, 2)), 0.5, 4)
     assert en_tableau(matrice, "gradient_descent depuis un x0 de forme (2, 2)").shape == (5, 2, 2), (
         f"avec x0 de forme (2, 2) et 4 pas, forme attendue (5, 2, 2), obtenue {np.shape(matrice)}")
@@ -201,8 +204,10 @@ def test_initialisation_des_parametres():
             assert np.std(W) > 0, f"W de la couche {couche} doit être tiré au hasard (valeurs toutes égales obtenues)"
     encore, autre = mlp.init_params([3, 6, 2], seed=42), mlp.init_params([3, 6, 2], seed=43)
     premier = mlp.init_params([3, 6, 2], seed=42)
-    assert all(np.array_equal(a[0], c[0]) for a, c in zip(premier, encore)), "la même graine doit redonner les mêmes W"
-    assert not np.array_equal(premier[0][0], autre[0][0]), "deux graines différentes doivent donner des W différents"
+    assert all(np.array_equal(a[0], c[0]) for a, c in zip(premier, encore)), (
+        "init_params([3, 6, 2], seed=42) deux fois : les mêmes W attendus, obtenu des W différents")
+    assert not np.array_equal(premier[0][0], autre[0][0]), (
+        "init_params avec seed=42 puis seed=43 : des W différents attendus, obtenu les mêmes")
 
 
 def parametres_au_hasard(tailles, graine):
@@ -239,7 +244,8 @@ def test_retropropagation_differences_finies():
         rng = np.random.default_rng(graine + 1)
         X, Y = rng.normal(size=(5, tailles[0])), rng.uniform(size=(5, tailles[-1]))
         gradients = mlp.backward(params, X, Y)
-        assert len(gradients) == len(params), f"backward doit renvoyer un couple (dW, db) par couche ({len(params)})"
+        assert len(gradients) == len(params), (f"backward : un couple (dW, db) par couche attendu ({len(params)}), "
+                                               f"obtenu {len(gradients)}")
         for couche, (dW, db) in enumerate(gradients):
             def cout(valeur, indice):
                 essai = [list(p) for p in params]

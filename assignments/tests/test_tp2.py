@@ -95,8 +95,8 @@ def test_dropout_en_entrainement():
                        "dropout inversé : out = x · mask / (1 − p), où mask vaut 1 pour les neurones gardés")
     encore, _ = layers.dropout_forward(X_DROPOUT, 0.6, training=True, seed=7)
     autre, _ = layers.dropout_forward(X_DROPOUT, 0.6, training=True, seed=8)
-    assert np.array_equal(encore, sortie), "la même graine doit redonner le même masque"
-    assert not np.array_equal(autre, sortie), "deux graines différentes doivent donner deux masques différents"
+    assert np.array_equal(encore, sortie), "seed=7 deux fois : le même masque attendu, obtenu deux masques différents"
+    assert not np.array_equal(autre, sortie), "seed=7 puis seed=8 : deux masques différents attendus, obtenu le même"
 
 
 def test_retropropagation_du_dropout():
@@ -128,7 +128,7 @@ def test_batchnorm_en_entrainement_comme_torch():
         x = rng.normal(loc=-2.0, scale=4.0, size=(12, 3))
         gardees = moyenne.copy(), variance.copy()
         obtenu = layers.batchnorm_forward(x, GAMMA, BETA, moyenne, variance, True, momentum=0.2)
-        assert len(obtenu) == 4, "batchnorm_forward doit renvoyer (out, cache, running_mean, running_var)"
+        assert len(obtenu) == 4, f"batchnorm_forward : (out, cache, running_mean, running_var) attendu, {len(obtenu)} valeurs obtenues"
         attendu = batchnorm_torch(x, moyenne, variance, True, 0.2)
         assert np.array_equal(moyenne, gardees[0]) and np.array_equal(variance, gardees[1]), (
             "batchnorm_forward ne doit pas modifier les tableaux running_mean et running_var reçus")
@@ -235,7 +235,8 @@ def numeros_du_decoupage(decoupage, n, quoi):
     assert len(decoupage) == 4, f"{quoi} : (X_train, X_test, y_train, y_test) attendu, {len(decoupage)} valeurs obtenues"
     X_train, X_test, y_train, y_test = (np.asarray(v) for v in decoupage)
     for Xs, ys, base in ((X_train, y_train, "apprentissage"), (X_test, y_test, "test")):
-        assert np.array_equal(ys, 100 + Xs[:, 0]), f"{quoi}, base d'{base} : chaque yᵢ doit rester avec son Xᵢ"
+        assert np.array_equal(ys, 100 + Xs[:, 0]), (f"{quoi}, base d'{base} : chaque yᵢ doit rester avec son Xᵢ ; "
+                                                    f"y attendus {montre(100 + Xs[:, 0])}, obtenus {montre(ys)}")
     tous = np.sort(np.concatenate([X_train[:, 0], X_test[:, 0]]))
     assert np.array_equal(tous, np.arange(n)), (
         f"{quoi} : chaque échantillon doit être dans exactement une des deux bases ; numéros obtenus {montre(tous)}")
@@ -253,8 +254,9 @@ def test_decoupage_apprentissage_test():
     encore = numeros_du_decoupage(data.train_test_split(X, y, seed=3), 20, "seed = 3")
     autre = numeros_du_decoupage(data.train_test_split(X, y, seed=4), 20, "seed = 4")
     assert np.array_equal(encore, numeros_du_decoupage(data.train_test_split(X, y, seed=3), 20, "seed = 3")), (
-        "la même graine doit redonner le même découpage")
-    assert not np.array_equal(np.sort(encore), np.sort(autre)), "une autre graine doit donner un autre découpage"
+        "seed=3 deux fois : le même découpage attendu, obtenu deux découpages différents")
+    assert not np.array_equal(np.sort(encore), np.sort(autre)), (
+        f"seed=3 puis seed=4 : deux découpages différents attendus, obtenu deux fois le test {montre(np.sort(encore))}")
 
 
 def test_decoupage_stratifie():
@@ -262,8 +264,11 @@ def test_decoupage_stratifie():
     classes = np.array([0, 1, 1] * 10)  # 10 « 0 » et 20 « 1 »
     X_train, X_test, y_train, y_test = data.train_test_split(X, classes, test_size=0.3, seed=5, stratify=True)
     numeros = np.concatenate([np.asarray(X_train)[:, 0], np.asarray(X_test)[:, 0]]).astype(int)
-    assert np.array_equal(np.sort(numeros), np.arange(30)), "chaque échantillon doit être dans une seule des deux bases"
-    assert np.array_equal(np.concatenate([y_train, y_test]), classes[numeros]), "chaque yᵢ doit rester avec son Xᵢ"
+    assert np.array_equal(np.sort(numeros), np.arange(30)), (
+        f"chaque échantillon doit être dans une seule des deux bases : numéros attendus 0 à 29, obtenus {montre(np.sort(numeros))}")
+    assert np.array_equal(np.concatenate([y_train, y_test]), classes[numeros]), (
+        f"chaque yᵢ doit rester avec son Xᵢ : classes attendues {montre(classes[numeros])}, obtenues "
+        f"{montre(np.concatenate([y_train, y_test]))}")
     comptes = [int(np.sum(np.asarray(y_test) == c)) for c in (0, 1)]
     assert comptes == [3, 6], f"stratify=True : 3 « 0 » et 6 « 1 » attendus en test (30 % de chaque classe), obtenu {comptes}"
 
@@ -280,10 +285,11 @@ def test_plis_de_la_validation_croisee():
     for train, val in plis:
         assert np.array_equal(np.sort(np.asarray(train).astype(int)), np.setdiff1d(np.arange(n), val)), (
             "train_idx doit contenir tous les indices hors du pli de validation, une fois chacun")
-    assert not np.array_equal(np.concatenate(validations), np.arange(n)), "mélangez les indices avant de couper les plis"
+    assert not np.array_equal(np.concatenate(validations), np.arange(n)), (
+        "des plis tirés au hasard attendus, obtenu les indices 0 à 16 dans l'ordre : mélangez-les avant de couper")
     encore, autre = data.kfold_indices(n, k=k, seed=2), data.kfold_indices(n, k=k, seed=3)
-    assert all(np.array_equal(a[1], b[1]) for a, b in zip(plis, encore)), "la même graine doit redonner les mêmes plis"
-    assert any(not np.array_equal(a[1], b[1]) for a, b in zip(plis, autre)), "une autre graine doit donner d'autres plis"
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(plis, encore)), "seed=2 deux fois : les mêmes plis attendus, obtenu d'autres plis"
+    assert any(not np.array_equal(a[1], b[1]) for a, b in zip(plis, autre)), "seed=2 puis seed=3 : d'autres plis attendus, obtenu les mêmes"
 
 
 def test_validation_croisee():
@@ -292,7 +298,9 @@ def test_validation_croisee():
 
     def apprend_et_note(X_train, y_train, X_val, y_val):  # un « score » qui dépend du pli : la moyenne de y_val
         vus.append((len(X_train), len(X_val)))
-        assert np.array_equal(y_val, 100 + np.asarray(X_val)[:, 0]), "chaque yᵢ de validation doit rester avec son Xᵢ"
+        assert np.array_equal(y_val, 100 + np.asarray(X_val)[:, 0]), (
+            f"fit_and_score : chaque yᵢ de validation doit rester avec son Xᵢ ; attendus {montre(100 + np.asarray(X_val)[:, 0])}, "
+            f"obtenus {montre(y_val)}")
         return float(np.mean(y_val))
 
     moyenne, ecart = data.cross_validate(apprend_et_note, X, y, k=3, seed=6)
@@ -308,10 +316,12 @@ def test_mini_lots():
     assert [len(Xb) for Xb, _ in lots] == [5, 5, 3], f"13 échantillons en lots de 5 : tailles 5, 5, 3 attendues, " \
         f"obtenues {[len(Xb) for Xb, _ in lots]}"
     for Xb, yb in lots:
-        assert np.array_equal(yb, 100 + np.asarray(Xb)[:, 0]), "dans chaque lot, chaque yᵢ doit rester avec son Xᵢ"
+        assert np.array_equal(yb, 100 + np.asarray(Xb)[:, 0]), (
+            f"dans chaque lot, chaque yᵢ doit rester avec son Xᵢ : attendus {montre(100 + np.asarray(Xb)[:, 0])}, obtenus {montre(yb)}")
     ordre = np.concatenate([np.asarray(Xb)[:, 0] for Xb, _ in lots])
-    assert np.array_equal(np.sort(ordre), np.arange(13)), "chaque échantillon doit apparaître une fois par époque"
-    assert not np.array_equal(ordre, np.arange(13)), "mélangez les échantillons avec la graine"
+    assert np.array_equal(np.sort(ordre), np.arange(13)), (
+        f"chaque échantillon une fois par époque : numéros 0 à 12 attendus, obtenus {montre(np.sort(ordre))}")
+    assert not np.array_equal(ordre, np.arange(13)), "un ordre tiré au hasard attendu, obtenu 0 à 12 dans l'ordre"
     encore = np.concatenate([np.asarray(Xb)[:, 0] for Xb, _ in data.minibatches(X, y, 5, seed=9)])
     autre = np.concatenate([np.asarray(Xb)[:, 0] for Xb, _ in data.minibatches(X, y, 5, seed=10)])
     assert np.array_equal(encore, ordre) and not np.array_equal(autre, ordre), (
@@ -375,11 +385,12 @@ def test_reseau_formes_et_initialisation():
         formes = [np.shape(p) for p in reseau.params]
         attendues = [(tailles[0], 16), (16,), (16, 4), (4,), (4, tailles[-1]), (tailles[-1],)]
         assert formes == attendues, f"Network({tailles}).params : formes attendues {attendues}, obtenues {formes}"
-        assert all(np.all(b == 0) for b in reseau.params[1::2]), "les biais b doivent être nuls au départ"
-        assert all(np.std(W) > 0 for W in reseau.params[::2]), "les poids W doivent être tirés au hasard"
+        assert all(np.all(b == 0) for b in reseau.params[1::2]), (
+            f"biais nuls attendus au départ, obtenu {[montre(b) for b in reseau.params[1::2]]}")
+        assert all(np.std(W) > 0 for W in reseau.params[::2]), "des poids W tirés au hasard attendus, obtenu des W constants"
         encore, autre = numpy_nets.Network(tailles, sortie, seed=4), numpy_nets.Network(tailles, sortie, seed=5)
-        assert np.array_equal(encore.params[0], reseau.params[0]), "la même graine doit redonner les mêmes poids"
-        assert not np.array_equal(autre.params[0], reseau.params[0]), "une autre graine doit donner d'autres poids"
+        assert np.array_equal(encore.params[0], reseau.params[0]), "seed=4 deux fois : les mêmes poids attendus, obtenu d'autres"
+        assert not np.array_equal(autre.params[0], reseau.params[0]), "seed=4 puis seed=5 : d'autres poids attendus, obtenu les mêmes"
 
 
 def test_reseau_propagation_avant():
@@ -400,7 +411,7 @@ def test_reseau_retropropagation_differences_finies():
         reseau.forward(X, training=True)  # backward doit servir les activations de ce dernier forward
         gradients = reseau.backward(Y)
         params = [p.copy() for p in reseau.params]
-        assert len(gradients) == len(params), f"backward doit renvoyer {len(params)} gradients [dW₁, db₁, …]"
+        assert len(gradients) == len(params), f"backward : {len(params)} gradients [dW₁, db₁, …] attendus, obtenu {len(gradients)}"
         for i, (g, p) in enumerate(zip(gradients, params)):
             def cout(v, i=i):
                 essai = list(params)
@@ -533,7 +544,7 @@ def test_fit_torch_comme_une_boucle_faite_a_la_main():
     for i, (obtenu, voulu) in enumerate(zip(modele.parameters(), reference.parameters())):
         verifie_proche(obtenu, voulu, f"paramètre {i} du modèle après fit", "pour chaque lot : sortie (N, 1) alignée "
                        "sur y (N,), gradients remis à zéro, rétropropagation, un pas de l'optimiseur", rtol=1e-4, atol=1e-6)
-    assert modele.training, "fit doit mettre le modèle en mode entraînement (model.train())"
+    assert modele.training, "après fit, le mode entraînement (model.train()) est attendu, obtenu le mode évaluation"
 
 
 def test_evaluate_moyenne_par_echantillon_en_mode_evaluation():
@@ -549,4 +560,5 @@ def test_evaluate_moyenne_par_echantillon_en_mode_evaluation():
     verifie_proche(obtenu, attendu, "evaluate avec l'erreur absolue moyenne (lots de 4, 4 et 2)",
                    "la moyenne PAR ÉCHANTILLON sur tout le chargeur, en mode évaluation (model.eval()), sans gradient",
                    rtol=1e-5)
-    assert all(p.grad is None for p in modele.parameters()), "evaluate ne doit calculer aucun gradient (torch.no_grad())"
+    assert all(p.grad is None for p in modele.parameters()), (
+        "evaluate : aucun gradient attendu (torch.no_grad()), obtenu des gradients dans les paramètres")

@@ -176,7 +176,8 @@ def test_cnn_de_regression_avec_des_poids_donnes():
 def test_cnn_des_chiffres():
     torch.manual_seed(0)
     modele = models.DigitCNN()
-    assert any(isinstance(couche, nn.Conv2d) for couche in modele.modules()), "DigitCNN doit contenir une couche nn.Conv2d"
+    assert any(isinstance(couche, nn.Conv2d) for couche in modele.modules()), (
+        f"DigitCNN : au moins une couche nn.Conv2d attendue, obtenu les couches {[type(c).__name__ for c in modele.modules()][1:]}")
     modele.eval()
     with torch.no_grad():
         sortie = modele(torch.rand(5, 1, 28, 28))
@@ -206,7 +207,7 @@ def test_train_digits_comme_une_boucle_faite_a_la_main():
             opt.step()
     modele = petit_modele()
     rendu = models.train_digits(modele, X, y, epochs=2, lr=0.01, seed=3)
-    assert rendu is modele, "train_digits doit entraîner le modèle reçu (pas une copie) et le renvoyer"
+    assert rendu is modele, f"train_digits : le modèle reçu, entraîné, est attendu en retour (pas une copie), obtenu {type(rendu).__name__}"
     for i, (obtenu, voulu) in enumerate(zip(modele.parameters(), reference.parameters())):
         verifie_proche(obtenu, voulu, f"paramètre {i} après train_digits (2 époques, 150 images)",
                        "Adam de pas lr, nn.CrossEntropyLoss, lots de 64 mélangés par le DataLoader de la docstring "

@@ -1,7 +1,13 @@
 """The project's own buggy variants (the BUGS tables of tests/test_runner.py and tests/test_tp*.py)
-as `Mistake`s, with the public tests each must fail. Their hidden tests come from their tables."""
+as `Mistake`s, with the public tests each must fail. Their hidden tests come from their tables,
+and their own tests check them."""
 from __future__ import annotations
 
+from dataclasses import replace
+
+from grader.config import Project
+from tests import test_runner, test_tp2_numpy, test_tp2_torch, test_tp3, test_tp4
+from tests.conftest import ROOT
 from tests.mistakes import Mistake
 
 # variant name -> the public tests it must fail
@@ -38,48 +44,34 @@ PUBLIC = {
         "test_reparametrisation_et_ses_gradients",),
     "autoencoder without its output sigmoid": ("test_auto_encodeur_avec_des_poids_donnes",),
 }
+ADAM_CORRECTION = "m_hat, v_hat = m / (1 - beta1 ** self.t), v / (1 - beta2 ** self.t)"  # tests/test_tp2_numpy.py's bug
 
 
 def with_file(rubric: list[str], names: set[str]) -> tuple[str, ...]:
-    """tests/test_runner.py names hidden tests without their file: find it in the rubric."""
+    """tests/test_runner.py and tests/test_tp2_numpy.py name hidden tests without their file."""
     return tuple(sorted(test for test in rubric if test.split("::")[1] in names))
 
 
-def project_variants(tp: str) -> list[Mistake]:
-    from grader.config import Project
-    from tests.conftest import ROOT
-
+def variants(tp: str) -> list[Mistake]:
     rubric = list(Project.at(ROOT).tp(tp).rubric.points)
-    made = []
     if tp == "tp1":
-        from tests.test_runner import BUGS
+        return [Mistake(tp, name, file, body, function=function, hidden=with_file(rubric, failing))
+                for name, ((file, function), body, failing) in test_runner.BUGS.items()]
+    if tp == "tp2":
+        return ([Mistake(tp, name, file, body, function=function, hidden=with_file(rubric, failing))
+                 for name, ((file, function), body, failing) in test_tp2_numpy.FUNCTION_BUGS.items()]
+                + [Mistake(tp, "Adam without bias correction", "tp2/optim.py", "m_hat, v_hat = m, v", old=ADAM_CORRECTION,
+                           hidden=("test_optim.py::test_adam_matches_torch",))]
+                + [Mistake(tp, name, "tp2/torch_nets.py", body, function=function, hidden=tuple(failing), passes=passing)
+                   for name, (function, body, failing, passing) in test_tp2_torch.BUGS.items()])
+    if tp == "tp3":
+        return [Mistake(tp, name, "tp3/conv.py", body, function=function, hidden=tuple(failing), passes=passing)
+                for name, (function, body, failing, passing) in test_tp3.BUGS.items()]
+    return ([Mistake(tp, name, file, body, function=function, hidden=tuple(failing), passes=passing)
+             for name, ((file, function), body, failing, passing) in test_tp4.BUGS.items()]
+            + [Mistake(tp, name, file, new, old=old, hidden=tuple(failing), passes=passing)
+               for name, (file, old, new, failing, passing) in test_tp4.METHOD_BUGS.items()])
 
-        for name, ((file, function), body, failing) in BUGS.items():
-            made.append(Mistake(tp, name, file, body, function=function, hidden=with_file(rubric, failing)))
-    elif tp == "tp2":
-        from tests.test_tp2_numpy import FUNCTION_BUGS
-        from tests.test_tp2_torch import BUGS
 
-        for name, ((file, function), body, failing) in FUNCTION_BUGS.items():
-            made.append(Mistake(tp, name, file, body, function=function, hidden=with_file(rubric, failing)))
-        made.append(Mistake(tp, "Adam without bias correction", "tp2/optim.py", "m_hat, v_hat = m, v",
-                            old="m_hat, v_hat = m / (1 - beta1 ** self.t), v / (1 - beta2 ** self.t)",
-                            hidden=("test_optim.py::test_adam_matches_torch",)))
-        for name, (function, body, failing, passing) in BUGS.items():
-            made.append(Mistake(tp, name, "tp2/torch_nets.py", body, function=function, hidden=tuple(failing),
-                                passes=passing))
-    elif tp == "tp3":
-        from tests.test_tp3 import BUGS
-
-        for name, (function, body, failing, passing) in BUGS.items():
-            made.append(Mistake(tp, name, "tp3/conv.py", body, function=function, hidden=tuple(failing), passes=passing))
-    elif tp == "tp4":
-        from tests.test_tp4 import BUGS, METHOD_BUGS
-
-        for name, ((file, function), body, failing, passing) in BUGS.items():
-            made.append(Mistake(tp, name, file, body, function=function, hidden=tuple(failing), passes=passing))
-        for name, (file, old, new, failing, passing) in METHOD_BUGS.items():
-            made.append(Mistake(tp, name, file, new, old=old, hidden=tuple(failing), passes=passing))
-    from dataclasses import replace
-
-    return [replace(m, public=PUBLIC.get(m.name, ())) for m in made]
+def project_variants(tp: str) -> list[Mistake]:
+    return [replace(m, public=PUBLIC.get(m.name, ())) for m in variants(tp)]
