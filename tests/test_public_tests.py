@@ -1,16 +1,18 @@
 """The public tests (solutions/tests/test_tpN.py) teach: they pass on solutions/, fail on the stubs,
 and see every realistic mistake of tests/mistakes/ that the hidden tests grade.
 
-For each TP, `grader check` gives the solutions 20/20 and fails every public test of the stubs.
-Each mistake fails the public tests it names (the mistakes of a TP all run in one process:
-tests/mistakes/public_run.py) and, for the new mistakes, loses the points of the hidden tests it
-names while still passing the one it names (`loses_points`' checks, with `RunOptions(only=…)`,
-two gradings at a time). benchmarks/bench_agreement.py grades every mistake in full.
+For each TP, `grader check` gives the solutions 20/20; the stubs fail every public test and the
+correct solutions of tests/alternatives pass every one. Each mistake fails the public tests it
+names (all of a TP's public runs share one process: tests/mistakes/public_run.py) and, for the new
+mistakes, loses the points of the hidden tests it names while still passing the one it names
+(`loses_points`' checks, with `RunOptions(only=…)`, two gradings at a time).
+benchmarks/bench_agreement.py grades every mistake in full.
 """
 from __future__ import annotations
 
 import multiprocessing
 import re
+import shutil
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from pathlib import Path
@@ -31,14 +33,47 @@ def label(mistake: Mistake) -> str:
     return f"{mistake.tp}: {mistake.name}"
 
 
+@cache
+def public_runs(tp: str, scratch: Path) -> dict[str, dict[str, str]]:
+    """The public tests of a whole TP in one process: for each mistake, {public test it names: failure
+    message, "" when it passed}; for "stubs" and "alternative" (tests/alternatives/tpN over the
+    solutions), every public test."""
+    cases = {m.name: (m.write_into(copy_solutions(ROOT / "solutions", scratch / f"{tp}-{i}")), m.public)
+             for i, m in enumerate(all_mistakes(tp))}
+    alternative = copy_solutions(ROOT / "solutions", scratch / f"{tp}-alternative")
+    for path in (ROOT / "tests" / "alternatives" / tp).glob("*.py"):
+        shutil.copy(path, alternative / tp / path.name)
+    cases.update(stubs=(ROOT / "assignments", ()), alternative=(alternative, ()))
+    return dict(zip(cases, run_public(tp, list(cases.values()))))
+
+
 @pytest.mark.parametrize("tp", TPS)
-def test_solutions_pass_and_stubs_fail_every_public_test(project, tp):
+def test_solutions_pass_and_stubs_fail_every_public_test(project, tp, tmp_path_factory):
     solved = check(tp, project.solutions)
     assert solved.mark == 20 and not solved.errors, [(t.id, t.message) for t in solved.tests if t.status != "passed"]
-    stubs = check(tp, project.assignments)
-    assert [t.id for t in stubs.tests] == [t.id for t in solved.tests]
-    assert all(t.status != "passed" and "NotImplementedError" in t.message for t in stubs.tests), \
-        [t.id for t in stubs.tests if t.status == "passed"]
+    stubs = public_runs(tp, tmp_path_factory.getbasetemp())["stubs"]
+    assert sorted(stubs) == sorted(t.id for t in solved.tests)
+    assert all(message.startswith("NotImplementedError") for message in stubs.values()), stubs
+
+
+@pytest.mark.parametrize("tp", TPS)
+def test_correct_solutions_written_differently_pass_every_public_test(tp, tmp_path_factory):
+    """tests/alternatives get full marks from the hidden tests: the public tests must not tell them otherwise."""
+    failed = {name: message for name, message in public_runs(tp, tmp_path_factory.getbasetemp())["alternative"].items()
+              if message}
+    assert not failed, failed
+
+
+def test_the_issue_s_submission_no_longer_gets_20_from_the_public_check(project, tmp_path):
+    """Issue 15: tanh_prime = 1 − z² and an MLP forward without + b got 20/20 from `grader check`."""
+    repo = copy_solutions(project.solutions, tmp_path / "repo")
+    for mistake in new_mistakes("tp1"):
+        if "the issue's example" in mistake.name:
+            mistake.write_into(repo)
+    grading = check("tp1", repo)
+    failed = {t.id: t.message for t in grading.tests if t.status != "passed"}
+    assert {"test_derivee_de_tanh", "test_propagation_avant"} <= set(failed) and grading.mark < 20  # backward uses forward
+    assert all("attendu" in message and "obtenu" in message for message in failed.values()), failed
 
 
 @pytest.mark.parametrize("tp", TPS)
@@ -52,19 +87,10 @@ def test_public_tests_quote_no_hidden_line_and_name_no_hidden_test(project, tp):
     assert not [name for name in hidden_names if name in public]
 
 
-@cache
-def public_outcomes(tp: str, scratch: Path) -> dict[str, dict[str, str]]:
-    """Mistake name -> {public test it names: failure message, "" when it passed}, for a whole TP."""
-    mistakes = all_mistakes(tp)
-    repos = [m.write_into(copy_solutions(ROOT / "solutions", scratch / f"{tp}-{i}")) for i, m in enumerate(mistakes)]
-    outcomes = run_public(tp, [(repo, m.public) for repo, m in zip(repos, mistakes)])
-    return {m.name: outcome for m, outcome in zip(mistakes, outcomes)}
-
-
 @pytest.mark.parametrize("mistake", MISTAKES, ids=label)
 def test_each_mistake_fails_the_public_tests_it_names(mistake, tmp_path_factory):
     assert mistake.public, "a mistake names the public tests that must see it"
-    outcomes = public_outcomes(mistake.tp, tmp_path_factory.getbasetemp())
+    outcomes = public_runs(mistake.tp, tmp_path_factory.getbasetemp())
     assert set(outcomes[mistake.name]) == set(mistake.public), outcomes[mistake.name]  # every name is a public test
     passed = [name for name, message in outcomes[mistake.name].items() if not message]
     assert not passed, f"{passed} passed"

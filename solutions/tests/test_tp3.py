@@ -186,33 +186,46 @@ def test_cnn_des_chiffres():
         "DigitCNN doit renvoyer des logits, pas des probabilités : pas de softmax à la fin (nn.CrossEntropyLoss l'applique)")
 
 
-def petit_modele():
-    """Un CNN minuscule et sans hasard à l'entraînement (pas de dropout) : votre boucle et la
-    boucle faite à la main doivent donner exactement les mêmes poids."""
-    torch.manual_seed(4747)
-    return nn.Sequential(nn.Conv2d(1, 2, 5, stride=3), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 8 * 8, 10))
+class Espion(nn.Module):
+    """Un CNN minuscule, sans hasard à l'entraînement (pas de dropout), qui note chaque lot reçu."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(4747)
+        self.reseau = nn.Sequential(nn.Conv2d(1, 2, 5, stride=3), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 8 * 8, 10))
+        self.lots = []
+
+    def forward(self, x):
+        self.lots.append(x.detach().cpu().clone())
+        return self.reseau(x)
 
 
-def test_train_digits_comme_une_boucle_faite_a_la_main():
+def test_train_digits_observe_par_un_espion():
     X = torch.rand(150, 1, 28, 28, generator=torch.Generator().manual_seed(4848))
     y = torch.randint(0, 10, (150,), generator=torch.Generator().manual_seed(4849))
-    reference = petit_modele()
+    espion = Espion()
+    rendu = models.train_digits(espion, X, y, epochs=2, lr=0.01, seed=3)
+    assert rendu is espion, f"train_digits : le modèle reçu, entraîné, est attendu en retour (pas une copie), obtenu {type(rendu).__name__}"
+    # Chaque image se reconnaît à son premier pixel : on retrouve les numéros des échantillons de chaque lot.
+    numero = {round(float(v), 6): i for i, v in enumerate(X[:, 0, 0, 0])}
+    lots = [[numero.get(round(float(v), 6), -1) for v in lot[:, 0, 0, 0]] for lot in espion.lots]
+    tailles = [len(lot) for lot in lots]
+    assert tailles == [64, 64, 22] * 2, f"150 images, lots de 64, 2 époques : tailles 64, 64, 22, 64, 64, 22 attendues, obtenues {tailles}"
+    for epoque in (lots[:3], lots[3:]):
+        vus = sorted(i for lot in epoque for i in lot)
+        assert vus == list(range(150)), "chaque époque doit passer chaque image une fois exactement"
+    assert lots[0] != sorted(lots[0]) and lots[0] != lots[3], "des lots mélangés à chaque époque sont attendus, obtenu le même ordre"
+    # Les mêmes lots, dans le même ordre, à la main : Adam de pas lr, entropie croisée, gradients remis à zéro.
+    reference = Espion().reseau
     opt = torch.optim.Adam(reference.parameters(), lr=0.01)
-    chargeur = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=64, shuffle=True,
-                                           generator=torch.Generator().manual_seed(3))
-    for _ in range(2):
-        for X_lot, y_lot in chargeur:
-            opt.zero_grad()
-            F.cross_entropy(reference(X_lot), y_lot).backward()
-            opt.step()
-    modele = petit_modele()
-    rendu = models.train_digits(modele, X, y, epochs=2, lr=0.01, seed=3)
-    assert rendu is modele, f"train_digits : le modèle reçu, entraîné, est attendu en retour (pas une copie), obtenu {type(rendu).__name__}"
-    for i, (obtenu, voulu) in enumerate(zip(modele.parameters(), reference.parameters())):
+    for lot in lots:
+        opt.zero_grad()
+        F.cross_entropy(reference(X[lot]), y[lot]).backward()
+        opt.step()
+    for i, (obtenu, voulu) in enumerate(zip(espion.reseau.parameters(), reference.parameters())):
         verifie_proche(obtenu, voulu, f"paramètre {i} après train_digits (2 époques, 150 images)",
-                       "Adam de pas lr, nn.CrossEntropyLoss, lots de 64 mélangés par le DataLoader de la docstring "
-                       "(générateur de graine seed), et pour chaque lot : zero_grad, coût, backward, step",
-                       rtol=1e-4, atol=1e-5)
+                       "pour chaque lot : gradients remis à zéro, nn.CrossEntropyLoss, rétropropagation, un pas d'Adam "
+                       "de pas lr", rtol=1e-4, atol=1e-5)
 
 
 def chiffres_synthetiques(n, graine):
