@@ -131,7 +131,8 @@ def test_regle_de_mise_a_jour_du_perceptron():
            (np.array([3.0, 1.0]), 1, [1.0, -1.0], 0.5)]     # bonne réponse : rien ne change
     for x, y, w_attendu, b_attendu in cas:
         nouveau = perceptron.update(w, 0.5, x, y, 0.25)
-        assert isinstance(nouveau, tuple) and len(nouveau) == 2, f"update : le couple (w, b) attendu, obtenu {nouveau!r}"
+        assert isinstance(nouveau, tuple) and len(nouveau) == 2, (
+            f"update : le couple (w, b) attendu, obtenu {nouveau!r}")
         verifie_proche(nouveau[0], w_attendu, f"w après update(x = {montre(x)}, y = {y})", "wᵢ ← wᵢ + α (y − f(x)) xᵢ")
         verifie_proche(nouveau[1], b_attendu, f"b après update(x = {montre(x)}, y = {y})", "b ← b + α (y − f(x))")
     assert np.array_equal(w, gardee), (f"update ne doit pas modifier le w reçu : attendu {montre(gardee)} après les "
@@ -156,7 +157,8 @@ def test_apprentissage_du_perceptron():
     ET = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     w, b = perceptron.train(ET, np.array([0, 0, 0, 1]), lr=0.1, epochs=20)
     sortie = perceptron.predict(w, b, ET)
-    assert np.array_equal(sortie, [0, 0, 0, 1]), f"le « et » logique est séparable : attendu [0, 0, 0, 1], obtenu {montre(sortie)}"
+    assert np.array_equal(sortie, [0, 0, 0, 1]), (
+        f"le « et » logique est séparable : attendu [0, 0, 0, 1], obtenu {montre(sortie)}")
 
 
 # ------------------------------------------------------------------ descent.py
@@ -168,7 +170,8 @@ def test_descente_de_gradient_pas_a_pas():
     chemin = descent.gradient_descent(lambda x: 2 * x, depart, 0.1, 3)  # f(x) = x² : x ← 0,8 x
     verifie_proche(chemin, [[3.0, -1.0], [2.4, -0.8], [1.92, -0.64], [1.536, -0.512]],
                    "gradient_descent(2x, [3, −1], 0.1, 3)", "x₀ d'abord, puis x_{t+1} = x_t − λ · grad(x_t)")
-    assert np.array_equal(depart, [3.0, -1.0]), f"gradient_descent ne doit pas modifier x0 : attendu [3, −1], obtenu {montre(depart)}"
+    assert np.array_equal(depart, [3.0, -1.0]), (
+        f"gradient_descent ne doit pas modifier x0 : attendu [3, −1], obtenu {montre(depart)}")
     matrice = descent.gradient_descent(lambda x: x - 1.0, np.zeros((2, 2)), 0.5, 4)
     assert en_tableau(matrice, "gradient_descent depuis un x0 de forme (2, 2)").shape == (5, 2, 2), (
         f"avec x0 de forme (2, 2) et 4 pas, forme attendue (5, 2, 2), obtenue {np.shape(matrice)}")
@@ -176,7 +179,8 @@ def test_descente_de_gradient_pas_a_pas():
 
 def test_descente_convexe_et_non_convexe():
     chemin = en_tableau(descent.gradient_descent(lambda x: 2 * (x - 2.0), np.array([-1.0]), 0.2, 60), "chemin")
-    assert abs(chemin[-1, 0] - 2.0) < 1e-6, f"sur f(x) = (x − 2)², la descente doit atteindre 2, obtenu {montre(chemin[-1])}"
+    assert abs(chemin[-1, 0] - 2.0) < 1e-6, (
+        f"sur f(x) = (x − 2)², la descente doit atteindre 2, obtenu {montre(chemin[-1])}")
     # f(x) = (x² − 1)² a deux minima, −1 et 1 : le point de départ décide lequel on atteint.
     pente = lambda x: 4 * x * (x ** 2 - 1)  # noqa: E731
     fins = [en_tableau(descent.gradient_descent(pente, np.array([x0]), 0.05, 300), "chemin")[-1, 0] for x0 in (-0.4, 0.4)]
@@ -254,7 +258,8 @@ def test_retropropagation_differences_finies():
 
             verifie_proche(dW, gradient_numerique(lambda v: cout(v, 0), params[couche][0]),
                            f"réseau {tailles}, dW de la couche {couche + 1}",
-                           "comparé à des différences finies du coût mse", rtol=1e-4, atol=1e-8)
+                           "comparé à des différences finies du coût mse (backward s'appuie sur forward : "
+                           "vérifiez d'abord test_propagation_avant)", rtol=1e-4, atol=1e-8)
             verifie_proche(db, gradient_numerique(lambda v: cout(v, 1), params[couche][1]),
                            f"réseau {tailles}, db de la couche {couche + 1}",
                            "db = somme de δ sur les échantillons, comparé à des différences finies", rtol=1e-4, atol=1e-8)

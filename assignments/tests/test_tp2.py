@@ -34,7 +34,8 @@ def softmax_ref(z):
 # ------------------------------------------------------------------ losses.py
 
 def test_entropie_croisee_binaire():
-    assert np.isclose(losses.bce(np.array([0.5, 0.5]), np.array([0.0, 1.0])), np.log(2)), "bce([0.5, 0.5], [0, 1]) : attendu log 2"
+    assert np.isclose(losses.bce(np.array([0.5, 0.5]), np.array([0.0, 1.0])), np.log(2)), (
+        "bce([0.5, 0.5], [0, 1]) : attendu log 2")
     attendu = -np.sum(Y01 * np.log(P) + (1 - Y01) * np.log(1 - P)) / len(P)
     verifie_proche(losses.bce(P, Y01), attendu, "bce sur 10 probabilités", "−moyenne de [y log p + (1 − y) log(1 − p)]")
     bornee = losses.bce(np.array([0.0, 1.0, 1.0]), np.array([0.0, 1.0, 0.0]))
@@ -89,8 +90,10 @@ def test_dropout_en_entrainement():
         sortie, masque = layers.dropout_forward(X_DROPOUT, p, training=True, seed=7)
         sortie, masque = en_tableau(sortie, "out", X_DROPOUT.shape), en_tableau(masque, "mask", X_DROPOUT.shape)
         eteints = float(np.mean(sortie == 0))
-        assert abs(eteints - p) < 0.01, f"avec p = {p}, proportion de neurones éteints : attendu {p}, obtenu {eteints:.3f}"
-        assert set(np.unique(masque)) <= {0.0, 1.0}, f"le masque doit être fait de 0 et de 1, obtenu {montre(np.unique(masque))}"
+        assert abs(eteints - p) < 0.01, (
+            f"avec p = {p}, proportion de neurones éteints : attendu {p}, obtenu {eteints:.3f}")
+        assert set(np.unique(masque)) <= {0.0, 1.0}, (
+            f"le masque doit être fait de 0 et de 1, obtenu {montre(np.unique(masque))}")
         verifie_proche(sortie, X_DROPOUT * masque / (1 - p), f"out avec p = {p}",
                        "dropout inversé : out = x · mask / (1 − p), où mask vaut 1 pour les neurones gardés")
     encore, _ = layers.dropout_forward(X_DROPOUT, 0.6, training=True, seed=7)
@@ -128,7 +131,8 @@ def test_batchnorm_en_entrainement_comme_torch():
         x = rng.normal(loc=-2.0, scale=4.0, size=(12, 3))
         gardees = moyenne.copy(), variance.copy()
         obtenu = layers.batchnorm_forward(x, GAMMA, BETA, moyenne, variance, True, momentum=0.2)
-        assert len(obtenu) == 4, f"batchnorm_forward : (out, cache, running_mean, running_var) attendu, {len(obtenu)} valeurs obtenues"
+        assert len(obtenu) == 4, (
+            f"batchnorm_forward : (out, cache, running_mean, running_var) attendu, {len(obtenu)} valeurs obtenues")
         attendu = batchnorm_torch(x, moyenne, variance, True, 0.2)
         assert np.array_equal(moyenne, gardees[0]) and np.array_equal(variance, gardees[1]), (
             "batchnorm_forward ne doit pas modifier les tableaux running_mean et running_var reçus")
@@ -232,7 +236,8 @@ def numerotes(n):
 
 
 def numeros_du_decoupage(decoupage, n, quoi):
-    assert len(decoupage) == 4, f"{quoi} : (X_train, X_test, y_train, y_test) attendu, {len(decoupage)} valeurs obtenues"
+    assert len(decoupage) == 4, (
+        f"{quoi} : (X_train, X_test, y_train, y_test) attendu, {len(decoupage)} valeurs obtenues")
     X_train, X_test, y_train, y_test = (np.asarray(v) for v in decoupage)
     for Xs, ys, base in ((X_train, y_train, "apprentissage"), (X_test, y_test, "test")):
         assert np.array_equal(ys, 100 + Xs[:, 0]), (f"{quoi}, base d'{base} : chaque yᵢ doit rester avec son Xᵢ ; "
@@ -265,12 +270,14 @@ def test_decoupage_stratifie():
     X_train, X_test, y_train, y_test = data.train_test_split(X, classes, test_size=0.3, seed=5, stratify=True)
     numeros = np.concatenate([np.asarray(X_train)[:, 0], np.asarray(X_test)[:, 0]]).astype(int)
     assert np.array_equal(np.sort(numeros), np.arange(30)), (
-        f"chaque échantillon doit être dans une seule des deux bases : numéros attendus 0 à 29, obtenus {montre(np.sort(numeros))}")
+        f"chaque échantillon doit être dans une seule des deux bases : numéros attendus 0 à 29, "
+        f"obtenus {montre(np.sort(numeros))}")
     assert np.array_equal(np.concatenate([y_train, y_test]), classes[numeros]), (
         f"chaque yᵢ doit rester avec son Xᵢ : classes attendues {montre(classes[numeros])}, obtenues "
         f"{montre(np.concatenate([y_train, y_test]))}")
     comptes = [int(np.sum(np.asarray(y_test) == c)) for c in (0, 1)]
-    assert comptes == [3, 6], f"stratify=True : 3 « 0 » et 6 « 1 » attendus en test (30 % de chaque classe), obtenu {comptes}"
+    assert comptes == [3, 6], (
+        f"stratify=True : 3 « 0 » et 6 « 1 » attendus en test (30 % de chaque classe), obtenu {comptes}")
 
 
 def test_plis_de_la_validation_croisee():
@@ -288,8 +295,10 @@ def test_plis_de_la_validation_croisee():
     assert not np.array_equal(np.concatenate(validations), np.arange(n)), (
         "des plis tirés au hasard attendus, obtenu les indices 0 à 16 dans l'ordre : mélangez-les avant de couper")
     encore, autre = data.kfold_indices(n, k=k, seed=2), data.kfold_indices(n, k=k, seed=3)
-    assert all(np.array_equal(a[1], b[1]) for a, b in zip(plis, encore)), "seed=2 deux fois : les mêmes plis attendus, obtenu d'autres plis"
-    assert any(not np.array_equal(a[1], b[1]) for a, b in zip(plis, autre)), "seed=2 puis seed=3 : d'autres plis attendus, obtenu les mêmes"
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(plis, encore)), (
+        "seed=2 deux fois : les mêmes plis attendus, obtenu d'autres plis")
+    assert any(not np.array_equal(a[1], b[1]) for a, b in zip(plis, autre)), (
+        "seed=2 puis seed=3 : d'autres plis attendus, obtenu les mêmes")
 
 
 def test_validation_croisee():
@@ -299,7 +308,8 @@ def test_validation_croisee():
     def apprend_et_note(X_train, y_train, X_val, y_val):  # un « score » qui dépend du pli : la moyenne de y_val
         vus.append((len(X_train), len(X_val)))
         assert np.array_equal(y_val, 100 + np.asarray(X_val)[:, 0]), (
-            f"fit_and_score : chaque yᵢ de validation doit rester avec son Xᵢ ; attendus {montre(100 + np.asarray(X_val)[:, 0])}, "
+            f"fit_and_score : chaque yᵢ de validation doit rester avec son Xᵢ ; "
+            f"attendus {montre(100 + np.asarray(X_val)[:, 0])}, "
             f"obtenus {montre(y_val)}")
         return float(np.mean(y_val))
 
@@ -317,7 +327,8 @@ def test_mini_lots():
         f"obtenues {[len(Xb) for Xb, _ in lots]}"
     for Xb, yb in lots:
         assert np.array_equal(yb, 100 + np.asarray(Xb)[:, 0]), (
-            f"dans chaque lot, chaque yᵢ doit rester avec son Xᵢ : attendus {montre(100 + np.asarray(Xb)[:, 0])}, obtenus {montre(yb)}")
+            f"dans chaque lot, chaque yᵢ doit rester avec son Xᵢ : attendus {montre(100 + np.asarray(Xb)[:, 0])}, "
+            f"obtenus {montre(yb)}")
     ordre = np.concatenate([np.asarray(Xb)[:, 0] for Xb, _ in lots])
     assert np.array_equal(np.sort(ordre), np.arange(13)), (
         f"chaque échantillon une fois par époque : numéros 0 à 12 attendus, obtenus {montre(np.sort(ordre))}")
@@ -387,10 +398,13 @@ def test_reseau_formes_et_initialisation():
         assert formes == attendues, f"Network({tailles}).params : formes attendues {attendues}, obtenues {formes}"
         assert all(np.all(b == 0) for b in reseau.params[1::2]), (
             f"biais nuls attendus au départ, obtenu {[montre(b) for b in reseau.params[1::2]]}")
-        assert all(np.std(W) > 0 for W in reseau.params[::2]), "des poids W tirés au hasard attendus, obtenu des W constants"
+        assert all(np.std(W) > 0 for W in reseau.params[::2]), (
+            "des poids W tirés au hasard attendus, obtenu des W constants")
         encore, autre = numpy_nets.Network(tailles, sortie, seed=4), numpy_nets.Network(tailles, sortie, seed=5)
-        assert np.array_equal(encore.params[0], reseau.params[0]), "seed=4 deux fois : les mêmes poids attendus, obtenu d'autres"
-        assert not np.array_equal(autre.params[0], reseau.params[0]), "seed=4 puis seed=5 : d'autres poids attendus, obtenu les mêmes"
+        assert np.array_equal(encore.params[0], reseau.params[0]), (
+            "seed=4 deux fois : les mêmes poids attendus, obtenu d'autres")
+        assert not np.array_equal(autre.params[0], reseau.params[0]), (
+            "seed=4 puis seed=5 : d'autres poids attendus, obtenu les mêmes")
 
 
 def test_reseau_propagation_avant():
@@ -411,7 +425,8 @@ def test_reseau_retropropagation_differences_finies():
         reseau.forward(X, training=True)  # backward doit servir les activations de ce dernier forward
         gradients = reseau.backward(Y)
         params = [p.copy() for p in reseau.params]
-        assert len(gradients) == len(params), f"backward : {len(params)} gradients [dW₁, db₁, …] attendus, obtenu {len(gradients)}"
+        assert len(gradients) == len(params), (
+            f"backward : {len(params)} gradients [dW₁, db₁, …] attendus, obtenu {len(gradients)}")
         for i, (g, p) in enumerate(zip(gradients, params)):
             def cout(v, i=i):
                 essai = list(params)

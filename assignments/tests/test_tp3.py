@@ -153,7 +153,8 @@ def test_cnn_de_regression_formes():
             f"Conv2d(8, {filtres}, 3, stride=2), puis les couches denses), obtenus {formes}")
         with torch.no_grad():
             sortie = modele(torch.zeros(2, 3, 9, 9))
-        assert tuple(sortie.shape) == (2, 1), f"RegressionCNN{args} : sortie (2, 1) attendue, obtenue {tuple(sortie.shape)}"
+        assert tuple(sortie.shape) == (2, 1), (
+            f"RegressionCNN{args} : sortie (2, 1) attendue, obtenue {tuple(sortie.shape)}")
 
 
 def test_cnn_de_regression_avec_des_poids_donnes():
@@ -181,7 +182,8 @@ def test_cnn_des_chiffres():
     modele.eval()
     with torch.no_grad():
         sortie = modele(torch.rand(5, 1, 28, 28))
-    assert tuple(sortie.shape) == (5, 10), f"DigitCNN : sortie (5, 10) attendue pour 5 images, obtenue {tuple(sortie.shape)}"
+    assert tuple(sortie.shape) == (5, 10), (
+        f"DigitCNN : sortie (5, 10) attendue pour 5 images, obtenue {tuple(sortie.shape)}")
     assert not torch.allclose(sortie.sum(dim=1), torch.ones(5)), (
         "DigitCNN doit renvoyer des logits, pas des probabilités : pas de softmax à la fin (nn.CrossEntropyLoss l'applique)")
 
@@ -205,16 +207,20 @@ def test_train_digits_observe_par_un_espion():
     y = torch.randint(0, 10, (150,), generator=torch.Generator().manual_seed(4849))
     espion = Espion()
     rendu = models.train_digits(espion, X, y, epochs=2, lr=0.01, seed=3)
-    assert rendu is espion, f"train_digits : le modèle reçu, entraîné, est attendu en retour (pas une copie), obtenu {type(rendu).__name__}"
+    assert rendu is espion, (
+        f"train_digits : le modèle reçu, entraîné, est attendu en retour (pas une copie), obtenu {type(rendu).__name__}")
     # Chaque image se reconnaît à son premier pixel : on retrouve les numéros des échantillons de chaque lot.
     numero = {round(float(v), 6): i for i, v in enumerate(X[:, 0, 0, 0])}
     lots = [[numero.get(round(float(v), 6), -1) for v in lot[:, 0, 0, 0]] for lot in espion.lots]
     tailles = [len(lot) for lot in lots]
-    assert tailles == [64, 64, 22] * 2, f"150 images, lots de 64, 2 époques : tailles 64, 64, 22, 64, 64, 22 attendues, obtenues {tailles}"
+    assert tailles == [64, 64, 22] * 2, (
+        f"150 images, lots de 64, 2 époques : tailles 64, 64, 22, 64, 64, 22 attendues, obtenues {tailles}")
     for epoque in (lots[:3], lots[3:]):
         vus = sorted(i for lot in epoque for i in lot)
-        assert vus == list(range(150)), "chaque époque doit passer chaque image une fois exactement"
-    assert lots[0] != sorted(lots[0]) and lots[0] != lots[3], "des lots mélangés à chaque époque sont attendus, obtenu le même ordre"
+        assert vus == list(range(150)), (f"chaque époque doit passer chaque image une fois exactement : 150 images "
+                                         f"différentes attendues, obtenu {len(set(vus))}")
+    assert lots[0] != sorted(lots[0]) and lots[0] != lots[3], (
+        "des lots mélangés à chaque époque sont attendus, obtenu le même ordre")
     # Les mêmes lots, dans le même ordre, à la main : Adam de pas lr, entropie croisée, gradients remis à zéro.
     reference = Espion().reseau
     opt = torch.optim.Adam(reference.parameters(), lr=0.01)

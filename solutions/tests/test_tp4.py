@@ -56,7 +56,8 @@ AE_ENCODEUR, AE_DECODEUR = [20, 12, 6, 3], [3, 6, 12, 20]
 
 
 def test_architecture_de_l_auto_encodeur():
-    assert nombre_de_parametres(AutoEncoder(64, 8, (32,))) == 4_744, "AutoEncoder(64, 8, (32,)) : 4 744 paramètres attendus"
+    assert nombre_de_parametres(AutoEncoder(64, 8, (32,))) == 4_744, (
+        "AutoEncoder(64, 8, (32,)) : 4 744 paramètres attendus")
     formes = [tuple(p.shape) for p in AutoEncoder(*AE).parameters()]
     attendues = formes_denses(AE_ENCODEUR) + formes_denses(AE_DECODEUR)
     assert formes == attendues, (f"AutoEncoder{AE} : paramètres attendus {attendues} (encodeur 20 → 12 → 6 → 3, puis "
@@ -85,14 +86,16 @@ def test_erreur_de_reconstruction():
     modele, encodeur, decodeur = auto_encodeur_donne()
     x = np.random.default_rng(6062).uniform(size=(7, 20)).astype(np.float32)
     erreurs = reconstruction_error(modele, torch.from_numpy(x))
-    assert isinstance(erreurs, np.ndarray), f"reconstruction_error : un tableau numpy attendu, obtenu {type(erreurs).__name__}"
+    assert isinstance(erreurs, np.ndarray), (
+        f"reconstruction_error : un tableau numpy attendu, obtenu {type(erreurs).__name__}")
     attendu = ((dense(decodeur, dense(encodeur, x), "sigmoide") - x) ** 2).mean(axis=1)
     verifie_proche(erreurs, attendu, "reconstruction_error sur 7 échantillons", "pour chaque échantillon, la moyenne "
                    "des (x̂ − x)² sur ses valeurs", rtol=1e-4, atol=1e-7)
 
 
 def test_seuil_de_detection():
-    assert math.isclose(fit_threshold(np.arange(101.0), 0.99), 99.0), "fit_threshold(np.arange(101.0), 0.99) : attendu 99.0"
+    assert math.isclose(fit_threshold(np.arange(101.0), 0.99), 99.0), (
+        "fit_threshold(np.arange(101.0), 0.99) : attendu 99.0")
     erreurs = np.random.default_rng(6063).gamma(2.0, 0.01, size=250)
     for q in (0.95, 0.8):
         obtenu = fit_threshold(erreurs, q)
@@ -155,7 +158,8 @@ def test_entrainement_de_l_auto_encodeur_observe_par_un_espion():
     assert abs(float(bruit.std()) - 0.5) < 0.05 and abs(float(bruit.mean())) < 0.05, (
         f"entrée bruitée : x + un bruit gaussien de moyenne 0 et d'écart-type noise_std = 0.5 attendu, obtenu moyenne "
         f"{float(bruit.mean()):.3f} et écart-type {float(bruit.std()):.3f}")
-    assert not torch.allclose(espion.lots[0], espion.lots[3]), "un nouveau bruit attendu à chaque lot, obtenu le même bruit"
+    assert not torch.allclose(espion.lots[0], espion.lots[3]), (
+        "un nouveau bruit attendu à chaque lot, obtenu le même bruit")
     espion = Espion(40)
     train_autoencoder(espion, X, epochs=1, lr=0.01, batch_size=4, seed=1)
     # Adam : chaque pas déplace c d'environ lr dans le sens qui réduit le coût, ici 3 pas vers le haut.
@@ -206,7 +210,8 @@ def test_vae_avec_des_poids_donnes():
     mu, logvar = dense(poids[4:6], h), dense(poids[6:8], h)
     with torch.no_grad():
         obtenu_mu, obtenu_logvar = modele.encode(torch.from_numpy(x))
-    verifie_proche(obtenu_mu, mu, "μ de encode(x)", "couches cachées ReLU, puis une couche linéaire pour μ", rtol=1e-4, atol=1e-5)
+    verifie_proche(obtenu_mu, mu, "μ de encode(x)", "couches cachées ReLU, puis une couche linéaire pour μ",
+                   rtol=1e-4, atol=1e-5)
     verifie_proche(obtenu_logvar, logvar, "logvar de encode(x)", "une seconde couche linéaire, après celle de μ",
                    rtol=1e-4, atol=1e-5)
     z = mu + np.exp(0.5 * logvar) * eps
@@ -226,11 +231,13 @@ def test_reparametrisation_et_ses_gradients():
     z = modele.reparameterize(mu, logvar, eps)
     attendu = mu.detach() + torch.exp(0.5 * logvar.detach()) * eps
     verifie_proche(z, attendu, "reparameterize sur des valeurs au hasard", "z = μ + exp(½ · logvar) · ε")
-    assert z.requires_grad, "z relié à μ et logvar par le graphe des gradients attendu, obtenu un z détaché : ne détachez rien"
+    assert z.requires_grad, (
+        "z relié à μ et logvar par le graphe des gradients attendu, obtenu un z détaché : ne détachez rien")
     z.sum().backward()
     assert mu.grad is not None and logvar.grad is not None, "des gradients attendus pour μ et logvar, obtenu aucun"
     verifie_proche(mu.grad, torch.ones(4, 3), "∂z/∂μ", "vaut 1")
-    verifie_proche(logvar.grad, 0.5 * torch.exp(0.5 * logvar.detach()) * eps, "∂z/∂logvar", "vaut ½ · exp(½ · logvar) · ε")
+    verifie_proche(logvar.grad, 0.5 * torch.exp(0.5 * logvar.detach()) * eps, "∂z/∂logvar",
+                   "vaut ½ · exp(½ · logvar) · ε")
 
 
 def test_cout_du_vae():
@@ -254,13 +261,15 @@ def test_generer_et_reconstruire():
     images = generate(modele, torch.from_numpy(z))
     verifie_proche(images, dense(poids[8:], z, "sigmoide"), "generate(model, z)", "le décodage des points z",
                    rtol=1e-4, atol=1e-5)
-    assert not images.requires_grad, "generate : des images sans gradient attendues (torch.no_grad()), obtenu requires_grad=True"
+    assert not images.requires_grad, (
+        "generate : des images sans gradient attendues (torch.no_grad()), obtenu requires_grad=True")
     x = torch.rand(3, 20, generator=torch.Generator().manual_seed(7075))
     reconstruction, mu, _ = reconstruct(modele, x, torch.zeros(3, 3))
     with torch.no_grad():
         attendu = modele.decode(modele.encode(x)[0])
     verifie_proche(reconstruction, attendu, "reconstruct(model, x, ε = 0)", "avec ε = 0, x̂ = D(μ)", rtol=1e-4, atol=1e-6)
-    assert not reconstruction.requires_grad, "reconstruct : x̂ sans gradient attendu (torch.no_grad()), obtenu requires_grad=True"
+    assert not reconstruction.requires_grad, (
+        "reconstruct : x̂ sans gradient attendu (torch.no_grad()), obtenu requires_grad=True")
 
 
 def test_entrainement_du_vae():
@@ -389,4 +398,5 @@ def test_entrainement_du_gan_observe_par_des_espions():
     assert 20 <= len(torch.unique(vus)) < len(vus), (
         f"chaque lot de données réelles est tiré au hasard, avec remise, parmi les 30 de `real` : {len(torch.unique(vus))} "
         f"données différentes vues en {len(vus)} tirages")
-    assert any(not torch.equal(a, p) for a, p in zip(avant, G.parameters())), "train_gan : G doit changer, obtenu G inchangé"
+    assert any(not torch.equal(a, p) for a, p in zip(avant, G.parameters())), (
+        "train_gan : G doit changer, obtenu G inchangé")

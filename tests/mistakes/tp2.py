@@ -69,7 +69,8 @@ MISTAKES = [
          "return dx, dout.sum(axis=0), dout.sum(axis=0)", [LA + "test_batchnorm_backward_gradient_check"], CHEAP,
          ["test_retropropagation_de_la_batchnorm"]),
     # optim.py
-    text("SGD momentum with dampening (1 − μ)·g", OPTIM, "self.momentum * v + g for", "self.momentum * v + (1 - self.momentum) * g for",
+    text("SGD momentum with dampening (1 − μ)·g", OPTIM, "self.momentum * v + g for",
+         "self.momentum * v + (1 - self.momentum) * g for",
          [OP + "test_sgd_matches_torch"], CHEAP, ["test_sgd_comme_torch"]),
     text("SGD ignoring the momentum", OPTIM, "self.velocity = [self.momentum * v + g for v, g in zip(self.velocity, grads)]",
          "self.velocity = grads", [OP + "test_sgd_matches_torch"], CHEAP, ["test_sgd_comme_torch"]),
