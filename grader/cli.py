@@ -22,7 +22,7 @@ from .errors import GraderError, IsolationError, UsageError
 from .marks import Grading
 from .mutants.command import add_mutant_options, validate_mutants
 from .reference import build_expected
-from .push import Push, banner, push_context, sighting, student_view, write_sighting
+from .push import Push, banner, hidden_modules, push_context, sighting, student_view, write_sighting
 from .release import release
 from .scaffold import add_new_command
 from .report import render_table, write_junit
@@ -213,7 +213,7 @@ def cmd_push(project: Project, args: argparse.Namespace) -> int:
         write_sighting(args.sighting, sighting(push, context))
     grading, isolation = grade_checkout(project, tp, args.repo, context.owner, commit_of(args.repo), run_options(args))
     check_isolation(args, isolation)
-    view = student_view(grading, context.policy, before_deadline)
+    view = student_view(grading, context.policy, before_deadline, hidden_modules(tp.reference, tp.name))
     print(render_table(view, isolation))
     write_grading_outputs(view, args.json, args.junit)
     return 0

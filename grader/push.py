@@ -4,13 +4,16 @@ The job runs with YAML the student cannot edit (their project's CI configuration
 `grade.yml` in a YAML-only project) and with the hidden reference fetched by a token student code
 never sees. It grades the pushed commit with the hidden tests (in the sandbox, like `grader
 test`), and publishes only what course.yaml's `ci.before_deadline` allows: before the TP's
-deadline (+ the student's extension), by default the mark and the number of hidden tests passed,
-not which ones, so that repeated pushes cannot probe the hidden tests one by one. It also
+deadline (+ the student's extension), by default the mark and, for each module of the student's
+package, how many of its hidden tests passed, never which ones, so that repeated pushes cannot
+probe the hidden tests one by one but a student knows which module to check again. It also
 writes the pipeline's creation time, set by GitLab and not by the student, as a ledger line.
 The official mark still comes from `grader collect`.
 """
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -24,7 +27,7 @@ from .ledger import Sighting
 from .marks import Grading, TestResult, write_atomically
 from .roster import RepoOwner, load_roster
 
-HIDDEN_SUMMARY_ID = "tests_caches::tests cachés réussis"
+HIDDEN_SUMMARY_PREFIX = "tests_caches::"  # + the module's name: the id of its summary under the `count` policy
 
 
 @dataclass(frozen=True)
@@ -87,19 +90,41 @@ def _owner(course: Course, project: str) -> RepoOwner | None:
     return next((o for o in roster.owners if project_path(o.url) == project), None)
 
 
-def student_view(grading: Grading, policy: str, before_deadline: bool) -> Grading:
+def hidden_modules(reference: Path, tp: str) -> dict[str, str]:
+    """Hidden test file -> the student module its tests call ("test_sizes.py" -> "conv" when it
+    calls `tp3.conv.…`): the name a student knows. Read from the hidden side, never shown as is."""
+    modules = {}
+    for path in sorted(reference.glob("test_*.py")):
+        called = Counter(re.findall(rf"\b{tp}\.([A-Za-z_]\w*)", path.read_text(encoding="utf-8")))
+        modules[path.name] = called.most_common(1)[0][0] if called else path.stem.removeprefix("test_")
+    return modules
+
+
+def student_view(grading: Grading, policy: str, before_deadline: bool,
+                 modules: Mapping[str, str] | None = None) -> Grading:
     """What the student may see of the hidden tests: everything after the deadline; before it,
-    under the `count` policy, one line with how many passed and the mark."""
+    under the `count` policy, one line per module of their package (`modules`: hidden test file
+    -> module, from `hidden_modules`) with how many of its hidden tests passed, and the mark."""
     if policy == "full" or not before_deadline:
         return grading
-    passed = sum(t.status == "passed" for t in grading.tests)
-    total = len(grading.tests)
-    message = "" if passed == total else (
-        f"{passed} tests cachés réussis sur {total}. Le détail de chaque test sera visible après la date limite ; "
-        "vérifiez votre travail avec les tests publics (grader check).")
-    summary = TestResult(HIDDEN_SUMMARY_ID, grading.score, grading.max_score, "passed" if passed == total else "failed",
-                         message, round(sum(t.duration_s for t in grading.tests), 4))
-    return replace(grading, tests=(summary,) if total else ())
+    by_module: dict[str, list[TestResult]] = {}
+    for test in grading.tests:
+        file = test.id.split("::")[0]
+        module = (modules or {}).get(file) or file.removeprefix("test_").removesuffix(".py")
+        by_module.setdefault(module, []).append(test)
+    return replace(grading, tests=tuple(module_summary(name, tests) for name, tests in by_module.items()))
+
+
+def module_summary(module: str, tests: list[TestResult]) -> TestResult:
+    """One module's hidden tests as one result: points and a count, no test name, input or message."""
+    passed = sum(t.status == "passed" for t in tests)
+    message = f"{module} : {passed}/{len(tests)} tests cachés réussis"
+    if passed < len(tests):
+        message += (". Le détail de chaque test sera visible après la date limite ; vérifiez ce module avec les "
+                    "tests publics (grader check), qui disent ce qui est attendu et ce que votre code donne.")
+    return TestResult(HIDDEN_SUMMARY_PREFIX + module, sum(t.points for t in tests), sum(t.max_points for t in tests),
+                      "passed" if passed == len(tests) else "failed", message,
+                      round(sum(t.duration_s for t in tests), 4))
 
 
 def sighting(push: Push, context: PushContext) -> Sighting:
@@ -117,7 +142,7 @@ def banner(push: Push, context: PushContext, before_deadline: bool) -> str:
     deadline = context.deadline.astimezone(zone).strftime("%d/%m/%Y %H:%M")
     seen = push.created_at.astimezone(zone).strftime("%d/%m/%Y %H:%M:%S")
     shown = ("le détail des tests cachés" if not before_deadline or context.policy == "full"
-             else "seulement le nombre de tests cachés réussis (détail après la date limite)")
+             else "le nombre de tests cachés réussis par module (détail après la date limite)")
     lines = [f"Commit {push.sha[:10]} ({push.ref}) vu par GitLab le {seen} ({context.zone})",
              f"Date limite : {deadline} — affiché : {shown}.",
              "Note provisoire : la note officielle est calculée à la date limite (grader collect)."]

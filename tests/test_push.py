@@ -11,7 +11,7 @@ import pytest
 from grader.cli import main
 from grader.errors import UsageError
 from grader.marks import Grading, TestResult
-from grader.push import HIDDEN_SUMMARY_ID, Push, push_context, student_view
+from grader.push import HIDDEN_SUMMARY_PREFIX, Push, hidden_modules, push_context, student_view
 
 ENV = {"CI_PROJECT_PATH": "l3-ap/binome-1", "CI_COMMIT_SHA": "a" * 40, "CI_COMMIT_REF_NAME": "tp1",
        "CI_COMMIT_TAG": "tp1", "CI_PIPELINE_CREATED_AT": "2026-02-15T21:30:00Z"}
@@ -62,21 +62,36 @@ def test_context_of_a_project_missing_from_the_roster(tmp_path):
     assert context.deadline == datetime(2026, 2, 15, 22, 59, tzinfo=timezone.utc)
 
 
-def grading(statuses):
-    tests = tuple(TestResult(f"test_x.py::test_{i}", 2.0 if s == "passed" else 0.0, 2.0, s,
-                             "" if s == "passed" else "valeur attendue : 3", 0.1) for i, s in enumerate(statuses))
+def grading(statuses, files=None):
+    files = files or ["test_x.py"] * len(statuses)
+    tests = tuple(TestResult(f"{file}::test_{i}", 2.0 if s == "passed" else 0.0, 2.0, s,
+                             "" if s == "passed" else "valeur attendue : 3", 0.1)
+                  for i, (s, file) in enumerate(zip(statuses, files)))
     score = sum(t.points for t in tests)
     return Grading("tp1", "g1", "a" * 40, None, score, 2.0 * len(tests), score / (2.0 * len(tests)) * 20, 0.0, tests)
 
 
-def test_before_the_deadline_the_count_policy_shows_how_many_passed_not_which():
-    full = grading(["passed", "failed", "passed", "error"])
-    view = student_view(full, "count", before_deadline=True)
-    assert [t.id for t in view.tests] == [HIDDEN_SUMMARY_ID]
-    assert view.tests[0].status == "failed" and "2 tests cachés réussis sur 4" in view.tests[0].message
-    assert "test_1" not in view.to_json() and "valeur attendue" not in view.to_json()
+def test_before_the_deadline_the_count_policy_shows_each_module_s_count_not_which_tests():
+    full = grading(["passed", "failed", "passed", "error", "passed"],
+                   ["test_activations.py", "test_activations.py", "test_mlp.py", "test_sizes.py", "test_sizes.py"])
+    view = student_view(full, "count", before_deadline=True, modules={"test_sizes.py": "conv"})
+    assert [t.id for t in view.tests] == [HIDDEN_SUMMARY_PREFIX + m for m in ("activations", "mlp", "conv")]
+    activations, mlp, conv = view.tests
+    assert activations.status == "failed" and activations.message.startswith("activations : 1/2 tests cachés réussis")
+    assert (activations.points, activations.max_points) == (2.0, 4.0)
+    assert mlp.status == "passed" and mlp.message == "mlp : 1/1 tests cachés réussis"
+    assert conv.status == "failed" and "conv : 1/2 tests cachés réussis" in conv.message  # test_sizes.py → conv
+    text = view.to_json()
+    assert "test_1" not in text and "test_x" not in text and "test_sizes" not in text and "valeur attendue" not in text
     assert (view.score, view.mark) == (full.score, full.mark)
     assert student_view(grading(["passed"]), "count", True).tests[0].status == "passed"
+
+
+def test_hidden_test_files_are_named_by_the_module_they_call(project):
+    modules = hidden_modules(project.tp("tp3").reference, "tp3")
+    assert modules == {"test_conv.py": "conv", "test_sizes.py": "conv", "test_models.py": "models"}
+    tp1 = hidden_modules(project.tp("tp1").reference, "tp1")
+    assert set(tp1.values()) == {p.stem for p in (project.solutions / "tp1").glob("*.py")} - {"__init__"}
 
 
 def test_full_policy_and_after_the_deadline_show_every_test():
@@ -106,9 +121,11 @@ def test_grader_push_grades_the_checkout_and_writes_the_evidence(tmp_path, monke
     assert main(["push", "tp1", str(checkout), "--course", str(course), "--json", str(out / "r.json"),
                  "--junit", str(out / "r.xml"), "--sighting", str(out / "s.json")]) == 0
     printed = capsys.readouterr().out
-    assert "seulement le nombre de tests cachés réussis" in printed and "Note : 20 / 20" in printed
+    assert "le nombre de tests cachés réussis par module" in printed and "Note : 20 / 20" in printed
     result = json.loads((out / "r.json").read_text(encoding="utf-8"))
-    assert result["mark"] == 20 and len(result["tests"]) == 1 and result["commit"] == sha
+    assert result["mark"] == 20 and result["commit"] == sha
+    assert sorted(t["id"] for t in result["tests"]) == [HIDDEN_SUMMARY_PREFIX + m for m in
+                                                        ("activations", "descent", "losses", "mlp", "perceptron")]
     hidden = [p.stem for p in project.reference.joinpath("tp1").glob("test_*.py")]
     assert not [name for name in hidden if name in (out / "r.xml").read_text(encoding="utf-8")]
     assert json.loads((out / "s.json").read_text(encoding="utf-8")) == {

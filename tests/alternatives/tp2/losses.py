@@ -8,7 +8,7 @@ def softmax(z):
 
 
 def bce(p, y):
-    p, y = np.ravel(p), np.ravel(y)
+    p, y = np.clip(np.ravel(p), 1e-12, 1 - 1e-12), np.ravel(y)
     total = 0.0
     for pi, yi in zip(p, y):
         total += -(yi * np.log(pi) + (1 - yi) * np.log(1 - pi))

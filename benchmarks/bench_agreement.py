@@ -1,0 +1,166 @@
+"""Do the public tests see what the hidden tests grade? Agreement over realistic student mistakes.
+
+    .venv/bin/python benchmarks/bench_agreement.py [--tp tp1 …] [--public main] [--jobs 2] [--fast]
+
+Every mistake of `tests/mistakes/` (the project's buggy variants of tests/test_tp*.py, then the
+new mistakes of tests/mistakes/tpN.py) is applied to a copy of solutions/, graded in full by the
+hidden tests (`grade_checkout`, sandboxed) and checked by the public tests (`grader.check.check`,
+what a student runs). Agreement of a TP = among the mistakes whose hidden mark is < 20, the share
+whose public mark is < 20 too. A mistake the hidden tests miss (20/20) is listed apart: an
+equivalent variant or a hole of the hidden tests. Also reported: where a mistake's data disagree
+with what was measured (the hidden tests it names, the one it says still passes, its public tests).
+
+`--public main` checks with the public tests of the `main` branch instead (the figure before);
+`--fast` runs the public tests in one process per TP (tests/mistakes/public_run.py) instead of
+`grader check` per mistake. `--cache FILE` keeps hidden gradings between runs (keyed by the TP
+package's content and the reference's), for quick iterations on the public tests.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import multiprocessing
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from grader.check import check  # noqa: E402
+from grader.config import Project  # noqa: E402
+from grader.runner import content_hash, grade_checkout  # noqa: E402
+from tests.mistakes import TPS, Mistake, all_mistakes, copy_solutions, run_public  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Row:
+    mistake: Mistake
+    hidden_mark: float
+    hidden_failed: tuple[str, ...]
+    public_mark: float
+    public_failed: tuple[str, ...]
+
+    @property
+    def caught(self) -> bool:
+        return self.hidden_mark < 20
+
+    @property
+    def agrees(self) -> bool:
+        return not self.caught or self.public_mark < 20
+
+
+def hidden_grading(tp: str, repo: str) -> tuple[float, tuple[str, ...]]:
+    project = Project.at(ROOT)
+    grading, _ = grade_checkout(project, project.tp(tp), Path(repo))
+    return grading.mark, tuple(t.id for t in grading.tests if t.status != "passed")
+
+
+def public_check(tp: str, repo: str) -> tuple[float, tuple[str, ...]]:
+    grading = check(tp, Path(repo))
+    return grading.mark, tuple(t.id for t in grading.tests if t.status != "passed")
+
+
+def reference_hash(tp: str) -> str:
+    return content_hash(ROOT / "reference" / tp)
+
+
+def prepare(tp: str, mistakes: list[Mistake], scratch: Path, public: str) -> list[Path]:
+    repos = []
+    for i, mistake in enumerate(mistakes):
+        repo = mistake.write_into(copy_solutions(ROOT / "solutions", scratch / f"{tp}-{i}"))
+        if public != "current":  # the public tests of another branch
+            old = subprocess.run(["git", "show", f"{public}:solutions/tests/test_{tp}.py"], cwd=ROOT,
+                                 capture_output=True, text=True, check=True).stdout
+            (repo / "tests" / f"test_{tp}.py").write_text(old, encoding="utf-8")
+        repos.append(repo)
+    return repos
+
+
+def measure(tp: str, args: argparse.Namespace, pool: ProcessPoolExecutor, cache: dict) -> list[Row]:
+    mistakes = all_mistakes(tp)
+    with tempfile.TemporaryDirectory() as scratch:
+        repos = prepare(tp, mistakes, Path(scratch), args.public)
+        keys = [f"{tp}:{reference_hash(tp)}:{content_hash(repo / tp)}" for repo in repos]
+        todo = [(key, repo) for key, repo in zip(keys, repos) if key not in cache]
+        for (key, _), result in zip(todo, pool.map(hidden_grading, [tp] * len(todo), [str(r) for _, r in todo])):
+            cache[key] = result
+        if args.fast:
+            outcomes = run_public(tp, [(repo, ()) for repo in repos])
+            public = [(20.0 * sum(not m for m in out.values()) / len(out), tuple(n for n, m in out.items() if m))
+                      for out in outcomes]
+        else:
+            public = list(pool.map(public_check, [tp] * len(repos), [str(r) for r in repos]))
+    return [Row(m, cache[k][0], tuple(cache[k][1]), p[0], tuple(p[1])) for m, k, p in zip(mistakes, keys, public)]
+
+
+def data_problems(row: Row) -> list[str]:
+    """Where the mistake's data disagree with what was measured."""
+    m, problems = row.mistake, []
+    missing = [t for t in m.hidden if t not in row.hidden_failed]
+    if missing:
+        problems.append(f"named hidden tests passed: {missing}")
+    if m.passes and m.passes in row.hidden_failed:
+        problems.append(f"{m.passes} failed")
+    if row.caught and not m.hidden and not m.hole:
+        problems.append(f"caught by {list(row.hidden_failed)} but names no hidden test")
+    if not row.caught and not m.hole and m.hidden:
+        problems.append("the hidden tests miss it")
+    failed_public = {name.split("::")[-1] for name in row.public_failed}
+    if any(name not in failed_public for name in m.public) or not m.public:
+        problems.append(f"public tests named {list(m.public)}, failed {sorted(failed_public)}")
+    return problems
+
+
+def report(tp: str, rows: list[Row]) -> str:
+    caught = [r for r in rows if r.caught]
+    agreeing = [r for r in caught if r.agrees]
+    lines = [f"### {tp}: {len(agreeing)}/{len(caught)} = {100 * len(agreeing) / max(1, len(caught)):.0f} % "
+             f"({len(rows)} mistakes, {len(rows) - len(caught)} not caught by the hidden tests)", "",
+             "| mistake | hidden | public | agrees |", "|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r.mistake.name} | {r.hidden_mark:g} | {r.public_mark:g} | "
+                     f"{'yes' if r.agrees else '**no**'}{'' if r.caught else ' (hidden 20/20)'} |")
+    problems = [(r.mistake.name, p) for r in rows for p in data_problems(r)]
+    if problems:
+        lines += ["", "Data to fix:"] + [f"- {name}: {problem}" for name, problem in problems]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tp", nargs="*", default=list(TPS))
+    parser.add_argument("--public", default="current", help="'current', or a git ref whose public tests to use")
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--fast", action="store_true", help="public tests in one process per TP, not grader check")
+    parser.add_argument("--cache", type=Path, help="JSON file keeping hidden gradings between runs")
+    parser.add_argument("--json", type=Path, help="write every row here")
+    args = parser.parse_args()
+    cache = json.loads(args.cache.read_text()) if args.cache and args.cache.exists() else {}
+    started, everything = time.perf_counter(), {}
+    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for tp in args.tp:
+            rows = measure(tp, args, pool, cache)
+            everything[tp] = rows
+            print(report(tp, rows), "\n", flush=True)
+            if args.cache:
+                args.cache.write_text(json.dumps(cache))
+    for tp, rows in everything.items():
+        caught = [r for r in rows if r.caught]
+        print(f"{tp}: agreement {sum(r.agrees for r in caught)}/{len(caught)}"
+              f" = {100 * sum(r.agrees for r in caught) / max(1, len(caught)):.0f} %")
+    print(f"({time.perf_counter() - started:.0f} s, public tests: {args.public})")
+    if args.json:
+        args.json.write_text(json.dumps({tp: [{"mistake": r.mistake.name, "hidden": r.hidden_mark,
+                                               "hidden_failed": r.hidden_failed, "public": r.public_mark,
+                                               "public_failed": r.public_failed} for r in rows]
+                                         for tp, rows in everything.items()}, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()
