@@ -62,7 +62,7 @@ def hidden_grading(tp: str, repo: str) -> tuple[float, tuple[str, ...]]:
 
 
 def public_check(tp: str, repo: str) -> tuple[float, tuple[str, ...]]:
-    grading = check(tp, Path(repo))
+    grading, _ = check(tp, Path(repo))
     return grading.mark, tuple(t.id for t in grading.tests if t.status != "passed")
 
 

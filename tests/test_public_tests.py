@@ -49,7 +49,7 @@ def public_runs(tp: str, scratch: Path) -> dict[str, dict[str, str]]:
 
 @pytest.mark.parametrize("tp", TPS)
 def test_solutions_pass_and_stubs_fail_every_public_test(project, tp, tmp_path_factory):
-    solved = check(tp, project.solutions)
+    solved, _ = check(tp, project.solutions)
     assert solved.mark == 20 and not solved.errors, [(t.id, t.message) for t in solved.tests if t.status != "passed"]
     stubs = public_runs(tp, tmp_path_factory.getbasetemp())["stubs"]
     assert sorted(stubs) == sorted(t.id for t in solved.tests)
@@ -70,7 +70,7 @@ def test_the_issue_s_submission_no_longer_gets_20_from_the_public_check(project,
     for mistake in new_mistakes("tp1"):
         if "the issue's example" in mistake.name:
             mistake.write_into(repo)
-    grading = check("tp1", repo)
+    grading, _ = check("tp1", repo)
     failed = {t.id: t.message for t in grading.tests if t.status != "passed"}
     assert {"test_derivee_de_tanh", "test_propagation_avant"} <= set(failed) and grading.mark < 20  # backward uses forward
     assert all("attendu" in message and "obtenu" in message for message in failed.values()), failed
