@@ -5,7 +5,8 @@
 
 Builds N real git repos from solutions/ (each a distinct commit, a few with a bug) holding the
 given TPs, then times: a `--snapshot` of the class, the full collect (similarity step included,
-as by default), the similarity step alone (`grader similarity`, from the stored results), the
+as by default), the similarity step alone (`grader similarity` from the stored results, its cache
+removed first so that it compares again), the
 share of the grading's wall time spent outside the hidden tests (fetching, exporting, starting
 workers, collecting tests, the ledger, rendering; the similarity step left out: it is no
 grading), and an unchanged re-run (target < 5 s, everything from the cache).
@@ -73,6 +74,8 @@ def main() -> None:
         common = ["collect", "--course", str(folder / "course.yaml"), "--out", str(folder / "out")]
         snapshot = timed(*common, "--snapshot")
         full = timed(*common, "--jobs", str(args.jobs), *without)
+        for done in (folder / "out").glob("similarity-*.done.json"):  # its cache: the step alone, recomputed
+            done.unlink()
         similar = timed("similarity", *args.tp, "--course", str(folder / "course.yaml"), "--out", str(folder / "out"))
         rerun = timed(*common, "--jobs", str(args.jobs), *without)
         in_tests = sum(t["duration_s"] for path in (folder / "out" / "results").glob("*/*[0-9].json")
