@@ -75,12 +75,19 @@ def grade(tp: str, student: str, commit: str | None, rubric: Rubric, tests: list
 
 
 def write_atomically(path: Path, data: str | bytes) -> None:
-    """Whole file or nothing: write a temporary file, fsync it, rename it over `path`."""
+    """Whole file or nothing: write a temporary file, fsync it, rename it over `path`. A file that
+    already holds exactly `data` is left as it is (an unchanged re-run rewrites and syncs nothing)."""
+    data = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return
+    except OSError:
+        pass
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, 0o644)

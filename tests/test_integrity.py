@@ -5,8 +5,11 @@ feedback file, Moodle's CSV or a mark."""
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -67,6 +70,35 @@ def test_the_course_code_is_never_flagged():
         assert data_access(str(path), path.read_bytes()) == [] and literals(str(path), path.read_bytes()) == [], path
     assert data_access("tp1/x.py", b"def f(:\n") == []  # a syntax error is the grading's business
     assert data_access("tp1/x.py", b"x = 1" + b" + 1" * 300_000) == []  # too deep for ast: no crash of collect
+
+
+def test_scans_in_threads_all_succeed():
+    """collect scans commits in threads. CPython 3.11's AST constructor keeps its recursion depth
+    in shared state: a garbage collection during a parse may run a finaliser that lets another
+    thread parse, and one of them fails ("SystemError: AST constructor recursion depth mismatch")."""
+    class Finalised:
+        def __init__(self) -> None:
+            self.me = self  # a cycle: only the garbage collector frees it
+
+        def __del__(self) -> None:
+            time.sleep(0)  # lets another thread run, as gitpython's finalisers do
+
+    nested = "def f(x):\n" + "".join(f"{'    ' * (depth + 1)}if x > {depth}:\n" for depth in range(30))
+    source = ('"""Module."""\nimport numpy as np\n\n\n' + nested + "    " * 31 + "np.load('x.npy')\n").encode()
+
+    def scan(_: int) -> list:
+        for _ in range(20):
+            Finalised()
+        return [(f.kind, f.where) for f in data_access("tp1/mlp.py", source)]
+
+    threshold = gc.get_threshold()
+    gc.set_threshold(50)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            found = list(pool.map(scan, range(400)))
+    finally:
+        gc.set_threshold(*threshold)
+    assert found == [[("data-access", "tp1/mlp.py:36")]] * 400
 
 
 def test_embedded_data_files_and_literals():
