@@ -24,7 +24,7 @@ from .course import Course, TPConfig, load_class
 from .errors import UsageError
 from .gitlab_events import pipeline_sightings, push_sightings
 from .gradebook import Submission, late_penalty
-from .integrity import PASTE_WINDOW, scan_submission, starter_lines, write_flags
+from .integrity import PASTE_WINDOW, cached_scan, starter_lines, write_flags
 from .ledger import Ledger, Sighting
 from .marks import Grading, write_atomically
 from .repos import commit_date, export, fetch, is_ancestor, pick, sightings_now
@@ -152,8 +152,8 @@ def scan(course: Course, owner: RepoOwner, mirror: Path, tp: str, sha: str, star
     """Integrity flags of one candidate commit: (flags, a note when the scan failed). A scan that
     fails is said on the console (never in the feedback) and costs nothing else."""
     try:
-        return scan_submission(mirror, owner, Submission(owner.id, tp, sha, None, None), course, starters[tp],
-                               options.paste_window), None
+        return cached_scan(options.out, mirror, owner, Submission(owner.id, tp, sha, None, None), course, starters[tp],
+                           options.paste_window), None
     except Exception as exc:  # a corrupt object, a git failure: the gradebook does not depend on it
         return [], f"{owner.id}: {tp} : integrity scan failed ({type(exc).__name__}: {exc})"[:300]
 

@@ -14,6 +14,7 @@ class; nothing is re-read from the repositories then.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import statistics
@@ -38,6 +39,8 @@ PASTE_SHARE = 0.8  # share of the TP's code lines the one commit adds
 PASTE_MIN_LINES = 30  # below this many code lines the TP is too small to judge
 HELD_OUT_PASS, OTHERS_FAIL, GAP_OVER_CLASS = 0.75, 0.5, 0.5  # see held_out_flags
 MAX_PER_SUBMISSION = 20  # findings kept per (owner, TP): the first ones by file and line
+SCANNERS = hashlib.sha256(b"".join(Path(__file__).with_name(name).read_bytes()
+                                   for name in ("codescan.py", "integrity.py"))).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,26 @@ def scan_submission(mirror: Path, owner: RepoOwner, submission: Submission, cour
     paste = last_minute(mirror, submission.commit, submission.tp, starter, deadline(course, owner, submission.tp), window)
     if paste is not None:
         found.append(Flag(owner.id, submission.tp, "last-minute", *paste))
+    return found
+
+
+def cached_scan(out: Path, mirror: Path, owner: RepoOwner, submission: Submission, course: Course,
+                starter: set[str], window: timedelta = PASTE_WINDOW) -> list[Flag]:
+    """`scan_submission`, stored in `out/scans/`: a re-run of an unchanged class reads the flags back
+    instead of scanning every commit and its history again. The key holds all the scan depends on:
+    the commit, the owner's deadline, the window, the starter's lines and the scanners' own code."""
+    due = deadline(course, owner, submission.tp)
+    key = hashlib.sha256(json.dumps([SCANNERS, owner.id, submission.tp, submission.commit, due.isoformat(),
+                                     window.total_seconds(), sorted(starter)]).encode()).hexdigest()
+    path = out / "scans" / submission.tp / f"{owner.id}-{submission.commit}.json"
+    try:
+        stored_scan = json.loads(path.read_text(encoding="utf-8"))
+        if stored_scan["key"] == key:
+            return [Flag(**item) for item in stored_scan["flags"]]
+    except (OSError, ValueError, KeyError, TypeError):  # none yet, or unreadable: scan again
+        pass
+    found = scan_submission(mirror, owner, submission, course, starter, window)
+    write_atomically(path, json.dumps({"key": key, "flags": [asdict(f) for f in found]}, ensure_ascii=False))
     return found
 
 

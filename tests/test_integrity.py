@@ -17,7 +17,7 @@ import git
 import numpy as np
 import pytest
 
-from grader import similarity
+from grader import integrity, similarity
 from grader.cli import main
 from grader.codescan import data_access, embedded_data, literals, scan_commit
 from grader.gradebook import Submission
@@ -292,3 +292,21 @@ def test_commit_files_reads_without_a_checkout(flagged_class):
     assert files["tp1/mlp.py"].data.startswith(b'"""') and files["data/mnist.npy"].data is None
     assert files["data/mnist.npy"].size == 160_000
     assert {f.kind for f in scan_commit(list(files.values()), "tp1")} == {"embedded-data"}
+
+
+def test_a_rerun_reads_the_scans_back_unless_what_they_depend_on_changed(flagged_class, tmp_path, monkeypatch):
+    """An unchanged class is not scanned again (its flags come from out/scans/); a change of the
+    paste window (or of the deadline, the starter, the commit) scans again."""
+    base, _ = flagged_class
+    copy = tmp_path / "out"
+    shutil.copytree(base / "out", copy)
+    common = ["collect", "--course", str(base / "course.yaml"), "--out", str(copy), "--jobs", "2",
+              "--now", "2026-02-16T09:00:00+01:00", "--no-similarity"]
+    scanned = []
+    real = integrity.scan_submission
+    monkeypatch.setattr(integrity, "scan_submission", lambda *args: scanned.append(args[1].id) or real(*args))
+    assert main(common) == 0
+    assert scanned == [] and flags_csv(copy) == flags_csv(base / "out")
+    assert main([*common, "--paste-window", "5"]) == 0
+    assert sorted(scanned) == ["chargeur", "colleur", "donnees", "honnete1", "honnete2"]
+    assert not {(r["owner"], r["kind"]) for r in flags_csv(copy) if r["kind"] == "last-minute"}  # 11 min before
