@@ -18,7 +18,9 @@ import csv
 import hashlib
 import io
 import json
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from . import __version__
@@ -213,21 +215,26 @@ def write_csv(path: Path, pairs: list[Pair]) -> None:
 
 
 def read_csv(path: Path) -> list[Pair]:
-    """The pairs a run stored, for the gradebook page (nothing is recomputed)."""
+    """The pairs a run stored, for the gradebook page (nothing is recomputed). Read once per
+    process while the file is unchanged: the summary line and the page both want them."""
+    info = path.stat()
+    return list(_read_csv(path, info.st_mtime_ns, info.st_size))
+
+
+@lru_cache(maxsize=16)
+def _read_csv(path: Path, mtime_ns: int, size: int) -> tuple[Pair, ...]:
     with open(path, encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    return [Pair(r["tp"], r["a"], r["b"], float(r["score"]), float(r["score_a"]), float(r["score_b"]),
-                 int(r["shared_lines_a"]), int(r["shared_lines_b"]), _regions(r["regions_a"]), _regions(r["regions_b"]))
-            for r in rows]
+    return tuple(Pair(r["tp"], r["a"], r["b"], float(r["score"]), float(r["score_a"]), float(r["score_b"]),
+                      int(r["shared_lines_a"]), int(r["shared_lines_b"]), _regions(r["regions_a"]),
+                      _regions(r["regions_b"])) for r in rows)
+
+
+REGION = re.compile(r"(\S+):(\d+)-(\d+)")
 
 
 def _regions(text: str) -> tuple[Region, ...]:
-    found = []
-    for item in text.split():
-        path, _, lines = item.rpartition(":")
-        first, _, last = lines.partition("-")
-        found.append(Region(path, int(first), int(last)))
-    return tuple(found)
+    return tuple(Region(path, int(first), int(last)) for path, first, last in REGION.findall(text))
 
 
 def csv_path(out: Path, tp: str) -> Path:
