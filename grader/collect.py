@@ -27,7 +27,7 @@ from .gradebook import Submission, late_penalty
 from .integrity import PASTE_WINDOW, cached_scan, starter_lines, write_flags
 from .ledger import Ledger, Sighting
 from .marks import Grading, write_atomically
-from .repos import commit_date, export, fetch, is_ancestor, pick, sightings_now
+from .repos import Fetched, commit_date, export, fetch, is_ancestor, pick, sightings_now
 from .roster import RepoOwner
 from .runner import RunOptions, grade_checkout
 from .sandbox.session import fast_scratch
@@ -93,16 +93,20 @@ def collect(project: Project, course_path: Path, options: CollectOptions) -> Sum
     now = options.now or datetime.now(timezone.utc)
     plans: dict[str, tuple[RepoOwner, Path | None, list[str]]] = {}
     checks: dict[tuple[str, str | None], list[str]] = defaultdict(list)  # (owner, TP or None for all) -> kinds
+    def fetch_refs(owner: RepoOwner) -> tuple[Fetched, dict[str, str]]:
+        fetched = fetch(owner.id, owner.url, owner.token_env, options.out / "repos", options.repo_timeout)
+        return fetched, sightings_now(fetched.path) if fetched.path is not None else {}
+
     with ThreadPoolExecutor(max_workers=FETCHERS) as pool:  # git runs in subprocesses: threads suffice
-        fetches = pool.map(lambda o: fetch(o.id, o.url, o.token_env, options.out / "repos", options.repo_timeout), owners)
-    sightings, source = [], "snapshot" if options.snapshot else "collect"
-    for owner, fetched in zip(owners, fetches):
+        fetches = list(pool.map(fetch_refs, owners))
+    sightings, source, refs = [], "snapshot" if options.snapshot else "collect", {}
+    for owner, (fetched, owner_refs) in zip(owners, fetches):
         notes = [fetched.note] if fetched.note else []
         if fetched.problem:
             checks[(owner.id, None)].append(fetched.problem)
         if fetched.path is not None:
-            sightings += [Sighting(owner.id, ref, sha, now.isoformat(), source)
-                          for ref, sha in sorted(sightings_now(fetched.path).items())]
+            refs[owner.id] = owner_refs
+            sightings += [Sighting(owner.id, ref, sha, now.isoformat(), source) for ref, sha in sorted(owner_refs.items())]
         plans[owner.id] = (owner, fetched.path, notes)
         summary.notes += [f"{owner.id}: {note}" for note in notes]
     if course.gitlab:  # push and pipeline times as GitLab saw them: evidence even when no snapshot ran
@@ -116,7 +120,8 @@ def collect(project: Project, course_path: Path, options: CollectOptions) -> Sum
     candidates, jobs, scheduled = {}, [], set()
     for owner_id, (owner, mirror, notes) in plans.items():
         for tp in course.tps:
-            found = choose_commits(ledger, owner_id, mirror, tp, notes, checks[(owner_id, tp.name)]) if mirror else []
+            found = choose_commits(ledger, owner_id, mirror, tp, notes, checks[(owner_id, tp.name)],
+                                   refs.get(owner_id)) if mirror else []
             candidates[(owner_id, tp.name)] = found
             for sha, _ in found:
                 result = result_path(options.out, tps[tp.name], sha)
@@ -159,11 +164,11 @@ def scan(course: Course, owner: RepoOwner, mirror: Path, tp: str, sha: str, star
 
 
 def choose_commits(ledger: Ledger, owner: str, mirror: Path, tp: TPConfig, notes: list[str],
-                   checks: list[str]) -> list[tuple[str, str]]:
+                   checks: list[str], refs: dict[str, str] | None = None) -> list[tuple[str, str]]:
     """The commit(s) to grade for one TP: [(sha, ref)]. A tag moved after the deadline gives two:
     the commit it pointed to at the last sighting before the deadline, and the new one. What the
     instructor should check goes to `notes` (French) and `checks` (kinds of grader.attention)."""
-    chosen, problem, kind = pick(mirror, tp.tag)
+    chosen, problem, kind = pick(mirror, tp.tag, refs)
     if chosen is None:
         notes.append(f"{tp.name} : {problem}")
         checks.append(kind)

@@ -99,9 +99,12 @@ def git_text(exc: Exception, token_env: str | None) -> str:
     return (text.replace(token, "***") if token else text)[:NOTE_LIMIT]
 
 
-def pick(mirror: Path, tag: str) -> tuple[Pick | None, str | None, str | None]:
+def pick(mirror: Path, tag: str, refs: dict[str, str] | None = None) -> tuple[Pick | None, str | None, str | None]:
     """The TP's tagged commit if the tag exists, else the newest commit of the default branch;
-    (None, note, kind) when there is nothing to grade: kind "corrupt" (a broken tag) or "empty"."""
+    (None, note, kind) when there is nothing to grade: kind "corrupt" (a broken tag) or "empty".
+    `refs`: the mirror's refs as `sightings_now` just read them (a readable tag is not read again)."""
+    if refs and f"tag:{tag}" in refs:
+        return Pick(refs[f"tag:{tag}"], f"tag:{tag}"), None, None
     repo = git.Repo(mirror)
     try:
         if tag in [t.name for t in repo.tags]:
