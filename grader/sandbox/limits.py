@@ -124,10 +124,9 @@ class UidSlot:
             return
         raise OSError("no free worker uid slot")
 
-    def release(self, sweep: bool = True) -> None:
-        """Give the uid back; `sweep=False` when a removed cgroup already proved nothing of it runs."""
-        if sweep:
-            kill_uid(self.uid)
+    def release(self) -> None:
+        """Give the uid back, once no process of it is left."""
+        kill_uid(self.uid)
         self._handle.close()
 
 

@@ -338,10 +338,12 @@ class WorkerSession:
         if self._cgroup:
             self._cgroup.remove()
         if self._uid_slot:
-            removed = bool(self._cgroup and self._cgroup.gone())  # then nothing of the uid runs: no scan
-            if removed:
-                reap_children(self._uid_slot.uid)
-            self._uid_slot.release(sweep=not removed)
+            # An emptied cgroup proves that no process of the uid runs, not that none is left: the
+            # zombies of a killed PID namespace reach us (the subreaper) only after its init dies,
+            # which may be after this line on a loaded machine. Reap ours, then the release's sweep
+            # waits until no process of the uid is left, zombies included (one /proc scan if none).
+            reap_children(self._uid_slot.uid)
+            self._uid_slot.release()
         shutil.rmtree(self._root, ignore_errors=True)
 
     def __enter__(self) -> WorkerSession:
