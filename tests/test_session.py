@@ -239,3 +239,30 @@ def test_a_scratch_submission_is_taken_not_copied_and_pruned(tmp_path, project):
             assert session.call("call", {"module": "tp9.m", "function": "square", "args": [3]}) == 9
     finally:
         shutil.rmtree(scratch.parent, ignore_errors=True)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="Linux /proc only")
+def test_process_state_reads_uid_state_and_parent_and_cannot_be_forged_by_a_name():
+    """The sweeps trust process_state: a process naming itself with fake status lines must not
+    change what is read, and a zombie must read as one."""
+    import subprocess
+    import sys
+
+    from grader.sandbox.limits import process_state
+
+    rename = ("import ctypes, time; ctypes.CDLL(None).prctl(15, b'x\\nUid:\\t12345\\nState:\\tZ', 0, 0, 0); "
+              "print('ok', flush=True); time.sleep(30)")
+    named = subprocess.Popen([sys.executable, "-c", rename], stdout=subprocess.PIPE, text=True)
+    try:
+        assert named.stdout.readline() == "ok\n"
+        assert process_state(named.pid) == (os.getuid(), "S", os.getpid())
+    finally:
+        named.kill()
+        named.wait()
+    quick = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 10
+    while (state := process_state(quick.pid)) and state[1] != "Z" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert state == (os.getuid(), "Z", os.getpid())  # exited, not yet reaped
+    quick.wait()
+    assert process_state(quick.pid) is None

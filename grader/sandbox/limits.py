@@ -6,6 +6,7 @@ which of these a run can use and reports it.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 from dataclasses import dataclass
@@ -142,14 +143,28 @@ def become_subreaper() -> None:
         pass
 
 
+# The three fields process_state needs, in /proc/<pid>/status's order (Name, Umask, State, Tgid,
+# Ngid, Pid, PPid, TracerPid, Uid, …). Only Name is the process's own text, and the kernel
+# escapes its newlines: no line can be forged.
+STATUS_FIELDS = re.compile(rb"^State:\s*(\S).*?^PPid:\s*(\d+).*?^Uid:\s*(\d+)", re.S | re.M)
+
+
 def process_state(pid: int) -> tuple[int, str, int] | None:
     """(real uid, state letter, parent pid) of a process, read from /proc/<pid>/status: the
-    owner of /proc/<pid> itself can be root for a process that changed uid."""
+    owner of /proc/<pid> itself can be root for a process that changed uid. Reads the first
+    2 KiB only (the fields come first): sweeps scan every process of the machine."""
     try:
-        fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-        return int(fields["Uid"].split()[0]), fields["State"].split()[0], int(fields["PPid"])
-    except (OSError, KeyError, ValueError, IndexError):
+        handle = os.open(f"/proc/{pid}/status", os.O_RDONLY)
+        try:
+            data = os.read(handle, 2048)
+        finally:
+            os.close(handle)
+    except OSError:
         return None
+    match = STATUS_FIELDS.search(data)
+    if match is None:
+        return None
+    return int(match[3]), match[1].decode("ascii", "replace"), int(match[2])
 
 
 def sweep(pids: Callable[[], set[int]], seconds: float = 5.0) -> None:
