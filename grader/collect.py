@@ -93,6 +93,7 @@ def collect(project: Project, course_path: Path, options: CollectOptions) -> Sum
     now = options.now or datetime.now(timezone.utc)
     plans: dict[str, tuple[RepoOwner, Path | None, list[str]]] = {}
     checks: dict[tuple[str, str | None], list[str]] = defaultdict(list)  # (owner, TP or None for all) -> kinds
+
     def fetch_refs(owner: RepoOwner) -> tuple[Fetched, dict[str, str]]:
         fetched = fetch(owner.id, owner.url, owner.token_env, options.out / "repos", options.repo_timeout)
         return fetched, sightings_now(fetched.path) if fetched.path is not None else {}

@@ -78,10 +78,6 @@ class Cgroup:
     def kill(self) -> None:
         sweep(self.processes)
 
-    def gone(self) -> bool:
-        """Removed: it held no process any more (a cgroup with a process in it cannot be removed)."""
-        return not any(directory.exists() for directory in self.dirs)
-
     def remove(self) -> None:
         """Kill what is left, reap it, and delete the cgroup (a zombie would keep it busy)."""
         sweep(self.processes)
@@ -201,21 +197,6 @@ def uid_processes(uid: int) -> set[int]:
             if state and state[0] == uid:
                 found.add(int(entry.name))
     return found
-
-
-def reap_children(uid: int) -> None:
-    """Reap this process's zombie children of `uid`: a worker re-parented to the grader (a child
-    subreaper) when its namespace's parent was killed first. Reads only our own children list."""
-    children: set[int] = set()
-    for task in Path("/proc/self/task").iterdir():
-        children.update(int(pid) for pid in _read(task / "children").split())
-    for pid in children:
-        state = process_state(pid)
-        if state and state[0] == uid and state[1] == "Z":
-            try:
-                os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
 
 
 def kill_uid(uid: int) -> None:

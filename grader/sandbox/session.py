@@ -25,7 +25,7 @@ except ImportError:  # Windows: `grader check` runs unsandboxed and never starts
 
 from . import protocol
 from .layers import IsolationReport, Layer, linux_root_templates, make_plan, python_paths, worker_command
-from .limits import Cgroup, Limits, UidSlot, become_subreaper, hide, kill_uid, reap_children
+from .limits import Cgroup, Limits, UidSlot, become_subreaper, hide, kill_uid
 from .templates import PROCESS_TEMPLATES, Template, TemplateChild, TemplateError
 
 RUNTIME_FILES = ("worker.py", "protocol.py")
@@ -338,11 +338,9 @@ class WorkerSession:
         if self._cgroup:
             self._cgroup.remove()
         if self._uid_slot:
-            # An emptied cgroup proves that no process of the uid runs, not that none is left: the
-            # zombies of a killed PID namespace reach us (the subreaper) only after its init dies,
-            # which may be after this line on a loaded machine. Reap ours, then the release's sweep
-            # waits until no process of the uid is left, zombies included (one /proc scan if none).
-            reap_children(self._uid_slot.uid)
+            # Even with the cgroup emptied, the zombies of a killed PID namespace may reach us (the
+            # subreaper) only after its init dies: the release's sweep reaps them and waits until no
+            # process of the uid is left (one /proc scan when none is).
             self._uid_slot.release()
         shutil.rmtree(self._root, ignore_errors=True)
 
