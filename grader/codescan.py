@@ -48,13 +48,15 @@ def scan_commit(files: list[CommitFile], tp: str) -> list[Finding]:
     """Data access in the TP package; large data anywhere in the commit."""
     found = []
     for file in files:
+        tree = parse(file.data) if file.path.endswith(".py") and file.data is not None else None  # once for both
         if file.path.startswith(f"{tp}/") and file.path.endswith(".py") and file.data is not None:
-            found += data_access(file.path, file.data)
-        found += embedded_data(file)
+            found += data_access(file.path, file.data, tree)
+        found += embedded_data(file, tree)
     return found
 
 
-def _parse(data: bytes) -> ast.Module | None:
+def parse(data: bytes) -> ast.Module | None:
+    """The module's tree, parsed in turn with other threads (see PARSING); None if it does not parse."""
     try:
         with PARSING:
             return ast.parse(data.decode("utf-8", errors="replace"))
@@ -73,13 +75,15 @@ def dotted(node: ast.AST) -> str:
     return ""
 
 
-def data_access(path: str, data: bytes) -> list[Finding]:
-    tree = _parse(data)
+def data_access(path: str, data: bytes, tree: ast.Module | None = None) -> list[Finding]:
+    tree = tree or parse(data)
     if tree is None:
         return []
-    docstrings = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+    docstrings = set()  # ast.walk meets a statement before the constant it holds
     found = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            docstrings.add(id(node.value))
         where = f"{path}:{getattr(node, 'lineno', 0)}"
         for module in _imported(node):  # one finding per import statement
             if _within(module, DATASET_MODULES):
@@ -115,20 +119,20 @@ def _within(module: str, packages: tuple[str, ...]) -> bool:
     return any(module == p or module.startswith(p + ".") for p in packages)
 
 
-def embedded_data(file: CommitFile) -> list[Finding]:
+def embedded_data(file: CommitFile, tree: ast.Module | None = None) -> list[Finding]:
     size = _size(file.size)
     if file.path.endswith(".py"):
         if file.data is None:  # over the read limit: a .py file that large is data
             return [Finding("embedded-data", file.path, f"fichier .py de {size}")]
-        return literals(file.path, file.data)
+        return literals(file.path, file.data, tree)
     if file.size >= ANY_FILE_BYTES or (file.path.lower().endswith(DATA_SUFFIXES) and file.size >= DATA_FILE_BYTES):
         return [Finding("embedded-data", file.path, f"fichier de données de {size} dans le dépôt")]
     return []
 
 
-def literals(path: str, data: bytes) -> list[Finding]:
+def literals(path: str, data: bytes, tree: ast.Module | None = None) -> list[Finding]:
     """Lists of numbers and long strings written in the code (outermost literal only)."""
-    tree = _parse(data)
+    tree = tree or parse(data)
     if tree is None:
         return []
     found, todo = [], [tree]

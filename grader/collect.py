@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import multiprocessing.forkserver
+import os
 import sys
 import tempfile
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -28,13 +31,16 @@ from .integrity import PASTE_WINDOW, cached_scan, starter_lines, write_flags
 from .ledger import Ledger, Sighting
 from .marks import Grading, write_atomically
 from .repos import Fetched, commit_date, export, fetch, is_ancestor, pick, sightings_now
-from .roster import RepoOwner
-from .runner import RunOptions, grade_checkout
-from .sandbox.session import fast_scratch
+from .roster import RepoOwner, Roster
+from .runner import RunOptions, grade_checkout, sandbox_policy
+from .sandbox.session import fast_scratch, shared_templates
+from .sandbox.templates import Template, offer_templates
+from .suite import trusted_imports
 
 
 FETCHERS = 8  # clones and fetches at once
 NO_PACKAGE = "le commit {sha} ne contient pas de dossier {tp}/"
+PRELOAD_VARIABLE = "DLGRADE_TRUSTED_IMPORTS"  # read by grader/preload.py in the fork server
 RUN_FILE = "collect-run.json"  # how the last collection into this folder judged lateness
 
 
@@ -82,10 +88,18 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 def collect(project: Project, course_path: Path, options: CollectOptions) -> Summary:
     course, roster = load_class(course_path, project.tp_names())  # every config error before any fetch or grading
+    with closing(PoolStart(project, options.run)) as started:
+        return collect_class(project, course, roster, options, started)
+
+
+def collect_class(project: Project, course: Course, roster: Roster, options: CollectOptions,
+                  started: PoolStart) -> Summary:
     tps = {tp.name: project.tp(tp.name) for tp in course.tps}
     owners = sorted(roster.owners, key=lambda o: o.id)
     index, total = options.shard
     owners = [o for position, o in enumerate(owners) if position % total == index - 1]
+    if not options.snapshot and grading_likely(options.out, list(tps.values()), len(owners)):
+        started.start(list(tps.values()))  # the pool's imports, in the background while the class is fetched
     for sub in ("repos", "results", "submissions"):
         (options.out / sub).mkdir(parents=True, exist_ok=True)
     options.out.chmod(0o700)  # the sandbox must not see other students' repos and results
@@ -140,7 +154,7 @@ def collect(project: Project, course_path: Path, options: CollectOptions) -> Sum
         flags = {(owner_id, tp.name, sha): scans.submit(scan, course, owner, mirror, tp.name, sha, starters, options)
                  for owner_id, (owner, mirror, _) in plans.items() for tp in course.tps
                  for sha, _ in candidates[(owner_id, tp.name)]}
-        export_notes = run_jobs(project, jobs, options, summary)
+        export_notes = run_jobs(project, jobs, options, summary, started)
         for owner_id, (owner, mirror, notes) in plans.items():
             submissions = [submission(options.out, ledger, mirror, owner_id, course.tp(tp.name), tps[tp.name],
                                       candidates[(owner_id, tp.name)], notes, export_notes,
@@ -188,15 +202,52 @@ def result_path(out: Path, tp: TP, sha: str) -> Path:
     return out / "results" / tp.name / f"{sha}-{tp.version}-{__version__}.json"
 
 
-def run_jobs(project: Project, jobs: list[Job], options: CollectOptions, summary: Summary) -> dict:
+class PoolStart:
+    """What the grading pool needs before its first grading, started ahead and in the background:
+    the fork server of its processes (importing the trusted side) and the workers' templates
+    (importing torch). `start` may be called early (collect starts them before fetching when a
+    grading is likely) and again for more TPs; `close` ends the templates."""
+
+    def __init__(self, project: Project, run: RunOptions) -> None:
+        self.project, self.run = project, run
+        self.context: multiprocessing.context.BaseContext | None = None
+        self.templates: dict[tuple, Template] = {}
+
+    def start(self, tps: list[TP]) -> PoolStart:
+        if self.context is None:
+            self.context = pool_context(tps)
+        policies = [sandbox_policy(self.project, tp, self.run) for tp in tps]
+        for key, template in shared_templates(policies, set(self.templates)).items():
+            self.templates[key] = template
+        return self
+
+    def offers(self) -> dict[tuple, tuple[str, int]]:
+        return {key: (template.address, template.pid) for key, template in self.templates.items() if template.alive}
+
+    def close(self) -> None:
+        for template in self.templates.values():
+            template.close()
+        self.templates.clear()
+
+
+def grading_likely(out: Path, tps: list[TP], owners: int) -> bool:
+    """Whether this run will grade (before fetching, to start the pool meanwhile): some TP has
+    fewer stored results of its current hidden tests than there are repositories."""
+    return any(len(list((out / "results" / tp.name).glob(f"*-{tp.version}-{__version__}.json"))) < owners
+               for tp in tps)
+
+
+def run_jobs(project: Project, jobs: list[Job], options: CollectOptions, summary: Summary,
+             started: PoolStart) -> dict:
     """Grade in parallel, with a progress bar; return {(owner, tp, sha): [notes]}."""
     from tqdm import tqdm
 
     notes: dict = {}
     if not jobs:
         return notes
-    context = multiprocessing.get_context("spawn")  # no fork of a process with threads
-    with ProcessPoolExecutor(max_workers=max(1, options.jobs), mp_context=context) as pool, \
+    started.start([project.tp(name) for name in sorted({job.tp for job in jobs})])
+    with ProcessPoolExecutor(max_workers=max(1, options.jobs), mp_context=started.context,
+                             initializer=offer_templates, initargs=(started.offers(),)) as pool, \
             tqdm(total=len(jobs), desc="notation", unit="rendu", file=sys.stderr, disable=None) as bar:
         # TP by TP: a pool process keeps the hidden tests of one TP collected (grader/suite.py).
         futures = {pool.submit(grade_job, project.root, job, options.run): job
@@ -214,6 +265,25 @@ def run_jobs(project: Project, jobs: list[Job], options: CollectOptions, summary
             bar.set_postfix(notés=summary.graded, échecs=summary.failed, cache=summary.cached)
             bar.update()
     return notes
+
+
+def pool_context(tps: list[TP]) -> multiprocessing.context.BaseContext:
+    """The pool's processes are forked by multiprocessing's fork server, a fresh single-threaded
+    interpreter that has imported the trusted side once (pytest, torch, scikit-learn's datasets…:
+    seconds per process otherwise). Never a fork of this process, which runs threads. The server
+    is started here, without waiting for its imports, and kept for this process's later pools."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["grader.preload"])  # imports the list below, whatever fails
+    previous = os.environ.get(PRELOAD_VARIABLE)
+    os.environ[PRELOAD_VARIABLE] = ",".join(trusted_imports(tps))  # read when the server starts: its first pool's
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        if previous is None:
+            os.environ.pop(PRELOAD_VARIABLE, None)
+        else:
+            os.environ[PRELOAD_VARIABLE] = previous
+    return context
 
 
 @lru_cache(maxsize=None)

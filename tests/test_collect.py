@@ -6,6 +6,7 @@ commits (same content, author, date) have the same sha: the cache grades them on
 from __future__ import annotations
 
 import csv
+import multiprocessing.forkserver
 import os
 import re
 import shutil
@@ -20,6 +21,9 @@ import git
 import pytest
 
 from grader.cli import main
+from grader.collect import PRELOAD_VARIABLE, pool_context
+from grader.config import TP, Rubric
+from grader.suite import trusted_imports
 
 from .conftest import replace_function
 
@@ -315,3 +319,25 @@ def test_more_than_half_the_class_late_is_a_loud_warning(project, tmp_path, caps
     assert "grader: warning: TP1 : 2 rendus sur 3 comptés en retard" in err
     html = (tmp_path / "out" / "gradebook.html").read_text(encoding="utf-8")
     assert 'class="notice">TP1 : 2 rendus sur 3 comptés en retard' in html
+
+
+def test_the_pools_fork_server_imports_what_the_hidden_tests_import(tmp_path):
+    reference = tmp_path / "tp7"
+    reference.mkdir()
+    (reference / "test_one.py").write_text("import numpy as np\nimport os.path, json\nfrom sklearn.datasets import load_wine\n"
+                                           "from . import cases\nfrom cases import CASES\nimport test_two\n")
+    (reference / "test_two.py").write_text("def f(:\n")  # does not parse: its collection will say so
+    (reference / "cases.py").write_text("from grader.testkit import expect\n")
+    tp = TP("tp7", reference, Rubric("TP7", {}), 1 << 30, 10.0, preload=("torch",))
+    names = trusted_imports([tp])
+    assert names[:4] == ["grader.collect", "grader.runner", "grader.suite", "grader.cli"]  # the grading process's own
+    assert set(names[4:]) == {"numpy", "os.path", "json", "sklearn.datasets", "grader.testkit", "torch"}
+
+
+def test_the_pools_fork_server_gets_its_imports_without_changing_the_environment(project, monkeypatch):
+    seen = {}
+    monkeypatch.setenv(PRELOAD_VARIABLE, "kept")
+    monkeypatch.setattr(multiprocessing.forkserver, "ensure_running", lambda: seen.update(at_start=os.environ[PRELOAD_VARIABLE]))
+    context = pool_context([project.tp("tp1")])
+    assert context.get_start_method() == "forkserver"  # never a fork of the grader, which runs threads
+    assert "sklearn.datasets" in seen["at_start"].split(",") and os.environ[PRELOAD_VARIABLE] == "kept"

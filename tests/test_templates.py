@@ -3,6 +3,7 @@ submission still gets its own process, confined before it reads anything — its
 root, /tmp and randomness, another uid — and a template that dies costs no grading."""
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 
@@ -10,7 +11,9 @@ import numpy as np
 import pytest
 
 from grader.sandbox import SandboxPolicy, WorkerSession
-from grader.sandbox.templates import PROCESS_TEMPLATES
+from grader.sandbox.limits import become_subreaper, uid_processes
+from grader.sandbox.session import shared_templates
+from grader.sandbox.templates import PROCESS_TEMPLATES, SharedTemplate, Template
 from grader.testkit import Student
 
 from .conftest import needs_root
@@ -93,3 +96,60 @@ def test_the_template_is_not_dumpable_and_runs_no_student_code(project, submissi
     assert os.stat(f"/proc/{template.pid}/mem").st_uid == 0  # non-dumpable: /proc/<pid>/* belongs to root
     maps = open(f"/proc/{template.pid}/maps").read()
     assert str(submissions[0]) not in maps and "tp9" not in maps
+
+
+def own_shared_template(probes, answers, stop) -> None:
+    """A pool's owner, in a process of its own: starts a shared template, says where, and waits.
+    A subreaper that never reaps: an orphan the template did not reap would stay a zombie here."""
+    become_subreaper()
+    templates = shared_templates([SandboxPolicy(probes_path=probes)])
+    answers.put({key: (template.address, template.pid) for key, template in templates.items()})
+    stop.get()
+    for template in templates.values():
+        template.close()
+
+
+@pytest.fixture
+def offered(project):
+    """The templates of a pool's owner (another process), offered to this one as a pool's are."""
+    context = multiprocessing.get_context("spawn")
+    answers, stop = context.Queue(), context.Queue()
+    owner = context.Process(target=own_shared_template, args=(project.probes, answers, stop))
+    owner.start()
+    offers = answers.get(timeout=120)
+    PROCESS_TEMPLATES.close()
+    PROCESS_TEMPLATES.offer(offers)
+    yield offers
+    PROCESS_TEMPLATES.close()
+    PROCESS_TEMPLATES._offers.clear()
+    stop.put(None)
+    owner.join(timeout=30)
+
+
+@needs_root
+def test_a_pool_shares_its_owners_template_and_each_grading_leaves_nothing(project, submissions, offered):
+    [(address, pid)] = offered.values()
+    first, isolation = look(project, submissions[0])
+    assert {layer.name: layer.active for layer in isolation.layers}["templates"]
+    [template] = PROCESS_TEMPLATES.running()
+    assert isinstance(template, SharedTemplate) and template.pid == pid  # connected to, not started
+    # The killed worker's PID-namespace init is an orphan of the template, whose starter here
+    # never reaps: the template reaps it itself, so nothing of the slot's uid is left after close.
+    assert uid_processes(first["uid"]) == set()
+    second, _ = look(project, submissions[1], leave=False)
+    assert second["pid"] == 1 and not second["left"] and second["random"] != first["random"]
+    assert uid_processes(second["uid"]) == set()
+    PROCESS_TEMPLATES.close()  # a grading process closes its connection, not the owner's template
+    assert os.path.exists(f"/proc/{pid}") and open(f"/proc/{pid}/status").read().count("State:\tZ") == 0
+
+
+@needs_root
+def test_a_shared_template_that_dies_costs_no_grading(project, submissions, offered):
+    [(address, pid)] = offered.values()
+    os.kill(pid, signal.SIGKILL)
+    seen, _ = look(project, submissions[0])  # a fresh worker if it is not yet known dead, else our own template
+    assert seen["pid"] > 0 and seen["uid"] != 0
+    seen, isolation = look(project, submissions[1])
+    assert seen["pid"] == 1 and {layer.name: layer.active for layer in isolation.layers}["templates"]
+    [template] = PROCESS_TEMPLATES.running()
+    assert type(template) is Template and template.pid != pid  # this process started its own

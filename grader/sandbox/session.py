@@ -24,9 +24,10 @@ except ImportError:  # Windows: `grader check` runs unsandboxed and never starts
     fcntl = None
 
 from . import protocol
-from .layers import IsolationReport, Layer, linux_root_templates, make_plan, python_paths, worker_command
+from .layers import (IsolationReport, Layer, linux_root_templates, make_plan, python_paths, seccomp_available,
+                     worker_command)
 from .limits import Cgroup, Limits, UidSlot, become_subreaper, hide, kill_uid
-from .templates import PROCESS_TEMPLATES, Template, TemplateChild, TemplateError
+from .templates import PROCESS_TEMPLATES, Template, TemplateChild, TemplateError, template_key
 
 RUNTIME_FILES = ("worker.py", "protocol.py")
 SKIPPED_NAMES = {".git", ".venv", "venv", "__pycache__", "node_modules", ".pytest_cache"}
@@ -349,6 +350,26 @@ class WorkerSession:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def shared_templates(policies: list[SandboxPolicy], running: set[tuple] = frozenset()) -> dict[tuple, Template]:
+    """Templates for these policies' workers, started now by a pool's owner and offered to its
+    grading processes (`Templates.offer`): torch imported once for the whole pool, not once per
+    process, and while the rest of the pool starts; none for the keys in `running`, nor where a
+    worker would not use one (layers.make_plan: Linux, root, the uid and seccomp layers, templates
+    not switched off)."""
+    started: dict[tuple, Template] = {}
+    if not linux_root_templates() or not seccomp_available():
+        return started
+    for policy in policies:
+        key = template_key(policy.python, policy.probes_path, policy.preload, base_environment())
+        if key not in started and key not in running and not {"uid", "seccomp", "templates"} & policy.without:
+            try:
+                started[key] = Template(policy.python, policy.probes_path, policy.preload, base_environment(),
+                                        shared=True)
+            except OSError:  # each grading process starts its own instead
+                pass
+    return started
 
 
 @lru_cache(maxsize=1)

@@ -11,6 +11,9 @@ then answers the grader's requests on the control socket:
   any request, then becomes the worker (`worker.serve`). Answer {"pid": …}.
 - {"status": pid}: {"status": exit status as subprocess gives it, or null while it runs}.
 
+A template shared by a pool (`templates.py`) also listens on a socket in a folder only root may
+enter, and serves each grading process that connects, one request at a time, the same way.
+
 It never runs student code and never reads the submission; the children run as another uid, in
 other namespaces, with seccomp denying ptrace: nothing of theirs reaches it. If it dies, the
 grader starts another (and falls back to a fresh worker for the grading at hand).
@@ -22,12 +25,15 @@ import ctypes
 import json
 import os
 import random
+import select
+import signal
 import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
 MAX_MESSAGE = 1 << 20
 
 
@@ -68,6 +74,8 @@ def spawn(spec: dict, fds: list[int]) -> int:
             os.close(fd)
         return pid
     try:  # the child: confine first, then serve; it never comes back here
+        signal.set_wakeup_fd(-1)  # the template's own, before its descriptor is closed and reused
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         in_fd, out_fd = fds
         keep = {in_fd, out_fd}
         for fd in range(3, 1024):
@@ -89,32 +97,85 @@ def spawn(spec: dict, fds: list[int]) -> int:
         os._exit(70)
 
 
-def main(control_fd: int) -> None:
+def main(control_fd: int, listen_fd: int | None = None) -> None:
+    """Serve the owner's control socket and, when `listen_fd` is given (a template shared by a
+    pool, see templates.py), every grading process that connects to it; end with the owner's."""
     control = socket.socket(fileno=control_fd)
+    listener = socket.socket(fileno=listen_fd) if listen_fd is not None else None
     problem = ready_check(json.loads(os.environ.get("DLGRADE_PRELOAD", "[]")))
-    ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # no ptrace, no /proc/<pid>/mem for anyone but root
-    control.sendall(json.dumps({"ready": not problem, "problem": problem}).encode())
-    exited: dict[int, int] = {}
+    libc = ctypes.CDLL(None)
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # no ptrace, no /proc/<pid>/mem for anyone but root
+    # What a worker leaves when it is killed (its PID namespace's init) comes to the template, not
+    # to the machine's init, and is reaped as soon as SIGCHLD says so: the grader's sweep of the
+    # worker's uid then finds nothing left, whichever process started the template.
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    wake, wake_write = os.pipe()
+    for fd in (wake, wake_write):
+        os.set_blocking(fd, False)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.set_wakeup_fd(wake_write)
+    hello = json.dumps({"ready": not problem, "problem": problem}).encode()
+    control.sendall(hello)
+    clients = [control]
+    exited: dict[int, int | None] = {}  # the workers forked, and how each ended
     while True:
-        request, fds = receive(control)
-        if request is None:
+        for client in select.select([wake, *clients, *([listener] if listener else [])], [], [])[0]:
+            if client == wake:
+                drain(wake)
+                reap(exited)
+                continue
+            if client is listener:
+                connection, _ = listener.accept()
+                connection.sendall(hello)
+                clients.append(connection)
+                continue
+            request, fds = receive(client)
+            if request is None:
+                if client is control:
+                    return
+                clients.remove(client)
+                client.close()
+                continue
+            answer(client, request, fds, exited)
+
+
+def answer(client: socket.socket, request: dict, fds: list[int], exited: dict[int, int]) -> None:
+    for fd in fds if "spawn" not in request else ():
+        os.close(fd)
+    reap(exited)
+    if "spawn" in request:
+        pid = spawn(request["spawn"], fds)
+        exited[pid] = None
+        reply = {"pid": pid}
+    else:
+        status = exited.get(request.get("status"))
+        if status is not None:
+            del exited[request["status"]]
+        reply = {"status": status}
+    client.sendall(json.dumps(reply).encode())
+
+
+def reap(exited: dict[int, int | None]) -> None:
+    """Reap every child that ended; keep how each worker ended (None: running) until the grader
+    asks. Orphans that came to the template are reaped and forgotten."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
             return
-        for fd in fds if "spawn" not in request else ():
-            os.close(fd)
-        while True:  # reap every child that ended: the grader may ask how
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if not pid:
-                break
+        if not pid:
+            return
+        if pid in exited:
             exited[pid] = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-        if "spawn" in request:
-            answer = {"pid": spawn(request["spawn"], fds)}
-        else:
-            answer = {"status": exited.pop(request.get("status"), None)}
-        control.sendall(json.dumps(answer).encode())
+
+
+def drain(fd: int) -> None:
+    try:
+        while os.read(fd, 512):
+            pass
+    except BlockingIOError:
+        pass
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    main(int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else None)

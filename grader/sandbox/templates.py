@@ -5,12 +5,16 @@ TP needs (torch…), and forks one worker per submission; the fork confines itse
 anything (`confine.py`). A worker then starts in milliseconds instead of re-importing torch for
 every submission, and is still a fresh process, never reused. One template per grading process
 and set of imports, started on first use and kept (`Templates`); a dead one is started again.
+`grader collect` starts its pool's templates itself (`shared=True`) while the pool starts, and
+offers them to the pool's processes, which connect instead of starting their own: torch is
+imported once per pool, not once per process.
 """
 from __future__ import annotations
 
 import array
 import atexit
 import json
+import multiprocessing.util
 import os
 import select
 import shutil
@@ -30,7 +34,10 @@ class TemplateError(OSError):
 
 
 class Template:
-    def __init__(self, python: str, probes: Path, preload: tuple[str, ...], env: dict[str, str]) -> None:
+    def __init__(self, python: str, probes: Path, preload: tuple[str, ...], env: dict[str, str],
+                 shared: bool = False) -> None:
+        """`shared`: it also serves the grading processes that connect to `self.address` (a socket
+        in a folder only root may enter): a pool's processes then share one template."""
         self.runtime = Path(tempfile.mkdtemp(prefix="dlgrade-template-"))
         self.runtime.chmod(0o755)
         here = Path(__file__).parent
@@ -38,12 +45,25 @@ class Template:
             shutil.copy(here / name, self.runtime / name)
         shutil.copy(probes, self.runtime / "probes.py")
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        passed = [theirs]
+        self.address: str | None = None
+        if shared:
+            folder = Path(tempfile.mkdtemp(prefix="dlgrade-template-socket-"))  # 0700: the worker uid cannot enter
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            listener.bind(str(folder / "control"))
+            listener.listen(16)
+            passed.append(listener)
+            self.address = str(folder / "control")
         self._control = ours
-        self._proc = subprocess.Popen(
-            [python, "-I", str(self.runtime / "template.py"), str(theirs.fileno())], pass_fds=(theirs.fileno(),),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.runtime,
-            env={**env, "DLGRADE_PRELOAD": json.dumps(list(preload))}, start_new_session=True)
-        theirs.close()
+        try:
+            self._proc = subprocess.Popen(
+                [python, "-I", str(self.runtime / "template.py"), *(str(s.fileno()) for s in passed)],
+                pass_fds=[s.fileno() for s in passed], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, cwd=self.runtime, env={**env, "DLGRADE_PRELOAD": json.dumps(list(preload))},
+                start_new_session=True)
+        finally:
+            for end in passed:
+                end.close()
         self._ready = False  # it imports torch meanwhile; the first spawn waits for its word
 
     def _wait_ready(self) -> None:
@@ -99,6 +119,39 @@ class Template:
         except (OSError, subprocess.TimeoutExpired):
             pass
         shutil.rmtree(self.runtime, ignore_errors=True)
+        if self.address:
+            shutil.rmtree(Path(self.address).parent, ignore_errors=True)
+
+
+class SharedTemplate(Template):
+    """A grading process's connection to a template its pool's owner started (`shared=True`):
+    the same requests; closing it leaves the template to its owner."""
+
+    def __init__(self, address: str, pid: int) -> None:
+        self._pid, self.address = pid, None
+        self._pidfd = os.pidfd_open(pid)  # before connecting: the pid cannot be another process's since
+        self._control = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self._control.connect(address)
+        except OSError:
+            self.close()
+            raise
+        self._ready = False  # its first message says whether its imports went well
+
+    @property
+    def alive(self) -> bool:
+        return not select.select([self._pidfd], [], [], 0)[0]
+
+    @property
+    def pid(self) -> int:
+        return self._pid
+
+    def close(self) -> None:
+        for closing in (self._control.close, lambda: os.close(self._pidfd)):
+            try:
+                closing()
+            except (OSError, AttributeError):
+                pass
 
 
 class TemplateChild:
@@ -156,21 +209,40 @@ def pid_exists(pid: int) -> bool:
         return True
 
 
+def template_key(python: str, probes: Path, preload: tuple[str, ...], env: dict[str, str]) -> tuple:
+    return python, str(probes), tuple(preload), tuple(sorted(env.items()))
+
+
 class Templates:
     """The templates of this grading process, by (interpreter, imports): started on first use,
-    started again when one died, closed at exit."""
+    started again when one died, closed at exit. A template offered by the pool's owner
+    (`offer`) is connected to instead of started; if it is gone, this process starts its own."""
 
     def __init__(self) -> None:
         self._running: dict[tuple, Template] = {}
+        self._offers: dict[tuple, tuple[str, int]] = {}
+
+    def offer(self, offers: dict[tuple, tuple[str, int]]) -> None:
+        """Shared templates to use: {template_key(…): (address, pid)} (a pool's initializer)."""
+        self._offers.update(offers)
 
     def get(self, python: str, probes: Path, preload: tuple[str, ...], env: dict[str, str]) -> Template:
-        key = (python, str(probes), preload, tuple(sorted(env.items())))
+        key = template_key(python, probes, preload, env)
         template = self._running.get(key)
         if template is None or not template.alive:
             if template is not None:
                 template.close()
-            template = self._running[key] = Template(python, probes, preload, env)
-        return template
+            template = None
+            if key in self._offers:
+                try:
+                    template = SharedTemplate(*self._offers[key])
+                except OSError:
+                    pass
+                if template is None or not template.alive:  # gone: ours from now on
+                    del self._offers[key]
+                    template = None
+            self._running[key] = template or Template(python, probes, preload, env)
+        return self._running[key]
 
     def running(self) -> list[Template]:
         return [template for template in self._running.values() if template.alive]
@@ -185,3 +257,10 @@ class Templates:
 # connection pool), kept across the gradings of `collect`'s pool processes; nothing else is kept.
 PROCESS_TEMPLATES = Templates()
 atexit.register(PROCESS_TEMPLATES.close)
+
+
+def offer_templates(offers: dict[tuple, tuple[str, int]]) -> None:
+    """A pool's initializer: this process's templates, shared ones first (see `Templates.offer`).
+    A pool process ends without running atexit: multiprocessing's own finalizers close them."""
+    PROCESS_TEMPLATES.offer(offers)
+    multiprocessing.util.Finalize(PROCESS_TEMPLATES, PROCESS_TEMPLATES.close, exitpriority=10)
