@@ -272,6 +272,8 @@ def pool_context(tps: list[TP]) -> multiprocessing.context.BaseContext:
     interpreter that has imported the trusted side once (pytest, torch, scikit-learn's datasets…:
     seconds per process otherwise). Never a fork of this process, which runs threads. The server
     is started here, without waiting for its imports, and kept for this process's later pools."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # Windows: fresh interpreters
+        return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["grader.preload"])  # imports the list below, whatever fails
     previous = os.environ.get(PRELOAD_VARIABLE)

@@ -178,13 +178,16 @@ def torch_forward(module: str, factory: str, args: list | tuple = (), kwargs: di
 def torch_fit(module: str, factory: str, args: list | tuple, X: np.ndarray, y: np.ndarray,
               loss: str, optimizer: str, lr: float, batch_size: int, epochs: int, seed: int = 0,
               kwargs: dict | None = None, fit: str = "fit", classes: bool = False,
-              X_test: np.ndarray | None = None, describe: np.ndarray | None = None) -> dict:
-    """Train a student model with the student's `fit` on (X, y); return its history, and its
-    outputs on X_test (public data only) or its description (`describe_model`, with `describe` as
-    the check inputs), for the grader to run it on held-out data itself."""
+              X_test: np.ndarray | None = None, describe: np.ndarray | None = None,
+              weights: list | None = None) -> dict:
+    """Train a student model (from `weights` when given) with the student's `fit` on (X, y);
+    return its history, and its outputs on X_test (public data only) or its description
+    (`describe_model`, with `describe` as the check inputs), for the grader to run it on held-out
+    data itself."""
     import torch
 
     model = torch_model(module, factory, args, kwargs, seed)
+    load_weights(model, weights)
     target = torch.as_tensor(np.asarray(y), dtype=torch.long if classes else torch.float32)
     data = torch.utils.data.TensorDataset(torch.as_tensor(np.asarray(X), dtype=torch.float32), target)
     loader = torch.utils.data.DataLoader(data, batch_size=batch_size, shuffle=True,

@@ -4,7 +4,7 @@ data (secretly transformed), the trained model rebuilt and scored here on held-o
 never reaches the worker, and the evaluation function."""
 import numpy as np
 import torch
-from sklearn.datasets import load_breast_cancer, load_wine, make_regression
+from grader.datasets import load_breast_cancer, load_wine, make_regression  # scikit-learn's, without importing it
 
 from grader.heldout import rotate_features, split
 from grader.replay import replay
@@ -96,7 +96,7 @@ def test_fit_trains_the_course_example_model(student, heldout):
 
 
 def test_fit_binary_classifier_breast_cancer(student, heldout):
-    X_train, X_test, y_train, y_test = tabular(heldout, "tp2 torch breast cancer", *load_breast_cancer(return_X_y=True))
+    X_train, X_test, y_train, y_test = tabular(heldout, "tp2 torch breast cancer", *load_breast_cancer())
     model = train(student, heldout, "binary_classifier", (30,), X_train, y_train.astype(np.float32),
                   "bce", "adam", 1e-2, 32, 30)
     accuracy = np.mean((model.predict(X_test).reshape(-1) > 0.5) == y_test)
@@ -106,13 +106,46 @@ def test_fit_binary_classifier_breast_cancer(student, heldout):
 
 
 def test_fit_multiclass_classifier_wine(student, heldout):
-    X_train, X_test, y_train, y_test = tabular(heldout, "tp2 torch wine", *load_wine(return_X_y=True))
+    X_train, X_test, y_train, y_test = tabular(heldout, "tp2 torch wine", *load_wine())
     model = train(student, heldout, "multiclass_classifier", (13, 3), X_train, y_train, "cross_entropy", "adam",
                   1e-2, 16, 50, classes=True)
     accuracy = np.mean(model.predict(X_test).argmax(axis=1) == y_test)
     heldout.check("wine, torch 13-16-4-3: accuracy", accuracy, at_least=0.85, message=(
         "sur « wine » (3 classes, variables transformées par le correcteur), le classifieur entraîné par votre fit "
         "doit atteindre 85 % de bonnes réponses sur des données de test qu'il n'a jamais vues"))
+
+
+def test_fit_steps_are_gradient_descent(student):
+    # One batch holding every sample, so that neither the batches' order nor an extra pass over the
+    # loader matters: three epochs are three steps of gradient descent from the given weights,
+    # each from the gradient of that step alone (zero_grad before backward).
+    rng = np.random.default_rng(10)
+    sizes = ARCHITECTURES["regressor"][1]
+    weights = [rng.normal(scale=0.5, size=shape).astype(np.float32) for shape in torch_shapes(sizes)]
+    X, y = rng.normal(size=(64, 8)).astype(np.float32), rng.normal(size=(64, 1)).astype(np.float32)
+    check = rng.normal(size=(16, 8)).astype(np.float32)
+    got = student.probe("torch_fit", timeout=120, module=MODULE, factory="regressor", args=(8,), X=X, y=y, loss="mse",
+                        optimizer="sgd", lr=0.1, batch_size=64, epochs=3, weights=weights, X_test=check)
+    params = [torch.tensor(w, requires_grad=True) for w in weights]
+    for _ in range(3):
+        loss = torch.mean((forward(params, torch.as_tensor(X)) - torch.as_tensor(y)) ** 2)
+        gradients = torch.autograd.grad(loss, params)
+        with torch.no_grad():
+            params = [(p - 0.1 * g).requires_grad_(True) for p, g in zip(params, gradients)]
+    want = forward(params, torch.as_tensor(check)).detach().numpy()
+    out = as_array(got["outputs"], "sorties du modèle entraîné")
+    expect(out.shape == want.shape and np.allclose(out, want, atol=1e-4), "avec un seul lot par époque, fit doit "
+           "faire une descente de gradient : à chaque lot, remise à zéro des gradients (optimizer.zero_grad()), "
+           "coût, backward, optimizer.step()")
+
+
+def forward(params, x):
+    """The regressor's forward (ReLU between layers, linear output) on torch tensors, differentiable."""
+    for layer in range(len(params) // 2):
+        x = x @ params[2 * layer].T + params[2 * layer + 1]
+        if layer < len(params) // 2 - 1:
+            x = torch.relu(x)
+    return x
 
 
 def test_fit_history_is_the_mean_loss_of_each_epoch(student):

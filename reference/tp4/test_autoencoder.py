@@ -3,12 +3,10 @@ against a forward written here), the per-sample error, the threshold and the det
 their definitions, then the student's training loop on scikit-learn's 8×8 digits (split and
 pixels permuted in secret): the trained model is rebuilt here and scored on held-out digits that
 never reach the worker — reconstruction, denoising, anomaly detection (AUC). Bounds keep a margin over the solution's worst of 5 seeds (see tests/test_tp4.py)."""
-import gzip
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 
+from grader.datasets import load_digits  # scikit-learn's 8×8 digits, without importing it
 from grader.heldout import permute_pixels, split
 from grader.replay import replay
 from grader.testkit import as_array, as_float, expect
@@ -16,16 +14,6 @@ from grader.testkit import as_array, as_float, expect
 MODULE = "tp4.autoencoder"
 FACTORY = MODULE + ".AutoEncoder"
 SMALL = {"input_dim": 64, "latent_dim": 8, "hidden": [32]}
-
-
-def load_digits():
-    """scikit-learn's 8×8 digits (1 797 × 64, values 0–16) read from the file it ships: what
-    `sklearn.datasets.load_digits` returns, without importing scikit-learn (1.6 s of the 15 s that
-    a TP4 grading may take). Neither torch nor scikit-learn is imported on this side."""
-    package = Path(importlib.util.find_spec("sklearn").submodule_search_locations[0])
-    with gzip.open(package / "datasets" / "data" / "digits.csv.gz") as file:
-        data = np.loadtxt(file, delimiter=",")
-    return data[:, :-1], data[:, -1].astype(int)
 
 
 def digits(heldout):

@@ -162,7 +162,7 @@ MISTAKES = [
              "return nn.Sequential(nn.Linear(n, 64), nn.ReLU(), nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 1))",
              [TN + "test_architectures_have_the_course_parameter_counts"], CHEAP, ["test_architectures_torch_du_cours"]),
     text("torch fit without optimizer.zero_grad()", TORCH, "            optimizer.zero_grad()\n", "",
-         [TN + "test_fit_multiclass_classifier_wine"], CHEAP, ["test_fit_torch_comme_une_boucle_faite_a_la_main"]),
+         [TN + "test_fit_steps_are_gradient_descent"], CHEAP, ["test_fit_torch_comme_une_boucle_faite_a_la_main"]),
     text("torch fit without model.train()", TORCH, "        model.train()\n", "",
          [], "", ["test_fit_torch_comme_une_boucle_faite_a_la_main"],
          hole="the course's models have no dropout or batch norm: train and eval modes compute the same"),
