@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -197,3 +199,16 @@ def test_collect_of_a_tp_the_project_does_not_have_names_file_line_and_key(examp
 def test_collect_needs_at_least_one_job(example_course, tmp_path, capsys):
     assert main(["collect", "--course", str(example_course), "--out", str(tmp_path / "out"), "--jobs", "0"]) == 2
     assert "--jobs 0" in capsys.readouterr().err
+
+
+def test_the_command_exits_with_mains_code_after_the_atexit_handlers_and_flushed_output(tmp_path):
+    # `grader` skips the interpreter's tear-down (≈ 1 s with torch), not what must happen at exit.
+    script = ("import atexit, sys\n"
+              "atexit.register(lambda: print('handler ran'))\n"
+              "sys.argv = ['grader', 'test', 'tp9', '.']\n"
+              "print('buffered', end='')\n"
+              "from grader.cli import run\n"
+              "run()\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 2 and "tp9" in done.stderr
+    assert done.stdout == "bufferedhandler ran\n"
