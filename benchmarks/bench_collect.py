@@ -98,7 +98,7 @@ def main() -> None:
           f"({args.students / full * 60:.0f} students/min) |")
     print(f"| of which the similarity step (`grader similarity`, timed alone) | {similar:.1f} s |")
     print(f"| time inside hidden tests (sum over gradings) | {in_tests:.1f} s |")
-    print(f"| share of worker-time outside the hidden tests (target ≤ 10 %) | {outside:.0%} | "
+    print(f"| share of worker-time outside the hidden tests (target ≤ 10 %) | {outside:.1%} | "
           f"{'met' if outside <= 0.10 else 'MISSED'} |")
     print(f"| … start: from the command to the first {args.jobs} results (CLI, fetch, pool and templates, first gradings) "
           f"| {first:.1f} s |")

@@ -28,7 +28,10 @@ from grader.config import Project  # noqa: E402
 from grader.runner import RunOptions, grade_checkout, sandbox_policy  # noqa: E402
 from grader.sandbox import WorkerSession  # noqa: E402
 
-GRADER = [sys.executable, "-c", "import sys; from grader.cli import main; sys.exit(main(sys.argv[1:]))"]
+# The `grader` command as installed (its entry point, `run`, where the revision has one), from
+# whichever checkout is first on sys.path: the working tree, or --before's worktree.
+GRADER = [sys.executable, "-c", "import sys, grader.cli as cli; cli.run() if hasattr(cli, 'run') else "
+          "sys.exit(cli.main(sys.argv[1:]))"]
 
 
 def start_up(project: Project, tp: str, without: frozenset[str], repeat: int) -> float:
@@ -80,23 +83,27 @@ def main() -> None:
         print(f"| a {tp} grading after the first in the process: wall | {wall_on:.2f} s | {wall_off:.2f} s | "
               f"{wall_on / wall_off:.2f}× |")
         print(f"| … share of it outside the hidden tests | {share_on:.0%} | {share_off:.0%} | |", flush=True)
-    runs = {"on": [], "off": []}
-    for _ in range(args.repeat):  # interleaved, so that the machine's load falls on both alike
-        runs["on"].append(command(ROOT, "test", "tp2", "solutions"))
-        runs["off"].append(command(ROOT, "test", "tp2", "solutions", "--without", "templates"))
+    with tempfile.TemporaryDirectory() as folder:
+        worktree = Path(folder) / "before"
+        if args.before:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(worktree), args.before],
+                           check=True)
+        runs = {"on": [], "off": [], "before": []}
+        try:
+            for _ in range(args.repeat):  # interleaved, so that the machine's load falls on all alike
+                runs["on"].append(command(ROOT, "test", "tp2", "solutions"))
+                runs["off"].append(command(ROOT, "test", "tp2", "solutions", "--without", "templates"))
+                if args.before:
+                    runs["before"].append(command(worktree, "test", "tp2", "solutions"))
+        finally:
+            if args.before:
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)], check=True)
     on_s, off_s = statistics.median(runs["on"]), statistics.median(runs["off"])
     print(f"| `grader test tp2 solutions/` (median of {args.repeat}) | {on_s:.2f} s | {off_s:.2f} s | {on_s / off_s:.2f}× |")
     if args.before:
-        with tempfile.TemporaryDirectory() as folder:
-            worktree = Path(folder) / "before"
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(worktree), args.before],
-                           check=True)
-            try:
-                before = statistics.median(command(worktree, "test", "tp2", "solutions") for _ in range(args.repeat))
-            finally:
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)], check=True)
-        print(f"| `grader test tp2 solutions/` at {args.before} (median of {args.repeat}) | {before:.2f} s | | "
-              f"templates / before: {on_s / before:.2f}× |")
+        before = statistics.median(runs["before"])
+        print(f"| `grader test tp2 solutions/` at {args.before} (median of {args.repeat}, interleaved) | {before:.2f} s "
+              f"| | templates / before: {on_s / before:.2f}× |")
 
 
 if __name__ == "__main__":
