@@ -19,11 +19,12 @@ def sklearn_data() -> Path:
     return Path(spec.submodule_search_locations[0]) / "datasets" / "data"
 
 
-def _csv(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """A `load_*` CSV of scikit-learn: a first line of counts and names, then rows of features and a target."""
+def _csv(name: str, header: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """A `load_*` CSV of scikit-learn (gzipped or not): with `header`, a first line of counts and
+    names; then rows of features and a target."""
     opener = gzip.open if name.endswith(".gz") else open
     with opener(sklearn_data() / name, "rt") as file:
-        data = np.loadtxt(file, delimiter=",", skiprows=1)
+        data = np.loadtxt(file, delimiter=",", skiprows=int(header))
     return data[:, :-1], data[:, -1].astype(int)
 
 
@@ -39,9 +40,7 @@ def load_wine() -> tuple[np.ndarray, np.ndarray]:
 
 def load_digits() -> tuple[np.ndarray, np.ndarray]:
     """`sklearn.datasets.load_digits(return_X_y=True)`: 1 797 × 64, values 0–16, labels 0–9."""
-    with gzip.open(sklearn_data() / "digits.csv.gz") as file:
-        data = np.loadtxt(file, delimiter=",")
-    return data[:, :-1], data[:, -1].astype(int)
+    return _csv("digits.csv.gz", header=False)
 
 
 def make_regression(n_samples: int, n_features: int, n_informative: int, noise: float,

@@ -139,7 +139,7 @@ def main(control_fd: int, listen_fd: int | None = None) -> None:
             answer(client, request, fds, exited)
 
 
-def answer(client: socket.socket, request: dict, fds: list[int], exited: dict[int, int]) -> None:
+def answer(client: socket.socket, request: dict, fds: list[int], exited: dict[int, int | None]) -> None:
     for fd in fds if "spawn" not in request else ():
         os.close(fd)
     reap(exited)

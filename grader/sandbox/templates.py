@@ -238,9 +238,11 @@ class Templates:
                     template = SharedTemplate(*self._offers[key])
                 except OSError:
                     pass
-                if template is None or not template.alive:  # gone: ours from now on
-                    del self._offers[key]
+                if template is not None and not template.alive:
+                    template.close()
                     template = None
+                if template is None:  # gone: ours from now on
+                    del self._offers[key]
             self._running[key] = template or Template(python, probes, preload, env)
         return self._running[key]
 
