@@ -196,8 +196,12 @@ def test_unchanged_rerun_regrades_nothing(collected, capsys):
     before = outputs(folder / "out")
     capsys.readouterr()
     run(folder, "--now", WEEK_LATE)
-    assert " 0 graded" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert " 0 graded" in printed
     assert outputs(folder / "out") == before
+    # The last line times each step, in the order they ran.
+    assert re.fullmatch(r"time: fetch and grading \d+\.\d s · similarity \d+\.\d s · gradebook \d+\.\d s",
+                        printed.splitlines()[-1])
 
 
 def test_report_rerenders_without_regrading(collected, tmp_path):
