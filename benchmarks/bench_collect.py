@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/bench_collect.py [--students 100] [--jobs 2] [--tp tp1 …] [--without LAYER]
     .venv/bin/python benchmarks/bench_collect.py --students 100 --tp tp1 tp2 tp3 tp4   # the whole module
 
-Builds N real git repos from solutions/ (each a distinct commit, a few with a bug) holding the
-given TPs, then times: a `--snapshot` of the class, the full collect (similarity step included,
+Builds N real git repos, each the starter repo (assignments/) with the given TPs' packages taken
+from solutions/ (every file a little different per student, a few with a bug), then times: a `--snapshot` of the class, the full collect (similarity step included,
 as by default; the command's last line gives each step's time, the similarity step's among
 them), the
 share of the grading's wall time spent outside the hidden tests (fetching, exporting, starting
@@ -38,8 +38,14 @@ def make_class(folder: Path, students: int, tps: list[str]) -> None:
     actor = git.Actor("Étudiant", "e@example.org")
     for index in range(students):
         repo_dir = folder / "repos" / f"e{index:03d}"
+        # What a student's repository holds: the starter (every TP's stubs, the public tests, the
+        # handouts), with the benchmarked TPs written — each file a little different per student.
+        shutil.copytree(ROOT / "assignments", repo_dir, ignore=shutil.ignore_patterns("__pycache__"))
         for tp in tps:
+            shutil.rmtree(repo_dir / tp)
             shutil.copytree(ROOT / "solutions" / tp, repo_dir / tp, ignore=shutil.ignore_patterns("__pycache__"))
+            for path in (repo_dir / tp).rglob("*.py"):
+                path.write_text(path.read_text(encoding="utf-8") + f"# rendu de l'étudiant {index}\n", encoding="utf-8")
             (repo_dir / tp / "__init__.py").write_text(f'"""{tp} de l\'étudiant {index}."""\n')
         if "tp1" in tps and index % 5 == 0:  # a fifth of the class has a bug
             name, (old, new) = list(BUGS.items())[index % 2]

@@ -44,14 +44,45 @@ class Finding:
     detail: str  # French, for the instructor
 
 
-def scan_commit(files: list[CommitFile], tp: str) -> list[Finding]:
-    """Data access in the TP package; large data anywhere in the commit."""
+class ScanMemo:
+    """What the scans found in each `.py` content (git's blob id), for the scans of one run: the
+    files every repository shares — the public tests, the stubs of the other TPs, a helper
+    copied around — are parsed once, not once per student (≈ 60 ms per commit of the starter
+    repo). Kept without the path: the same content may sit elsewhere. Threads may share one."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[str, bool], list[tuple[str, int, str]]] = {}
+
+    def knows(self, blob: str, in_package: bool) -> bool:
+        return bool(blob) and (blob, in_package) in self._found
+
+    def get(self, file: CommitFile, in_package: bool) -> list[Finding] | None:
+        found = self._found.get((file.blob, in_package)) if file.blob else None
+        return None if found is None else [Finding(kind, f"{file.path}:{line}", detail) for kind, line, detail in found]
+
+    def put(self, file: CommitFile, in_package: bool, found: list[Finding]) -> None:
+        if file.blob:
+            self._found[(file.blob, in_package)] = [(f.kind, int(f.where.rsplit(":", 1)[1]), f.detail) for f in found]
+
+
+def scan_commit(files: list[CommitFile], tp: str, memo: ScanMemo | None = None) -> list[Finding]:
+    """Data access in the TP package; large data anywhere in the commit. A `.py` file whose
+    content `memo` knows is not parsed again (`commit_files(skip=…)` need not even read it)."""
     found = []
     for file in files:
+        in_package = file.path.startswith(f"{tp}/")
+        known = memo.get(file, in_package) if memo and file.path.endswith(".py") else None
+        if known is not None:
+            found += known
+            continue
         tree = parse(file.data) if file.path.endswith(".py") and file.data is not None else None  # once for both
-        if file.path.startswith(f"{tp}/") and file.path.endswith(".py") and file.data is not None:
-            found += data_access(file.path, file.data, tree)
-        found += embedded_data(file, tree)
+        here = []
+        if in_package and file.path.endswith(".py") and file.data is not None:
+            here += data_access(file.path, file.data, tree)
+        here += embedded_data(file, tree)
+        if memo and file.path.endswith(".py") and file.data is not None:
+            memo.put(file, in_package, here)
+        found += here
     return found
 
 

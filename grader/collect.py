@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import __version__
+from .codescan import ScanMemo
 from .config import TP, Project
 from .course import Course, TPConfig, load_class
 from .errors import UsageError
@@ -150,8 +151,9 @@ def collect_class(project: Project, course: Course, roster: Roster, options: Col
     else:
         write_atomically(options.out / RUN_FILE, json.dumps({"trust_commit_dates": True, "at": now.isoformat()}))
     starters = {tp.name: starter_lines(project, tp.name) for tp in course.tps}
+    memo = ScanMemo()  # what every repository shares is scanned once
     with ThreadPoolExecutor(max_workers=FETCHERS) as scans:  # git reads, while the pool grades
-        flags = {(owner_id, tp.name, sha): scans.submit(scan, course, owner, mirror, tp.name, sha, starters, options)
+        flags = {(owner_id, tp.name, sha): scans.submit(scan, course, owner, mirror, tp.name, sha, starters, options, memo)
                  for owner_id, (owner, mirror, _) in plans.items() for tp in course.tps
                  for sha, _ in candidates[(owner_id, tp.name)]}
         export_notes = run_jobs(project, jobs, options, summary, started)
@@ -168,12 +170,12 @@ def collect_class(project: Project, course: Course, roster: Roster, options: Col
 
 
 def scan(course: Course, owner: RepoOwner, mirror: Path, tp: str, sha: str, starters: dict[str, set[str]],
-         options: CollectOptions) -> tuple[list, str | None]:
+         options: CollectOptions, memo: ScanMemo | None = None) -> tuple[list, str | None]:
     """Integrity flags of one candidate commit: (flags, a note when the scan failed). A scan that
     fails is said on the console (never in the feedback) and costs nothing else."""
     try:
         return cached_scan(options.out, mirror, owner, Submission(owner.id, tp, sha, None, None), course, starters[tp],
-                           options.paste_window), None
+                           options.paste_window, memo), None
     except Exception as exc:  # a corrupt object, a git failure: the gradebook does not depend on it
         return [], f"{owner.id}: {tp} : integrity scan failed ({type(exc).__name__}: {exc})"[:300]
 

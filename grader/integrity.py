@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from .codescan import scan_commit
+from .codescan import ScanMemo, scan_commit
 from .config import Project
 from .course import Course
 from .gradebook import Submission
@@ -60,10 +60,13 @@ class Flag:
 
 
 def scan_submission(mirror: Path, owner: RepoOwner, submission: Submission, course: Course,
-                    starter: set[str], window: timedelta = PASTE_WINDOW) -> list[Flag]:
-    """The stored flags of one graded commit: static scans and its history."""
-    files = commit_files(mirror, submission.commit, max_read=2 << 20)
-    found = [Flag(owner.id, submission.tp, f.kind, f.where, f.detail) for f in scan_commit(files, submission.tp)]
+                    starter: set[str], window: timedelta = PASTE_WINDOW, memo: ScanMemo | None = None) -> list[Flag]:
+    """The stored flags of one graded commit: static scans and its history. `memo`: shared by
+    the scans of a run, so that the files every repository holds are read and parsed once."""
+    known = (lambda path, blob: memo.knows(blob, path.startswith(f"{submission.tp}/"))) if memo else (lambda *_: False)
+    files = commit_files(mirror, submission.commit, max_read=2 << 20, skip=known)
+    found = [Flag(owner.id, submission.tp, f.kind, f.where, f.detail)
+             for f in scan_commit(files, submission.tp, memo)]
     found = found[:MAX_PER_SUBMISSION]
     paste = last_minute(mirror, submission.commit, submission.tp, starter, deadline(course, owner, submission.tp), window)
     if paste is not None:
@@ -72,7 +75,7 @@ def scan_submission(mirror: Path, owner: RepoOwner, submission: Submission, cour
 
 
 def cached_scan(out: Path, mirror: Path, owner: RepoOwner, submission: Submission, course: Course,
-                starter: set[str], window: timedelta = PASTE_WINDOW) -> list[Flag]:
+                starter: set[str], window: timedelta = PASTE_WINDOW, memo: ScanMemo | None = None) -> list[Flag]:
     """`scan_submission`, stored in `out/scans/`: a re-run of an unchanged class reads the flags back
     instead of scanning every commit and its history again. The key holds all the scan depends on:
     the commit, the owner's deadline, the window, the starter's lines and the scanners' own code."""
@@ -86,7 +89,7 @@ def cached_scan(out: Path, mirror: Path, owner: RepoOwner, submission: Submissio
             return [Flag(**item) for item in stored_scan["flags"]]
     except (OSError, ValueError, KeyError, TypeError):  # none yet, or unreadable: scan again
         pass
-    found = scan_submission(mirror, owner, submission, course, starter, window)
+    found = scan_submission(mirror, owner, submission, course, starter, window, memo)
     write_atomically(path, json.dumps({"key": key, "flags": [asdict(f) for f in found]}, ensure_ascii=False))
     return found
 

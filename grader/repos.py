@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -150,15 +151,10 @@ def export(mirror: Path, sha: str, destination: Path) -> list[str]:
     """Write the tree of commit `sha` into `destination` (no .git), leaving out files larger than
     MAX_EXPORTED_FILE; return the French notes about what was left out."""
     repo = git.Repo(mirror)
-    listing = repo.git.ls_tree("-r", "-l", "-z", sha).split("\0")
     keep, notes = [], []
-    for entry in filter(None, listing):
-        meta, path = entry.split("\t", 1)
-        mode, kind, _, size = meta.split()
-        if kind != "blob":
-            continue
-        if size != "-" and int(size) > MAX_EXPORTED_FILE:
-            notes.append(f"fichier trop gros ignoré : {path} ({int(size) >> 20} Mo)")
+    for path, _, size in blobs(repo, sha):
+        if size > MAX_EXPORTED_FILE:
+            notes.append(f"fichier trop gros ignoré : {path} ({size >> 20} Mo)")
             continue
         keep.append(path)
     destination.mkdir(parents=True, exist_ok=True)
@@ -171,22 +167,52 @@ def export(mirror: Path, sha: str, destination: Path) -> list[str]:
     return notes
 
 
+def blobs(repo: git.Repo, sha: str) -> list[tuple[str, str, int]]:
+    """(path, blob id, size) of every file of commit `sha`, symbolic links included, submodules
+    left out: one `git ls-tree`."""
+    found = []
+    for entry in filter(None, repo.git.ls_tree("-r", "-l", "-z", sha).split("\0")):
+        meta, path = entry.split("\t", 1)
+        _, kind, blob, size = meta.split()
+        if kind == "blob":
+            found.append((path, blob, int(size)))
+    return found
+
+
 @dataclass(frozen=True)
 class CommitFile:
     path: str  # path inside the commit, e.g. "tp1/mlp.py"
     size: int  # bytes
     data: bytes | None  # the content when it was asked for and not over the limit, else None
+    blob: str = ""  # git's id of the content: two files with the same id hold the same bytes
 
 
-def commit_files(mirror: Path, sha: str, read: tuple[str, ...] = (".py",),
-                 max_read: int = 1 << 20) -> list[CommitFile]:
+def commit_files(mirror: Path, sha: str, read: tuple[str, ...] = (".py",), max_read: int = 1 << 20,
+                 skip: Callable[[str, str], bool] = lambda path, blob: False) -> list[CommitFile]:
     """Every file of commit `sha`, read from the bare mirror without a checkout; the content of
-    files whose name ends with one of `read` and of at most `max_read` bytes is included."""
-    tree = git.Repo(mirror).commit(sha).tree
-    files = []
-    for item in tree.traverse():
-        if item.type != "blob":
-            continue
-        wanted = item.path.endswith(read) and item.size <= max_read
-        files.append(CommitFile(item.path, item.size, item.data_stream.read() if wanted else None))
-    return sorted(files, key=lambda f: f.path)
+    files whose name ends with one of `read`, of at most `max_read` bytes and not `skip(path,
+    blob)` (known already, or of no interest) is included. Two git processes, whatever the size."""
+    repo = git.Repo(mirror)
+    listing = blobs(repo, sha)
+    wanted = {blob for path, blob, size in listing if path.endswith(read) and size <= max_read and not skip(path, blob)}
+    contents = read_blobs(mirror, sorted(wanted))
+    return sorted((CommitFile(path, size, contents.get(blob) if blob in wanted else None, blob)
+                   for path, blob, size in listing), key=lambda f: f.path)
+
+
+def read_blobs(mirror: Path, ids: list[str]) -> dict[str, bytes]:
+    """The content of each blob, by id: one `git cat-file --batch` for them all."""
+    if not ids:
+        return {}
+    out = subprocess.run(["git", "--git-dir", str(mirror), "cat-file", "--batch"], input="".join(f"{i}\n" for i in ids).encode(),
+                         capture_output=True, check=True).stdout
+    contents, at = {}, 0
+    for blob in ids:  # "<id> blob <size>\n<content>\n", or "<id> missing\n"
+        end = out.index(b"\n", at)
+        header = out[at:end].split()
+        if len(header) != 3:
+            raise ValueError(f"git cat-file: {out[at:end][:80]!r} for {blob}")
+        size = int(header[2])
+        contents[blob] = out[end + 1:end + 1 + size]
+        at = end + 1 + size + 1
+    return contents

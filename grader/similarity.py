@@ -99,7 +99,8 @@ def documents(folders: list[Path], submissions: list[Submission], tp: str) -> tu
             notes.append(f"{submission.owner}: {tp} : miroir du dépôt absent, rendu non comparé")
             continue
         try:
-            found = commit_files(mirror, submission.commit, max_read=MAX_FILE)
+            found = commit_files(mirror, submission.commit, max_read=MAX_FILE,
+                                 skip=lambda path, blob: not path.startswith(f"{tp}/"))  # the TP's files only
         except Exception as exc:  # a corrupt mirror or a vanished commit: this owner only
             notes.append(f"{submission.owner}: {tp} : commit illisible ({type(exc).__name__}), rendu non comparé")
             continue

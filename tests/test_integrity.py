@@ -17,7 +17,7 @@ import git
 import numpy as np
 import pytest
 
-from grader import integrity, similarity
+from grader import codescan, integrity, similarity
 from grader.cli import main
 from grader.codescan import data_access, embedded_data, literals, scan_commit
 from grader.gradebook import Submission
@@ -292,6 +292,31 @@ def test_commit_files_reads_without_a_checkout(flagged_class):
     assert files["tp1/mlp.py"].data.startswith(b'"""') and files["data/mnist.npy"].data is None
     assert files["data/mnist.npy"].size == 160_000
     assert {f.kind for f in scan_commit(list(files.values()), "tp1")} == {"embedded-data"}
+    # `skip`: listed, with the id of their content, but not read.
+    skipped = {f.path: f for f in commit_files(mirror, sha, max_read=1 << 16, skip=lambda path, blob: path == "tp1/mlp.py")}
+    assert skipped["tp1/mlp.py"].data is None and skipped["tp1/mlp.py"].blob == files["tp1/mlp.py"].blob
+    assert skipped["tp1/mlp.py"].blob == git.Repo(mirror).commit(sha).tree["tp1/mlp.py"].hexsha
+    assert [f.data for f in skipped.values() if f.path != "tp1/mlp.py"] == [f.data for f in files.values()
+                                                                           if f.path != "tp1/mlp.py"]
+
+
+def test_scans_parse_each_content_once_per_run(monkeypatch):
+    """The memo of a run: a content met again (another student, another path) is not parsed,
+    and gives the same findings, at its own path; the package's rules still depend on where it is."""
+    code = b"import numpy as np\nX = np.load('/home/moi/x.npy')\nP = [" + b", ".join(b"1" for _ in range(1200)) + b"]\n"
+    parsed = []
+    real_parse = codescan.parse
+    monkeypatch.setattr(codescan, "parse", lambda data: parsed.append(data) or real_parse(data))
+    memo = codescan.ScanMemo()
+    first = scan_commit([CommitFile("tp1/mlp.py", len(code), code, "b1")], "tp1", memo)
+    assert [f.kind for f in first] == ["data-access", "data-access", "embedded-data"] and len(parsed) == 1
+    again = scan_commit([CommitFile("tp1/autre.py", len(code), None, "b1")], "tp1", memo)  # known: not even read
+    assert [(f.kind, f.where, f.detail) for f in again] == [(f.kind, f.where.replace("mlp", "autre"), f.detail)
+                                                           for f in first]
+    assert len(parsed) == 1 and memo.knows("b1", True) and not memo.knows("b1", False)
+    outside = scan_commit([CommitFile("notes/mlp.py", len(code), code, "b1")], "tp1", memo)  # not the package
+    assert [f.kind for f in outside] == ["embedded-data"] and len(parsed) == 2
+    assert scan_commit([CommitFile("tp1/mlp.py", len(code), code, "b1")], "tp1") == first  # without a memo
 
 
 def test_a_rerun_reads_the_scans_back_unless_what_they_depend_on_changed(flagged_class, tmp_path, monkeypatch):

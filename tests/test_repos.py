@@ -1,0 +1,47 @@
+"""The commit's export for grading and the reading of a commit's files (grader/repos.py)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import git
+
+from grader import repos
+
+
+def commit_of(tmp_path: Path) -> tuple[Path, str]:
+    work = tmp_path / "depot"
+    (work / "tp1").mkdir(parents=True)
+    (work / "tp1" / "mlp.py").write_text("def f():\n    return 1\n", encoding="utf-8")
+    (work / "tp1" / "poids.npy").write_bytes(os.urandom(5000))
+    (work / "tp1" / "script.sh").write_text("#!/bin/sh\n", encoding="utf-8")
+    (work / "tp1" / "script.sh").chmod(0o755)
+    os.symlink("mlp.py", work / "tp1" / "lien.py")
+    repo = git.Repo.init(work, initial_branch="main")
+    repo.git.add(A=True)
+    repo.git.commit("-m", "tp1", env={"GIT_AUTHOR_NAME": "e", "GIT_AUTHOR_EMAIL": "e@x", "GIT_COMMITTER_NAME": "e",
+                                     "GIT_COMMITTER_EMAIL": "e@x"})
+    return work / ".git", repo.head.commit.hexsha
+
+
+def test_export_writes_the_tree_and_leaves_out_large_files(tmp_path, monkeypatch):
+    mirror, sha = commit_of(tmp_path)
+    monkeypatch.setattr(repos, "MAX_EXPORTED_FILE", 4000)
+    notes = repos.export(mirror, sha, tmp_path / "checkout")
+    tree = tmp_path / "checkout" / "tp1"
+    assert sorted(p.name for p in tree.iterdir()) == ["lien.py", "mlp.py", "script.sh"]
+    assert (tree / "mlp.py").read_text(encoding="utf-8") == "def f():\n    return 1\n"
+    assert os.readlink(tree / "lien.py") == "mlp.py" and os.access(tree / "script.sh", os.X_OK)
+    assert notes == ["fichier trop gros ignoré : tp1/poids.npy (0 Mo)"]
+    assert not (tmp_path / "checkout" / ".git").exists()
+
+
+def test_commit_files_lists_every_file_and_reads_what_is_asked(tmp_path):
+    mirror, sha = commit_of(tmp_path)
+    files = {f.path: f for f in repos.commit_files(mirror, sha, read=(".py", ".npy"), max_read=4000)}
+    assert sorted(files) == ["tp1/lien.py", "tp1/mlp.py", "tp1/poids.npy", "tp1/script.sh"]
+    assert files["tp1/mlp.py"].data == b"def f():\n    return 1\n" and files["tp1/lien.py"].data == b"mlp.py"
+    assert files["tp1/poids.npy"].data is None and files["tp1/poids.npy"].size == 5000  # over max_read
+    assert files["tp1/script.sh"].data is None  # not asked for
+    assert len({f.blob for f in files.values()}) == 4
+    assert repos.read_blobs(mirror, []) == {}
