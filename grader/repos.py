@@ -192,11 +192,10 @@ def commit_files(mirror: Path, sha: str, read: tuple[str, ...] = (".py",), max_r
     """Every file of commit `sha`, read from the bare mirror without a checkout; the content of
     files whose name ends with one of `read`, of at most `max_read` bytes and not `skip(path,
     blob)` (known already, or of no interest) is included. Two git processes, whatever the size."""
-    repo = git.Repo(mirror)
-    listing = blobs(repo, sha)
-    wanted = {blob for path, blob, size in listing if path.endswith(read) and size <= max_read and not skip(path, blob)}
-    contents = read_blobs(mirror, sorted(wanted))
-    return sorted((CommitFile(path, size, contents.get(blob) if blob in wanted else None, blob)
+    listing = blobs(git.Repo(mirror), sha)
+    wanted = {path for path, blob, size in listing if path.endswith(read) and size <= max_read and not skip(path, blob)}
+    contents = read_blobs(mirror, sorted({blob for path, blob, _ in listing if path in wanted}))
+    return sorted((CommitFile(path, size, contents[blob] if path in wanted else None, blob)
                    for path, blob, size in listing), key=lambda f: f.path)
 
 
@@ -204,8 +203,8 @@ def read_blobs(mirror: Path, ids: list[str]) -> dict[str, bytes]:
     """The content of each blob, by id: one `git cat-file --batch` for them all."""
     if not ids:
         return {}
-    out = subprocess.run(["git", "--git-dir", str(mirror), "cat-file", "--batch"], input="".join(f"{i}\n" for i in ids).encode(),
-                         capture_output=True, check=True).stdout
+    out = subprocess.run(["git", "--git-dir", str(mirror), "cat-file", "--batch"],
+                         input="".join(f"{i}\n" for i in ids).encode(), capture_output=True, check=True).stdout
     contents, at = {}, 0
     for blob in ids:  # "<id> blob <size>\n<content>\n", or "<id> missing\n"
         end = out.index(b"\n", at)

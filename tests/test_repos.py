@@ -17,6 +17,8 @@ def commit_of(tmp_path: Path) -> tuple[Path, str]:
     (work / "tp1" / "script.sh").write_text("#!/bin/sh\n", encoding="utf-8")
     (work / "tp1" / "script.sh").chmod(0o755)
     os.symlink("mlp.py", work / "tp1" / "lien.py")
+    (work / "notes").mkdir()
+    (work / "notes" / "copie.py").write_text("def f():\n    return 1\n", encoding="utf-8")  # mlp.py's content
     repo = git.Repo.init(work, initial_branch="main")
     repo.git.add(A=True)
     repo.git.commit("-m", "tp1", env={"GIT_AUTHOR_NAME": "e", "GIT_AUTHOR_EMAIL": "e@x", "GIT_COMMITTER_NAME": "e",
@@ -39,9 +41,12 @@ def test_export_writes_the_tree_and_leaves_out_large_files(tmp_path, monkeypatch
 def test_commit_files_lists_every_file_and_reads_what_is_asked(tmp_path):
     mirror, sha = commit_of(tmp_path)
     files = {f.path: f for f in repos.commit_files(mirror, sha, read=(".py", ".npy"), max_read=4000)}
-    assert sorted(files) == ["tp1/lien.py", "tp1/mlp.py", "tp1/poids.npy", "tp1/script.sh"]
+    assert sorted(files) == ["notes/copie.py", "tp1/lien.py", "tp1/mlp.py", "tp1/poids.npy", "tp1/script.sh"]
     assert files["tp1/mlp.py"].data == b"def f():\n    return 1\n" and files["tp1/lien.py"].data == b"mlp.py"
     assert files["tp1/poids.npy"].data is None and files["tp1/poids.npy"].size == 5000  # over max_read
     assert files["tp1/script.sh"].data is None  # not asked for
-    assert len({f.blob for f in files.values()}) == 4
+    assert files["notes/copie.py"].blob == files["tp1/mlp.py"].blob and len({f.blob for f in files.values()}) == 4
+    # `skip` is by path: the same content elsewhere is still read.
+    some = {f.path: f for f in repos.commit_files(mirror, sha, skip=lambda path, blob: path.startswith("notes/"))}
+    assert some["notes/copie.py"].data is None and some["tp1/mlp.py"].data == b"def f():\n    return 1\n"
     assert repos.read_blobs(mirror, []) == {}
