@@ -200,18 +200,24 @@ def commit_files(mirror: Path, sha: str, read: tuple[str, ...] = (".py",), max_r
 
 
 def read_blobs(mirror: Path, ids: list[str]) -> dict[str, bytes]:
-    """The content of each blob, by id: one `git cat-file --batch` for them all."""
+    """The content of each blob, by id: one `git cat-file --batch` for them all, read object by
+    object (never the whole output and a copy of it at once)."""
     if not ids:
         return {}
-    out = subprocess.run(["git", "--git-dir", str(mirror), "cat-file", "--batch"],
-                         input="".join(f"{i}\n" for i in ids).encode(), capture_output=True, check=True).stdout
-    contents, at = {}, 0
-    for blob in ids:  # "<id> blob <size>\n<content>\n", or "<id> missing\n"
-        end = out.index(b"\n", at)
-        header = out[at:end].split()
-        if len(header) != 3:
-            raise ValueError(f"git cat-file: {out[at:end][:80]!r} for {blob}")
-        size = int(header[2])
-        contents[blob] = out[end + 1:end + 1 + size]
-        at = end + 1 + size + 1
+    contents = {}
+    with tempfile.TemporaryFile() as requests:
+        requests.write("".join(f"{i}\n" for i in ids).encode())
+        requests.seek(0)
+        with subprocess.Popen(["git", "--git-dir", str(mirror), "cat-file", "--batch"], stdin=requests,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as git_process:
+            for blob in ids:  # "<id> blob <size>\n<content>\n", or "<id> missing\n"
+                header = git_process.stdout.readline().split()
+                if len(header) != 3 or header[1] != b"blob":
+                    git_process.kill()
+                    raise ValueError(f"git cat-file: {b' '.join(header)[:80]!r} for {blob}")
+                size = int(header[2])
+                contents[blob] = git_process.stdout.read(size)
+                if len(contents[blob]) != size or git_process.stdout.read(1) != b"\n":
+                    git_process.kill()
+                    raise ValueError(f"git cat-file: {blob} cut short")
     return contents

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import git
+import pytest
 
 from grader import repos
 
@@ -50,3 +51,5 @@ def test_commit_files_lists_every_file_and_reads_what_is_asked(tmp_path):
     some = {f.path: f for f in repos.commit_files(mirror, sha, skip=lambda path, blob: path.startswith("notes/"))}
     assert some["notes/copie.py"].data is None and some["tp1/mlp.py"].data == b"def f():\n    return 1\n"
     assert repos.read_blobs(mirror, []) == {}
+    with pytest.raises(ValueError, match="missing"):  # a corrupt mirror: said, never an empty file
+        repos.read_blobs(mirror, [files["tp1/mlp.py"].blob, "0" * 40])
