@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import shutil
 import sys
 import tempfile
@@ -29,10 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
+from ..collect import PoolStart, project_tp
 from ..config import TP, Project
 from ..errors import GraderError, UsageError
 from ..marks import write_atomically
 from ..runner import RunOptions, grade_checkout
+from ..sandbox.templates import offer_templates
 from ..stubs import BEGIN, SKIPPED, stub_source
 from .generate import Mutant, answer_functions, mutants_of, sample, solution_files
 
@@ -91,11 +92,15 @@ def mutation_run(project: Project, tp: TP, options: MutationOptions, equivalent:
     if unknown:
         raise UsageError(f"--mutant {unknown[0]}: no mutant of {tp.name} has this id")
     grader = Grader(project, tp, files, options)
-    tests_of = test_map(grader, files, functions)
-    todo = [m for m in chosen if m.id not in equivalent and tests_of[m.where]]
-    outcomes, seconds = grader.grade_all([Variant({m.file: m.source}, tests_of[m.where]) for m in todo], "mutants",
-                                         [m.id for m in todo])
-    again = second_secret(grader, [m for m in todo if all(s == "passed" for s in outcomes[m.id].values())], tests_of)
+    try:
+        tests_of = test_map(grader, files, functions)
+        todo = [m for m in chosen if m.id not in equivalent and tests_of[m.where]]
+        outcomes, seconds = grader.grade_all([Variant({m.file: m.source}, tests_of[m.where]) for m in todo],
+                                             "mutants", [m.id for m in todo])
+        again = second_secret(grader, [m for m in todo if all(s == "passed" for s in outcomes[m.id].values())],
+                              tests_of)
+    finally:
+        grader.close()
     second_kills = {name for name, tests in again.items() if any(s != "passed" for s in tests.values())}
 
     results = []
@@ -143,6 +148,7 @@ class Grader:
 
     def __init__(self, project: Project, tp: TP, files: dict[str, str], options: MutationOptions) -> None:
         self.project, self.tp, self.files, self.options = project, tp, files, options
+        self.started: PoolStart | None = None  # the pool's fork server and templates, from the first grading on
 
     def key(self, variant: Variant) -> str:
         package = dict(self.files, **variant.files)
@@ -172,28 +178,37 @@ class Grader:
             if path is not None and path.exists():
                 outcomes[key] = (json.loads(path.read_text(encoding="utf-8"))["tests"], 0.0)
         todo = {key: v for key, v in zip(keys, variants) if key not in outcomes}
-        if todo:
-            context = multiprocessing.get_context("spawn")  # as grader collect: no fork of a process with threads
-            with ProcessPoolExecutor(max_workers=max(1, self.options.jobs), mp_context=context) as pool, \
-                    tqdm(total=len(todo), desc=f"{self.tp.name} {what}", unit="note", file=sys.stderr, disable=None) as bar:
-                futures = {pool.submit(grade_variant, self.project.root, self.tp.name, v, self.options.run): key
-                           for key, v in todo.items()}
-                for future in as_completed(futures):
-                    key = futures[future]
-                    tests, seconds = future.result()
-                    outcomes[key] = (tests, seconds)
-                    if self.options.cache is not None:
-                        write_atomically(self.options.cache / f"{key}.json",
-                                         json.dumps({"tests": tests, "seconds": seconds}) + "\n")
-                    bar.update()
+        if not todo:
+            return [outcomes[key] for key in keys]
+        # As grader collect: processes forked by a fork server that has imported the trusted side,
+        # sharing the workers' templates (torch imported once per TP, not once per process and call).
+        started = self.started = self.started or PoolStart(self.project, self.options.run).start([self.tp])
+        with ProcessPoolExecutor(max_workers=max(1, self.options.jobs), mp_context=started.context,
+                                 initializer=offer_templates, initargs=(started.offers(),)) as pool, \
+                tqdm(total=len(todo), desc=f"{self.tp.name} {what}", unit="note", file=sys.stderr, disable=None) as bar:
+            futures = {pool.submit(grade_variant, self.project.root, self.tp.name, v, self.options.run): key
+                       for key, v in todo.items()}
+            for future in as_completed(futures):
+                key = futures[future]
+                tests, seconds = future.result()
+                outcomes[key] = (tests, seconds)
+                if self.options.cache is not None:
+                    write_atomically(self.options.cache / f"{key}.json",
+                                     json.dumps({"tests": tests, "seconds": seconds}) + "\n")
+                bar.update()
         return [outcomes[key] for key in keys]
+
+    def close(self) -> None:
+        """End the workers' templates of this TP's gradings."""
+        if self.started is not None:
+            self.started.close()
+            self.started = None
 
 
 def grade_variant(root: Path, tp_name: str, variant: Variant, run: RunOptions) -> tuple[dict[str, str], float]:
     """In a pool process: the TP's solution package with the variant's files, graded in the sandbox."""
     started = time.perf_counter()
-    project = Project.at(root)
-    tp = project.tp(tp_name)
+    project, tp = project_tp(root, tp_name)  # read once per pool process
     with tempfile.TemporaryDirectory(prefix="dlgrade-mutant-") as scratch:
         checkout = Path(scratch) / "checkout"
         shutil.copytree(project.solutions / tp_name, checkout / tp_name, ignore=shutil.ignore_patterns(*SKIPPED))
