@@ -82,7 +82,7 @@ def cmd_collect(project: Project, args: argparse.Namespace) -> int:
                              paste_window=timedelta(minutes=args.paste_window),
                              trust_commit_dates=args.trust_commit_dates)
     steps = Stopwatch()
-    with steps("fetch and grading"):
+    with steps("fetch" if args.snapshot else "fetch and grading"):
         summary = collect(project, args.course, options)
     lines = []
     if not args.snapshot:
