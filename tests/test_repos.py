@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import git
@@ -53,3 +54,30 @@ def test_commit_files_lists_every_file_and_reads_what_is_asked(tmp_path):
     assert repos.read_blobs(mirror, []) == {}
     with pytest.raises(ValueError, match="missing"):  # a corrupt mirror: said, never an empty file
         repos.read_blobs(mirror, [files["tp1/mlp.py"].blob, "0" * 40])
+
+
+def test_fetch_mirrors_the_repository_forced_moves_and_deletions_included(tmp_path):
+    mirror_of, first = commit_of(tmp_path)
+    work = git.Repo(mirror_of.parent)
+    work.create_tag("tp1")
+    work.create_tag("brouillon")
+    cache = tmp_path / "cache"
+    fetched = repos.fetch("e1", str(mirror_of.parent), None, cache, 30)
+    mirror = git.Repo(fetched.path)
+    assert fetched.problem is None and mirror.tags["tp1"].commit.hexsha == first
+    (mirror_of.parent / "tp1" / "mlp.py").write_text("def f():\n    return 2\n", encoding="utf-8")
+    work.git.commit("-am", "v2", env={"GIT_AUTHOR_NAME": "e", "GIT_AUTHOR_EMAIL": "e@x", "GIT_COMMITTER_NAME": "e",
+                                      "GIT_COMMITTER_EMAIL": "e@x"})
+    work.create_tag("tp1", force=True)  # moved
+    work.delete_tag(work.tags["brouillon"])
+    work.git.branch("essai")
+    again = repos.fetch("e1", str(mirror_of.parent), None, cache, 30)
+    assert again.path == fetched.path and again.problem is None
+    refs = {ref.path: ref.commit.hexsha for ref in git.Repo(again.path).refs}
+    assert refs == {"refs/heads/main": work.head.commit.hexsha, "refs/heads/essai": work.head.commit.hexsha,
+                    "refs/tags/tp1": work.head.commit.hexsha}
+    assert work.head.commit.hexsha != first
+    shutil.rmtree(mirror_of.parent)  # the student's repository is gone: said, in French, and the mirror kept
+    gone = repos.fetch("e1", str(mirror_of.parent), None, cache, 30)
+    assert (gone.path, gone.problem, gone.note) == (None, "unreachable", "dépôt inaccessible : dépôt introuvable")
+    assert git.Repo(fetched.path).tags["tp1"].commit.hexsha == refs["refs/tags/tp1"]
