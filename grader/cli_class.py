@@ -41,6 +41,9 @@ def add_class_commands(commands: argparse._SubParsersAction) -> None:
     collect.add_argument("--trust-commit-dates", action="store_true",
                          help="take each commit's own (forgeable) date as evidence of when it was submitted, for a "
                               "class with no recorded sighting before a deadline; the gradebook says so")
+    collect.add_argument("--allow-unreachable", action="store_true",
+                         help="go on when more than half of the repositories cannot be fetched (they get 0); "
+                              "without it collect stops with exit 2 before grading")
     collect.add_argument("--no-similarity", action="store_true",
                          help="skip the similarity step (every pair of submissions of each TP compared)")
     collect.add_argument("--paste-window", type=float, default=30.0, metavar="MINUTES",
@@ -80,7 +83,7 @@ def cmd_collect(project: Project, args: argparse.Namespace) -> int:
                              shard=parse_shard(args.shard), snapshot=args.snapshot, now=now,
                              repo_timeout=args.repo_timeout, run=run_options(args),
                              paste_window=timedelta(minutes=args.paste_window),
-                             trust_commit_dates=args.trust_commit_dates)
+                             trust_commit_dates=args.trust_commit_dates, allow_unreachable=args.allow_unreachable)
     steps = Stopwatch()
     with steps("fetch" if args.snapshot else "fetch and grading"):
         summary = collect(project, args.course, options)
@@ -95,7 +98,7 @@ def cmd_collect(project: Project, args: argparse.Namespace) -> int:
             written, integrity = render_class(project, args.course, [args.out], args.out)
         print(f"{len(written)} files written to {args.out}")
         lines.append(integrity.summary())
-    print(f"{summary.owners} repositories · {summary.graded} graded · {summary.cached} from the cache · "
+    print(f"{summary.owners} repositor{'y' if summary.owners == 1 else 'ies'} · {summary.graded} graded · {summary.cached} from the cache · "
           f"{summary.failed} failed" + ("" if not args.snapshot else " (snapshot: nothing graded)"))
     for note in summary.notes:
         print(f"  ! {note}")

@@ -15,11 +15,17 @@ import sys
 import tempfile
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no lock (collect's sandbox needs Linux anyway)
+    fcntl = None
 
 from . import __version__
 from .codescan import ScanMemo
@@ -56,6 +62,7 @@ class CollectOptions:
     repo_timeout: float = 120.0  # seconds for one clone or fetch
     run: RunOptions = field(default_factory=RunOptions)  # passed to each grading
     trust_commit_dates: bool = False  # a commit's own (forgeable) date counts as evidence of when it was seen
+    allow_unreachable: bool = False  # go on when most repositories cannot be fetched
     paste_window: timedelta = PASTE_WINDOW  # integrity: a big commit this close to the deadline is flagged
 
 
@@ -89,8 +96,34 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 def collect(project: Project, course_path: Path, options: CollectOptions) -> Summary:
     course, roster = load_class(course_path, project.tp_names())  # every config error before any fetch or grading
-    with closing(PoolStart(project, options.run)) as started:
+    with out_lock(options.out), closing(PoolStart(project, options.run)) as started:
         return collect_class(project, course, roster, options, started)
+
+
+LOCK_FILE = ".collect.lock"  # in --out: one collect at a time per output folder
+
+
+@contextmanager
+def out_lock(out: Path) -> Iterator[None]:
+    """Hold the output folder for this run: a second `grader collect` on it (a scheduled
+    `--snapshot` at a deadline while a collect runs…) waits for the first, instead of cloning the
+    same mirrors at the same time. The lock is the kernel's (flock): a killed run releases it."""
+    out.mkdir(parents=True, exist_ok=True)
+    handle = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(handle, 32, 0).decode("ascii", "replace").strip() or "?"
+                print(f"grader: another grader collect (pid {holder}) is using {out}: waiting for it to finish",
+                      file=sys.stderr, flush=True)
+                fcntl.flock(handle, fcntl.LOCK_EX)
+        os.ftruncate(handle, 0)
+        os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(handle)  # releases the lock
 
 
 def collect_class(project: Project, course: Course, roster: Roster, options: CollectOptions,
@@ -131,6 +164,7 @@ def collect_class(project: Project, course: Course, roster: Roster, options: Col
             sightings += seen
             summary.notes += gitlab_notes
     ledger.record(sightings)  # one append and one fsync for the whole class
+    check_reachable(fetches, options)
     if options.snapshot:
         return summary
     candidates, jobs, scheduled = {}, [], set()
@@ -344,6 +378,22 @@ def submission(out: Path, ledger: Ledger, mirror: Path | None, owner: str, tp: T
     no_package = NO_PACKAGE.format(sha=sha[:10], tp=tp.name) in extra
     return Submission(owner, tp.name, sha, seen, grading, tp_notes + extra, refs[sha],
                       tuple(checks) + ("no-package",) * no_package)
+
+
+def check_reachable(fetches: list[tuple[Fetched, dict]], options: CollectOptions) -> None:
+    """Stop (exit 2) when more than half of the repositories could not be fetched: a wrong repo
+    column, an expired token or the server down, not students. Graded now, each of them would
+    get 0. One repository gone is a student's problem: it is said and the class goes on."""
+    unreachable = [fetched for fetched, _ in fetches if fetched.problem == "unreachable"]
+    if options.allow_unreachable or 2 * len(unreachable) <= len(fetches):
+        return
+    examples = "; ".join(f"{fetched.owner}: {fetched.note}" for fetched in unreachable[:3])
+    consequence = ("their first-seen times are not recorded" if options.snapshot
+                   else "graded now, each of them would get 0")
+    raise UsageError(f"{len(unreachable)} of the {len(fetches)} repositories could not be fetched ({examples}"
+                     f"{'; …' if len(unreachable) > 3 else ''}): {consequence}. Check the roster's repo column, the "
+                     "token (token_env in course.yaml) and the network, then run again; --allow-unreachable grades "
+                     "the others anyway (the unreachable ones get 0)")
 
 
 def check_evidence(course: Course, ledger: Ledger, plans: dict, candidates: dict, now: datetime) -> None:

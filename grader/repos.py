@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import git
+
+from .marks import printable
 
 MAX_EXPORTED_FILE = 20 << 20  # bytes: larger files of a commit are not exported for grading
 NOTE_LIMIT = 300  # characters of git's own text kept in a note
@@ -61,6 +64,10 @@ def fetch(owner: str, url: str, token_env: str | None, cache: Path, timeout: flo
     mirror = cache / f"{owner}.git"
     env = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "GIT_SSH_COMMAND": "ssh -o BatchMode=yes"}
     try:
+        if mirror.exists() and not (mirror / "HEAD").exists():  # not a repository: set aside (never deleted), cloned again
+            aside = cache / f".{owner}.unusable-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}"
+            mirror.replace(aside)
+            print(f"grader: warning: {mirror} was not a git mirror: moved to {aside}, cloned again", file=sys.stderr)
         if (mirror / "HEAD").exists():
             # one remote, a mirror's refspec (+refs/*:refs/*): what `git remote update --prune` does, one process less
             git.Repo(mirror).git.fetch("--prune", "origin", env=env, kill_after_timeout=timeout)
@@ -155,7 +162,7 @@ def export(mirror: Path, sha: str, destination: Path) -> list[str]:
     keep, notes = [], []
     for path, _, size in blobs(repo, sha):
         if size > MAX_EXPORTED_FILE:
-            notes.append(f"fichier trop gros ignoré : {path} ({size >> 20} Mo)")
+            notes.append(f"fichier trop gros ignoré : {printable(path)} ({size >> 20} Mo)")
             continue
         keep.append(path)
     destination.mkdir(parents=True, exist_ok=True)

@@ -325,6 +325,62 @@ def test_more_than_half_the_class_late_is_a_loud_warning(project, tmp_path, caps
     assert 'class="notice">TP1 : 2 rendus sur 3 comptés en retard' in html
 
 
+def test_a_roster_whose_repositories_mostly_cannot_be_fetched_stops_before_zeroing_them(project, tmp_path, capsys):
+    course = small_class(tmp_path, project, {"a": BEFORE, "b": BEFORE, "c": BEFORE})
+    roster = tmp_path / "roster.csv"
+    good = roster.read_text(encoding="utf-8")
+    roster.write_text(good.replace(f"{tmp_path / 'repos'}/b", "/nulle/part/b").replace(f"{tmp_path / 'repos'}/c",
+                                                                                         "/nulle/part/c"))
+    out = tmp_path / "out"
+    snapshot = ["collect", "--course", str(course), "--out", str(out), "--snapshot", "--now", SNAPSHOT]
+    assert main(snapshot) == 2  # a scheduled snapshot fails loudly: its evidence would be missing
+    err = capsys.readouterr().err
+    assert "2 of the 3 repositories could not be fetched" in err and "b: dépôt inaccessible" in err
+    assert "first-seen times are not recorded" in err
+    args = ["collect", "--course", str(course), "--out", str(out), "--now", HOUR_LATE, "--no-similarity"]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "each of them would get 0" in err and "--allow-unreachable" in err
+    assert not (out / "gradebook.csv").exists() and not list((out / "results").rglob("*.json"))
+    assert main([*args, "--allow-unreachable"]) == 0  # the instructor's choice: the others are graded
+    assert {sid: row["TP1"] for sid, row in gradebook(out).items()} == {"a": "20", "b": "0", "c": "0"}
+    roster.write_text(good.replace(f"{tmp_path / 'repos'}/c", "/nulle/part/c"))  # one gone: said, the class goes on
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "c: dépôt inaccessible" in capsys.readouterr().out
+    # b first seen now, after the deadline (the failed snapshot recorded a only): late by a day, −2
+    assert {sid: row["TP1"] for sid, row in gradebook(out).items()} == {"a": "20", "b": "18", "c": "0"}
+
+
+def test_a_second_collect_on_the_same_folder_waits_for_the_first(tmp_path, capsys):
+    import fcntl
+
+    from grader.collect import LOCK_FILE, out_lock
+
+    out = tmp_path / "out"
+    with out_lock(out):
+        assert (out / LOCK_FILE).read_text() == f"{os.getpid()}\n"
+        handle = os.open(out / LOCK_FILE, os.O_RDWR)  # another process's view: the lock is taken
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.close(handle)
+    # released: taken again at once, by a new holder
+    handle = os.open(out / LOCK_FILE, os.O_RDWR)
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    waiting = subprocess.Popen([sys.executable, "-c", "import sys; from pathlib import Path; from grader.collect import "
+                                "out_lock\nwith out_lock(Path(sys.argv[1])): print('got it', flush=True)", str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = waiting.stderr.readline()  # it says who holds the folder, then waits
+        assert f"another grader collect (pid {os.getpid()}) is using {out}: waiting" in line
+        time.sleep(0.3)
+        assert waiting.poll() is None
+        os.close(handle)  # the first run ends
+        assert waiting.communicate(timeout=30)[0] == "got it\n" and waiting.returncode == 0
+    finally:
+        waiting.kill()
+
+
 def test_the_pools_fork_server_imports_what_the_hidden_tests_import(tmp_path):
     reference = tmp_path / "tp7"
     reference.mkdir()
@@ -345,3 +401,13 @@ def test_the_pools_fork_server_gets_its_imports_without_changing_the_environment
     context = pool_context([project.tp("tp1")])
     assert context.get_start_method() == "forkserver"  # never a fork of the grader, which runs threads
     assert "grader.datasets" in seen["at_start"].split(",") and os.environ[PRELOAD_VARIABLE] == "kept"
+
+
+def test_the_console_count_of_what_to_check_is_in_correct_french():
+    from grader.attention import Item, summary_line
+
+    items = [Item(f"s{i}", "Nom", "TP1", kind, "") for i, kind in enumerate(
+        ["unreachable", "unreachable", "unreachable", "missing-tag", "missing-tag", "moved-tag", "import", "import"])]
+    assert summary_line(items) == ("À vérifier : 3 dépôts injoignables · 2 sans étiquette · 1 étiquette déplacée · "
+                                   "2 modules qui ne s'importent pas")
+    assert summary_line([]) == "À vérifier : rien"

@@ -81,3 +81,15 @@ def test_fetch_mirrors_the_repository_forced_moves_and_deletions_included(tmp_pa
     gone = repos.fetch("e1", str(mirror_of.parent), None, cache, 30)
     assert (gone.path, gone.problem, gone.note) == (None, "unreachable", "dépôt inaccessible : dépôt introuvable")
     assert git.Repo(fetched.path).tags["tp1"].commit.hexsha == refs["refs/tags/tp1"]
+
+
+def test_a_leftover_that_is_not_a_mirror_is_set_aside_and_the_repository_cloned_again(tmp_path, capsys):
+    source, sha = commit_of(tmp_path)
+    cache = tmp_path / "cache"
+    (cache / "e1.git").mkdir(parents=True)
+    (cache / "e1.git" / "packed-refs").write_text("# half a clone\n")  # e.g. two runs once cloned it at the same time
+    fetched = repos.fetch("e1", str(source.parent), None, cache, 30)
+    assert fetched.problem is None and git.Repo(fetched.path).head.commit.hexsha == sha
+    aside = [p for p in cache.iterdir() if p.name.startswith(".e1.unusable-")]
+    assert len(aside) == 1 and (aside[0] / "packed-refs").read_text() == "# half a clone\n"  # kept, not deleted
+    assert "was not a git mirror" in capsys.readouterr().err
