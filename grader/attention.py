@@ -23,6 +23,10 @@ KINDS = {  # kind -> French label, in the order the summary lists them
     "import": "module qui ne s'importe pas", "late": "en retard", "cut-off": "au-delà de la limite",
     "unseen": "date d'observation inconnue", "other": "autre",
 }
+PLURALS = {"dépôt injoignable": "dépôts injoignables", "dépôt ou commit illisible": "dépôts ou commits illisibles",
+           "dépôt vide": "dépôts vides", "étiquette déplacée": "étiquettes déplacées",
+           "module qui ne s'importe pas": "modules qui ne s'importent pas",
+           "date d'observation inconnue": "dates d'observation inconnues", "autre": "autres"}  # the others do not change
 IMPORT_FAILURE = re.compile(r"votre module ne s'importe pas(?: \(([^)]*)\))?")  # grader/sandbox/session.py's words
 
 
@@ -73,7 +77,8 @@ def summary_line(items: list[Item]) -> str:
     counts = Counter(item.kind for item in items)
     if not counts:
         return "À vérifier : rien"
-    return "À vérifier : " + " · ".join(f"{counts[kind]} {label}" for kind, label in KINDS.items() if counts[kind])
+    return "À vérifier : " + " · ".join(f"{counts[kind]} {PLURALS.get(label, label) if counts[kind] > 1 else label}"
+                                        for kind, label in KINDS.items() if counts[kind])
 
 
 def attention_csv(items: list[Item]) -> str:

@@ -126,6 +126,14 @@ def load_roster(path: Path, max_group_size: int = 3) -> Roster:
         owners.append(RepoOwner(owner_id, _shared(path, owner_id, members, 1, "repo"),
                                 _shared(path, owner_id, members, 2, "token_env") or None,
                                 tuple(m[0] for m in members)))
+    first: dict[str, str] = {}  # a repository -> its first owner: a copied row would give one's marks to another
+    for owner in owners:
+        key = owner.url.rstrip("/").removesuffix(".git").rstrip("/")
+        if key in first:
+            line = next(m[3] for m in repos[owner.id] if m[1])
+            raise ConfigError(path, f"{owner.id} has the same repository as {first[key]} ({owner.url}): a pair or trio "
+                              "shares one repository through the group column, else fix the repo cell", line=line, key="repo")
+        first[key] = owner.id
     return Roster(path, tuple(students), tuple(owners))
 
 

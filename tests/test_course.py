@@ -149,6 +149,8 @@ def test_overrides_file_errors(course_dir):
     ("e21@etu.example.fr,depots/g1,g1", "e21@etu.example.fr,depots/g1,e01", "roster.csv:22 [group]", "also a student id"),
     ("e07,", "../e07,", "roster.csv:8 [id]", "letters, digits"),
     ("e08@etu.example.fr,depots/e08,", "e08@etu.example.fr,depots/e08", "roster.csv:9", "4 cells where the header has 5"),
+    ("e09@etu.example.fr,depots/e09,", "e09@etu.example.fr,depots/e03/,", "roster.csv:10 [repo]",
+     "e09 has the same repository as e03"),  # a copied row: e03's marks would go to e09 too
 ])
 def test_bad_roster_names_line_and_column(course_dir, old, new, where, words):
     edit(course_dir / "roster.csv", old, new)
