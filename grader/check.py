@@ -41,6 +41,11 @@ def find_root(start: Path, tp: str) -> Path:
     for folder in [start.resolve(), *start.resolve().parents]:
         if (folder / "tests" / f"test_{tp}.py").is_file():
             return folder
+    for folder in [start.resolve(), *start.resolve().parents]:  # the repository is there, the TP's name is wrong
+        known = sorted(path.stem.removeprefix("test_") for path in (folder / "tests").glob("test_tp*.py"))
+        if known:
+            raise UsageError(f"pas de tests publics tests/test_{tp}.py dans {folder} : les TP de ce dépôt "
+                             f"sont {', '.join(known)} (par exemple : grader check {known[0]})")
     raise UsageError(f"pas de tests publics tests/test_{tp}.py dans {start} ni au-dessus : lancez grader check "
                      "depuis votre dépôt")
 

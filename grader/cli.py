@@ -35,7 +35,10 @@ from .stubs import drift, generate
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # argparse would say so in English, with the top-level usage: check's own parser says it in French
+        (args.parser_of_command if args.run is cmd_check else parser).error(
+            f"unrecognized arguments: {' '.join(extra)}")
     try:
         if args.run is cmd_check:  # a student's repo: no dlgrade project (reference/) needed
             return cmd_check(None, args)
@@ -46,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{prefix} {exc}", file=sys.stderr)
         return exc.exit_code
     except OSError as exc:  # a path the grader itself cannot read or write
-        print(f"grader: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"grader: error: {exc.filename}: {exc.strerror or exc}" if exc.filename
+              else f"grader: error: {exc.strerror or exc}", file=sys.stderr)
         return 2
 
 
@@ -111,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("--timeout", type=float, default=TEST_TIMEOUT, metavar="SECONDES",
                            help=f"temps maximal par test public (par défaut : {TEST_TIMEOUT:g} s)")
     check_cmd.error = lambda message: french_usage_error(check_cmd, message)
-    check_cmd.set_defaults(run=cmd_check)
+    check_cmd.set_defaults(run=cmd_check, parser_of_command=check_cmd)
 
     validate = commands.add_parser("validate", help="solutions/ must score full marks and assignments/ 0")
     validate.add_argument("tps", nargs="*", help="TPs to check (default: all)")

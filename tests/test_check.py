@@ -38,6 +38,11 @@ def test_a_folder_without_public_tests_is_bad_usage_in_french(tmp_path, capsys):
     assert main(["check", "tp1", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("grader check : erreur :") and "pas de tests publics" in err
+    (tmp_path / "tests").mkdir()
+    for tp in ("tp2", "tp1"):
+        (tmp_path / "tests" / f"test_{tp}.py").write_text("")
+    assert main(["check", "TP1", str(tmp_path / "tests")]) == 2  # the repository is there: the TP's name is wrong
+    assert "les TP de ce dépôt sont tp1, tp2 (par exemple : grader check tp1)" in capsys.readouterr().err
 
 
 def test_check_works_where_resource_and_fcntl_do_not_exist(project, tmp_path):
@@ -136,3 +141,9 @@ def test_help_and_usage_errors_are_in_french(capsys):
         main(["check"])
     assert exit_info.value.code == 2
     assert "grader check : erreur : arguments manquants : tp" in capsys.readouterr().err
+    for extra in (["--bogus"], [".", "de-trop"]):  # argparse's top level would answer in English
+        with pytest.raises(SystemExit) as exit_info:
+            main(["check", "tp1", *extra])
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and f"grader check : erreur : arguments inconnus : {extra[-1]}" in err
+        assert "utilisation : grader check" in err and "usage:" not in err
