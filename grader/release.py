@@ -27,7 +27,8 @@ AUTHOR = git.Actor("dlgrade", "dlgrade@localhost")
 TOOLS = "outils"  # where the starter repo keeps the grader's wheel
 GRADER_FILES = ("grader", "pyproject.toml")  # what the wheel is built from: the package, not the project
 IGNORED = ("__pycache__/\n*.pyc\n.pytest_cache/\n.ipynb_checkpoints/\nreport-*.xml\nresult-*.json\ngrade-*.xml\n"
-           "grade-*.json\nsighting-*.json\n.gitlab-ci-local/\n")  # outputs of grader check and of the pipelines
+           "grade-*.json\nsighting-*.json\n.gitlab-ci-local/\n"  # outputs of grader check and of the pipelines
+           ".venv/\nvenv/\n")  # the README's virtual environment: hundreds of MB of torch
 
 
 def release(project: Project, out: Path) -> str:

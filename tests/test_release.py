@@ -52,7 +52,7 @@ def test_one_commit_with_stubs_public_tests_and_ci(released, project):
     assert not list((released / "handouts").glob("*.md"))  # the notebooks, not their sources
     # What grader check, the pipelines and gitlab-ci-local leave in a clone is never committed by mistake.
     ignored = (released / ".gitignore").read_text().splitlines()
-    assert {"report-*.xml", "result-*.json", "grade-*.xml", "sighting-*.json", ".gitlab-ci-local/"} <= set(ignored)
+    assert {"report-*.xml", "result-*.json", "grade-*.xml", "sighting-*.json", ".gitlab-ci-local/", ".venv/"} <= set(ignored)
     grade = yaml.safe_load((project.root / "gitlab" / "grade.yml").read_text())["check"]
     assert grade["script"] == job["script"] and grade["artifacts"]["paths"] == job["artifacts"]["paths"]
 
