@@ -36,6 +36,7 @@ MAX_VALUES = 20_000_000  # numbers in all parameters and buffers
 MAX_ACTIVATION = 1 << 22  # numbers in one intermediate result, per sample
 MAX_FLOPS = 2e8  # floating-point operations per sample (the course's digit CNN needs ~2e6)
 BATCH_NUMBERS = 1 << 24  # numbers of the largest intermediate result in one batch
+MAX_INT = 1 << 40  # a Python integer the graph reads or computes (a shape, an index): its arithmetic runs here
 
 LAYERS = {name: getattr(nn, name) for name in (
     "Linear", "Conv1d", "Conv2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout", "Dropout1d", "Dropout2d",
@@ -52,11 +53,14 @@ ALLOWED_FUNCTIONS = (
     operator.add, operator.sub, operator.mul, operator.truediv, operator.floordiv, operator.neg, operator.matmul,
     operator.getitem)
 # Keyed by the qualified name torch.fx gives each function (F.avg_pool2d is torch._C._nn.avg_pool2d…).
+GETATTR = frozenset(("builtins.getattr", _get_qualified_name(getattr)))  # "getattr" in torch 2.13, was "builtins.…"
+OPERATORS = frozenset(_get_qualified_name(f) for f in ALLOWED_FUNCTIONS if f.__module__ in ("_operator", "operator")
+                      and f is not operator.getitem)  # on numbers and tensors only: (1,) * n would build a tuple here
 FUNCTIONS: dict[str, Callable] = {
     **{_get_qualified_name(function): function for function in ALLOWED_FUNCTIONS},
     **{_get_qualified_name(function): IDENTITY for function in (F.dropout, F.dropout1d, F.dropout2d, F.alpha_dropout,
                                                                   torch.dropout)},
-    "builtins.getattr": lambda value, name: value.shape,  # checked when called: only ".shape" of a tensor
+    **{name: (lambda value, attribute: value.shape) for name in GETATTR},  # checked when called: only ".shape" of a tensor
 }
 METHODS = frozenset((
     "view", "reshape", "flatten", "size", "relu", "sigmoid", "tanh", "squeeze", "unsqueeze", "permute", "transpose",
@@ -80,6 +84,19 @@ class Ref:
     index: int  # the position of an earlier node in the graph
 
 
+TOO_BIG = "votre modèle est trop gros pour être évalué (calculs ou résultats intermédiaires par exemple)"
+
+
+def bounded(value: Any, depth: int = 0) -> bool:
+    """A value the graph computed that is not a tensor (a shape, an index, a tuple of them) stays
+    small: Python's integers and tuples grow without limit, and this runs in the grader."""
+    if isinstance(value, bool) or not isinstance(value, (int, tuple, list)):
+        return True
+    if isinstance(value, int):
+        return abs(value) <= MAX_INT
+    return depth < 4 and len(value) <= 64 and all(bounded(item, depth + 1) for item in value)
+
+
 class TrustedModel:
     """A student's model rebuilt from torch's classes; `predict` runs it here, in evaluation mode."""
 
@@ -99,9 +116,12 @@ class TrustedModel:
             elif node.op == "call_module":
                 value = self.layers[node.target](*args, **kwargs)
             elif node.op == "call_function":
-                if node.target == "builtins.getattr" and not (len(args) == 2 and args[1] == "shape"
-                                                              and isinstance(args[0], torch.Tensor)):
+                if node.target in GETATTR and not (len(args) == 2 and args[1] == "shape"
+                                                   and isinstance(args[0], torch.Tensor)):
                     raise Feedback("forward ne peut lire que l'attribut .shape d'un tenseur")
+                if node.target in OPERATORS and not all(isinstance(a, (torch.Tensor, int, float)) for a in args):
+                    raise Feedback(f"forward applique {node.target.split('.')[-1]} à autre chose que des nombres "
+                                   "ou des tenseurs")
                 value = FUNCTIONS[node.target](*args, **kwargs)
             elif node.op == "call_method":
                 if not args or not isinstance(args[0], torch.Tensor):
@@ -111,34 +131,47 @@ class TrustedModel:
                 return args[0]
             if sizes is not None and isinstance(value, torch.Tensor):
                 sizes.append(value.numel())
+            if not bounded(value):
+                raise Feedback("forward calcule un entier trop grand ou une liste trop longue")
             values.append(value)
         raise Feedback("le graphe du modèle n'a pas de sortie")
 
-    def check_costs(self, sample_shape: tuple[int, ...]) -> None:
-        """One pass on the meta device (shapes only, no data): every intermediate result and the
-        operations per sample are bounded before anything real is computed."""
+    def costs(self, shape: tuple[int, ...]) -> tuple[int, float]:
+        """One pass on the meta device (shapes only, no data) on an input of this shape: the size
+        of the largest intermediate result and the number of operations."""
         meta = TrustedModel(self.nodes, {name: copy.deepcopy(layer).to("meta") for name, layer in self.layers.items()},
                             {name: value.to("meta") for name, value in self.constants.items()})
-        sizes = [int(np.prod(sample_shape))]
+        sizes = [int(np.prod(shape))]
         try:
             with FlopCounterMode(display=False) as counter:
-                meta.forward(torch.empty((1, *sample_shape), device="meta"), sizes)
+                meta.forward(torch.empty(shape, device="meta"), sizes)
         except Feedback:
             raise
         except Exception as exc:  # a shape mismatch, a bad argument: the student's model is at fault
-            raise Feedback(f"votre modèle ne s'exécute pas sur une entrée de forme {(1, *sample_shape)} "
+            raise Feedback(f"votre modèle ne s'exécute pas sur une entrée de forme {shape} "
                            f"({type(exc).__name__})") from None
-        expect(max(sizes) <= MAX_ACTIVATION and counter.get_total_flops() <= MAX_FLOPS,
-               "votre modèle est trop gros pour être évalué (calculs ou résultats intermédiaires par exemple)")
-        self.numbers_per_sample = max(sizes)
+        return max(sizes), counter.get_total_flops()
+
+    def check_costs(self, sample_shape: tuple[int, ...]) -> None:
+        """Every intermediate result and the operations per sample are bounded before anything
+        real is computed (then again for each batch `predict` runs: shapes may depend on it)."""
+        largest, flops = self.costs((1, *sample_shape))
+        expect(largest <= MAX_ACTIVATION and flops <= MAX_FLOPS, TOO_BIG)
+        self.numbers_per_sample = largest
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """Outputs for inputs X (float32), in batches whose intermediate results stay bounded."""
+        """Outputs for inputs X (float32), in batches whose intermediate results stay bounded: each
+        batch's shape is checked on the meta device first (a forward may grow with the batch)."""
         batch = max(1, BATCH_NUMBERS // (self.numbers_per_sample * 8))
-        outputs = []
+        outputs, checked = [], set()
         with torch.no_grad():
             for start in range(0, len(X), batch):
-                out = self.forward(torch.as_tensor(np.asarray(X[start:start + batch], dtype=np.float32)))
+                chunk = np.asarray(X[start:start + batch], dtype=np.float32)
+                if chunk.shape not in checked:
+                    largest, flops = self.costs(chunk.shape)
+                    expect(largest <= BATCH_NUMBERS and flops <= MAX_FLOPS * len(chunk), TOO_BIG)
+                    checked.add(chunk.shape)
+                out = self.forward(torch.as_tensor(chunk))
                 if not isinstance(out, torch.Tensor):
                     raise Feedback("forward doit renvoyer un tenseur")
                 outputs.append(out.double().numpy())
@@ -198,6 +231,8 @@ def parse_value(value: Any, position: int, depth: int) -> Any:
     if isinstance(value, SETTING_TYPES):
         if isinstance(value, str) and len(value) > 40:
             raise Feedback("graphe du modèle : argument texte trop long")
+        if isinstance(value, int) and abs(value) > MAX_INT:
+            raise Feedback("graphe du modèle : entier trop grand")
         return value
     if isinstance(value, (list, tuple)):
         if len(value) > 64:

@@ -33,7 +33,20 @@ class Functional(nn.Module):
         return self.fc(x.view(x.size(0), -1)) * 0.5 + x.mean()
 
 
+class ShapeView(nn.Module):
+    """The other common idiom: x.view(x.shape[0], -1) (torch.fx records getattr(x, "shape"))."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.fc = nn.Conv2d(1, 2, 5, stride=3), nn.Linear(2 * 8 * 8, 4)
+
+    def forward(self, x):
+        x = torch.relu(self.conv(x))
+        return self.fc(x.view(x.shape[0], -1)) + x.shape[1] * 0.25
+
+
 MODELS = {
+    "shape view": ShapeView,
     "sequential": lambda: nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(3 * 13 * 13, 10)),
     "functional": Functional,
     "mlp with softmax": lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.LeakyReLU(0.1), nn.Linear(16, 3),
@@ -132,6 +145,50 @@ def test_padding_that_would_blow_up_memory_is_refused():
     crafted["nodes"][1][2] = ({"node": 0}, (10 ** 7, 10 ** 7))  # 2·10⁷ numbers per sample
     with pytest.raises(Feedback, match="trop gros"):
         replay(crafted, check)
+
+
+class Squaring(nn.Module):
+    """Arithmetic on Python integers runs on the grader's side, without any limit of the worker."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        if torch.fx._symbolic_trace.is_fx_tracing():  # only in the description: the worker never computes it
+            k = x.size(0) + 2 ** 30
+            for _ in range(40):
+                k = k * k  # 2⁶⁰ after the first: refused there, not computed to 2^(30·2⁴⁰)
+        return self.fc(x)
+
+
+class Repeated(Squaring):
+    def forward(self, x):
+        if torch.fx._symbolic_trace.is_fx_tracing():
+            x.shape * 3  # a tuple built here: (1,) * 10**12 would be 10¹² items
+        return self.fc(x)
+
+
+class GrowsWithTheBatch(Squaring):
+    def forward(self, x):
+        n = x.size(0)
+        return self.fc(F.pad(x, (0, n * n * n))[:, :4])  # n⁴ numbers: nothing for one sample, 4·10⁷ for 80
+
+
+@pytest.mark.parametrize("model, message", [(Squaring, "entier trop grand"),
+                                            (Repeated, "autre chose que des nombres")])
+def test_python_values_the_graph_computes_are_bounded(model, message):
+    check = np.ones((3, 4), dtype=np.float32)
+    with pytest.raises(Feedback, match=message):
+        replay(description(model(), check), check)
+
+
+def test_each_batch_is_costed_before_it_runs():
+    check = np.ones((3, 4), dtype=np.float32)
+    rebuilt = replay(description(GrowsWithTheBatch(), check), check)  # one sample: a few numbers
+    assert rebuilt.predict(np.ones((2, 4), dtype=np.float32)).shape == (2, 2)
+    with pytest.raises(Feedback, match="trop gros"):
+        rebuilt.predict(np.ones((80, 4), dtype=np.float32))
 
 
 STUDENT = '''
