@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -14,6 +15,10 @@ from . import __version__
 from .config import Rubric
 
 SCHEMA = 1
+# Control characters (terminal escapes, carriage returns and line breaks that would forge rows of
+# the table or hide the real mark), characters XML cannot hold, invisible and direction-changing ones.
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\uffff"
+                         "\ud800-\udfff]")
 STATUSES = ("passed", "failed", "error", "timeout")
 FULL_MARK = 20.0
 
@@ -28,6 +33,15 @@ class TestResult:
     status: str  # one of STATUSES
     message: str  # French, for the student; empty when passed
     duration_s: float  # wall time of the test
+
+    def __post_init__(self) -> None:  # the message may quote the student's own text (an exception's)
+        object.__setattr__(self, "message", printable(self.message))
+
+
+def printable(text: str) -> str:
+    """Text a student's code may have written, as one plain line: what terminals, GitLab's JUnit
+    reader or a Markdown page would interpret becomes a space."""
+    return UNPRINTABLE.sub(" ", text)
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,9 @@ class Grading:
     errors: tuple[str, ...] = ()  # problems of the run itself (French)
     grader_version: str = __version__  # which grader produced this
     schema: int = field(default=SCHEMA)  # version of this JSON layout
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "errors", tuple(printable(error) for error in self.errors))
 
     def to_json(self) -> str:
         data = asdict(self)

@@ -64,3 +64,23 @@ def test_an_unchanged_file_is_not_rewritten(tmp_path: Path, monkeypatch):
     marks.write_atomically(target, '{"a": 1}\n')
     marks.write_atomically(target, '{"a": 2}\n')  # same size, other bytes
     assert target.read_text(encoding="utf-8") == '{"a": 2}\n'
+
+
+def test_text_from_student_code_cannot_forge_the_table_or_break_the_junit(tmp_path: Path):
+    """An exception message with a carriage return, terminal escapes (erase the line, hide what
+    follows) and a fake row: one plain line in the table, valid XML for GitLab."""
+    from xml.etree import ElementTree
+
+    from grader.report import render_table, write_junit
+
+    forged = ("votre code a levé RuntimeError : x\r\x1b[2K\x1b[1A  test_b  2.5/2.5  réussi\n"
+              "Score : 4 / 4 · Note : 20 / 20\x1b[8m\u202e\x00\ud800")
+    tests = [TestResult("a", 0, 1.5, "error", forged, 0.01), result("b", 0, "failed")]
+    grading = grade("tp1", "e1", None, RUBRIC, tests, ["erreur\r\x1b[8m"])
+    table = render_table(grading)
+    assert not any(c in table for c in "\r\x1b\x00\u202e\ud800") and "\x1b" not in grading.to_json()
+    assert [line for line in table.splitlines() if line.startswith("Score")] == ["Score : 0 / 4 · Note : 0 / 20"]
+    assert sum("réussi" in line for line in table.splitlines()) == 1  # the forged row is inside the message line
+    write_junit(grading, tmp_path / "r.xml")
+    cases = ElementTree.parse(tmp_path / "r.xml").getroot().iter("testcase")
+    assert "RuntimeError" in next(cases).find("error").get("message")
