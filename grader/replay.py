@@ -104,8 +104,9 @@ class TrustedModel:
         self.nodes, self.layers, self.constants = nodes, layers, constants
         self.numbers_per_sample = 1
 
-    def forward(self, x: torch.Tensor, sizes: list[int] | None = None) -> Any:
-        """Interpret the graph on x; `sizes` collects the size of every intermediate tensor."""
+    def forward(self, x: torch.Tensor, sizes: list[int] | None = None, widths: dict[int, int] | None = None) -> Any:
+        """Interpret the graph on x; `sizes` collects the size of every intermediate tensor,
+        `widths` each node's (node index -> numbers, for a tensor)."""
         values: list[Any] = []
         for node in self.nodes:
             args, kwargs = resolve(node.args, values), resolve(node.kwargs, values)
@@ -131,12 +132,14 @@ class TrustedModel:
                 return args[0]
             if sizes is not None and isinstance(value, torch.Tensor):
                 sizes.append(value.numel())
+            if widths is not None and isinstance(value, torch.Tensor):
+                widths[len(values)] = value.numel()
             if not bounded(value):
                 raise Feedback("forward calcule un entier trop grand ou une liste trop longue")
             values.append(value)
         raise Feedback("le graphe du modèle n'a pas de sortie")
 
-    def costs(self, shape: tuple[int, ...]) -> tuple[int, float]:
+    def costs(self, shape: tuple[int, ...], widths: dict[int, int] | None = None) -> tuple[int, float]:
         """One pass on the meta device (shapes only, no data) on an input of this shape: the size
         of the largest intermediate result and the number of operations."""
         meta = TrustedModel(self.nodes, {name: copy.deepcopy(layer).to("meta") for name, layer in self.layers.items()},
@@ -144,7 +147,7 @@ class TrustedModel:
         sizes = [int(np.prod(shape))]
         try:
             with FlopCounterMode(display=False) as counter:
-                meta.forward(torch.empty(shape, device="meta"), sizes)
+                meta.forward(torch.empty(shape, device="meta"), sizes, widths)
         except Feedback:
             raise
         except Exception as exc:  # a shape mismatch, a bad argument: the student's model is at fault
@@ -158,6 +161,30 @@ class TrustedModel:
         largest, flops = self.costs((1, *sample_shape))
         expect(largest <= MAX_ACTIVATION and flops <= MAX_FLOPS, TOO_BIG)
         self.numbers_per_sample = largest
+
+    def bottleneck(self, sample_shape: tuple[int, ...]) -> int:
+        """The fewest numbers per sample through which every path from the input to the output
+        goes (an auto-encoder's code): the input's own size when the output can bypass every
+        narrower result (an identity, a lookup of the training rows)."""
+        widths: dict[int, int] = {}
+        self.costs((1, *sample_shape), widths)
+        successors: dict[int, set[int]] = {index: set() for index in range(len(self.nodes))}
+        for index, node in enumerate(self.nodes):
+            for ref in refs((node.args, node.kwargs)):
+                successors[ref].add(index)
+        output = len(self.nodes) - 1
+
+        def connected_without(skipped: int) -> bool:
+            seen, todo = {0}, [0]
+            while todo:
+                for nxt in successors[todo.pop()] - seen:
+                    if nxt != skipped:
+                        seen.add(nxt)
+                        todo.append(nxt)
+            return output in seen
+
+        return min([width for index, width in widths.items() if 0 < index < output and not connected_without(index)],
+                   default=int(np.prod(sample_shape)))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Outputs for inputs X (float32), in batches whose intermediate results stay bounded: each
@@ -249,6 +276,17 @@ def parse_value(value: Any, position: int, depth: int) -> Any:
         if tag == "ellipsis":
             return Ellipsis
     raise Feedback("graphe du modèle : argument d'un type que le correcteur ne sait pas rejouer")
+
+
+def refs(value: Any) -> list[int]:
+    """The earlier nodes an argument reads."""
+    if isinstance(value, Ref):
+        return [value.index]
+    if isinstance(value, (list, tuple)):
+        return [index for item in value for index in refs(item)]
+    if isinstance(value, dict):
+        return [index for item in value.values() for index in refs(item)]
+    return []
 
 
 def resolve(value: Any, values: list) -> Any:

@@ -250,3 +250,21 @@ def test_a_forward_that_leaves_torch_fails_in_the_worker(student):
     with pytest.raises(CallFailure):
         student.probe("torch_call", module="tp9.m", function="@m.eval", models={"m": {"factory": "tp9.m.Peeking"}},
                       describe={"m": np.zeros((2, 3), dtype=np.float32)})
+
+
+class AutoEncoder(nn.Module):
+    def __init__(self, bypass=False):
+        super().__init__()
+        self.encoder, self.decoder, self.bypass = nn.Sequential(nn.Linear(6, 4), nn.ReLU(), nn.Linear(4, 2)), \
+            nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 6)), bypass
+
+    def forward(self, x):
+        out = self.decoder(self.encoder(x))
+        return out * 0.0 + x if self.bypass else out  # the code is computed, the output goes around it
+
+
+def test_the_bottleneck_is_what_every_path_to_the_output_goes_through():
+    check = np.ones((3, 6), dtype=np.float32)
+    assert replay(description(AutoEncoder(), check), check).bottleneck((6,)) == 2
+    assert replay(description(AutoEncoder(bypass=True), check), check).bottleneck((6,)) == 6
+    assert replay(description(nn.Identity(), check), check).bottleneck((6,)) == 6

@@ -152,7 +152,11 @@ def train(student, heldout, config, X, epochs, lr, batch_size, noise_std=0.0, se
     history = as_array(got["value"], "historique renvoyé par train_autoencoder")
     expect(history.shape == (epochs,), f"train_autoencoder doit renvoyer un coût moyen par époque ({epochs} valeurs)")
     expect(history[-1] < history[0], "le coût de reconstruction doit baisser pendant l'entraînement")
-    return replay(got["models"]["ae"], check, "auto-encodeur entraîné")
+    model = replay(got["models"]["ae"], check, "auto-encodeur entraîné")
+    expect(model.bottleneck((config["input_dim"],)) <= config["latent_dim"], (
+        f"l'auto-encodeur entraîné doit faire passer chaque entrée par son code de dimension {config['latent_dim']} : "
+        "sa sortie ne peut pas contourner l'encodeur"))
+    return model
 
 
 def test_autoencoder_reconstructs_held_out_digits(student, heldout):
