@@ -269,3 +269,27 @@ def test_process_state_reads_uid_state_and_parent_and_cannot_be_forged_by_a_name
     assert state == (os.getuid(), "Z", os.getpid())  # exited, not yet reaped
     quick.wait()
     assert process_state(quick.pid) is None
+
+
+@needs_root
+def test_empty_cgroups_of_graders_that_no_longer_run_are_removed(monkeypatch, tmp_path):
+    """A grader killed before its clean-up (SIGKILL, a job's timeout) leaves its empty cgroups:
+    the next one removes them; those of a running grader stay."""
+    from grader.sandbox import limits
+
+    dead = 4_000_000  # above the kernel's pid_max: no process has it
+    parent = next((p for p in (limits.CGROUP_ROOT / "memory", limits.CGROUP_ROOT) if os.access(p, os.W_OK)), None)
+    if parent is None or not limits.cgroup_dirs("dlgrade-probe"):
+        pytest.skip("no writable cgroup tree")
+    stale, alive = parent / f"dlgrade-{dead}-abc", parent / f"dlgrade-{os.getppid()}-abc"
+    stale.mkdir()
+    alive.mkdir()
+    try:
+        monkeypatch.setattr(limits, "_stale_removed", set())
+        cgroup = limits.Cgroup(f"dlgrade-{os.getpid()}-test", Limits())
+        cgroup.remove()
+        assert not stale.exists() and alive.exists()
+    finally:
+        for directory in (stale, alive):
+            if directory.exists():
+                directory.rmdir()

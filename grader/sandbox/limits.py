@@ -56,6 +56,7 @@ class Cgroup:
         self.dirs = cgroup_dirs(name)
         if not self.dirs:
             raise OSError("no writable memory/pids cgroup")
+        remove_stale_cgroups(CGROUP_ROOT)
         for directory in self.dirs:
             directory.mkdir(exist_ok=True)
             for filename, value in (("memory.limit_in_bytes", limits.memory_bytes), ("memory.max", limits.memory_bytes),
@@ -82,6 +83,26 @@ class Cgroup:
         """Kill what is left, reap it, and delete the cgroup (a zombie would keep it busy)."""
         sweep(self.processes)
         for directory in self.dirs:
+            try:
+                directory.rmdir()
+            except OSError:
+                pass
+
+
+STALE = re.compile(r"^dlgrade-(\d+)-")
+_stale_removed: set[Path] = set()  # cgroup roots already cleaned by this process (once each: a scan of the tree)
+
+
+def remove_stale_cgroups(root: Path) -> None:
+    """Remove the empty cgroups that a grader killed before its clean-up left behind (SIGKILL, a
+    job's timeout): named after a grader pid that no longer runs. rmdir removes only an empty
+    cgroup, and a pid in use, even by another process, is left alone."""
+    if root in _stale_removed:
+        return
+    _stale_removed.add(root)
+    for directory in [*root.glob("dlgrade-*"), *root.glob("*/dlgrade-*")]:
+        match = STALE.match(directory.name)
+        if match and not Path(f"/proc/{match[1]}").exists():
             try:
                 directory.rmdir()
             except OSError:
