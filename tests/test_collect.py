@@ -189,6 +189,9 @@ def test_problems_are_reported_in_the_feedback(collected):
     assert "déplacée après la date limite" in feedback["moved"]
     assert "ne contient pas de dossier tp1/" in feedback["nopackage"]
     assert "SyntaxError" in feedback["broken"]
+    # the student learns which commit stood in for the missing tag
+    assert "pas d'étiquette `tp1` dans votre dépôt : c'est le dernier commit de la branche `main`" in feedback["notag"]
+    assert "pas d'étiquette" not in feedback["full0"]
 
 
 def test_unchanged_rerun_regrades_nothing(collected, capsys):
