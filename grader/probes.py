@@ -220,7 +220,7 @@ def torch_evaluate(module: str, factory: str, args: list | tuple, weights: list,
 def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict | None = None,
                models: dict | None = None, optimizers: dict | None = None, seed: int = 0,
                report: list | tuple = (), inputs: dict | None = None, differentiate: list | tuple = (),
-               describe: dict | None = None) -> dict:
+               describe: dict | None = None, describe_before: list | tuple = ()) -> dict:
     """Call any student function on models, optimisers and tensors built here.
 
     `models`: name -> {"factory": "tp4.gan.Generator", "args": [...], "kwargs": {...}, "weights": [...]}
@@ -232,7 +232,9 @@ def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict
     `function` may also be "@name.method" (a method of a built model). With `differentiate`
     (positions of array arguments), those tensors require gradients and "gradients" gives the
     gradient of the result's sum with respect to each (None where none flows). For each
-    (model, check inputs) of `describe`, "models" gives the model's description (`describe_model`)."""
+    (model, check inputs) of `describe`, "models" gives the model's description (`describe_model`),
+    and "before" the description of those named in `describe_before` as built, before the call
+    (training must change weights only: the grader compares the two)."""
     import torch
 
     torch.set_num_threads(1)
@@ -255,6 +257,15 @@ def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict
             return type(value)(resolve(item) for item in value)
         return value
 
+    before = {}
+    for name in describe_before:  # as built: mode and random state put back, the call sees no difference
+        training, rng = built[name].training, torch.get_rng_state()
+        before[name] = description = describe_model(built[name], describe[name])
+        for holder in [*description["layers"].values(), description]:  # copies: the arrays are views of the weights
+            key = "state" if holder is not description else "constants"
+            holder[key] = {k: np.array(v) for k, v in holder[key].items()}
+        built[name].train(training)
+        torch.set_rng_state(rng)
     positional = list(resolve(tuple(args)))
     for index in differentiate:
         positional[index] = positional[index].detach().clone().requires_grad_(True)
@@ -266,6 +277,8 @@ def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict
     answer["parameters"] = {name: [p.detach().cpu().double().numpy() for p in built[name].parameters()] for name in report}
     answer["outputs"] = {name: outputs_of(built[name], [x])[0] for name, x in (inputs or {}).items()}
     answer["models"] = {name: describe_model(built[name], x) for name, x in (describe or {}).items()}
+    if describe_before:
+        answer["before"] = before
     return answer
 
 

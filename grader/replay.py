@@ -205,6 +205,26 @@ class TrustedModel:
         return np.concatenate(outputs)
 
 
+def architecture(description: Any) -> Any:
+    """What training may not change in a model: its graph, its layers' types, settings and
+    parameter shapes, the shapes of the tensors its forward reads (plain data, whatever was sent)."""
+    if not isinstance(description, dict):
+        return None
+    shapes = lambda d: {str(k): np.shape(v) for k, v in d.items()} if isinstance(d, dict) else None  # noqa: E731
+    layers = description.get("layers")
+    return (repr(description.get("nodes")), shapes(description.get("constants")),
+            {str(name): (repr(spec.get("type")), repr(spec.get("settings")), shapes(spec.get("state")))
+             for name, spec in layers.items() if isinstance(spec, dict)} if isinstance(layers, dict) else None)
+
+
+def same_architecture(before: Any, after: Any, what: str) -> None:
+    """Training changes a model's weights, never its graph, layers or tensors: a forward that
+    switched to another computation once trained (a lookup of the training data…) is refused."""
+    expect(architecture(before) is not None and architecture(before) == architecture(after),
+           f"{what} : l'entraînement ne doit changer que les poids du modèle ; son graphe, ses couches ou ses "
+           "tenseurs ne sont plus ceux du modèle construit avant l'entraînement")
+
+
 def replay(description: Any, check: np.ndarray, what: str = "modèle") -> TrustedModel:
     """Rebuild the model of `description` (from `probes.describe_model`) and check it: on `check`,
     public inputs the worker also ran, its outputs must be the student's model's own."""

