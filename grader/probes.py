@@ -7,6 +7,7 @@ A probe never sees labels or expected values; it calls, and returns what the stu
 """
 from __future__ import annotations
 
+import copy
 import importlib
 import re
 from typing import Any, Callable
@@ -260,10 +261,7 @@ def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict
     before = {}
     for name in describe_before:  # as built: mode and random state put back, the call sees no difference
         training, rng = built[name].training, torch.get_rng_state()
-        before[name] = description = describe_model(built[name], describe[name])
-        for holder in [*description["layers"].values(), description]:  # copies: the arrays are views of the weights
-            key = "state" if holder is not description else "constants"
-            holder[key] = {k: np.array(v) for k, v in holder[key].items()}
+        before[name] = copy.deepcopy(describe_model(built[name], describe[name]))  # its arrays are views of the weights
         built[name].train(training)
         torch.set_rng_state(rng)
     positional = list(resolve(tuple(args)))

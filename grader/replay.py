@@ -103,10 +103,10 @@ class TrustedModel:
     def __init__(self, nodes: list[Node], layers: dict[str, nn.Module], constants: dict[str, torch.Tensor]) -> None:
         self.nodes, self.layers, self.constants = nodes, layers, constants
         self.numbers_per_sample = 1
+        self.widths: dict[int, int] = {}  # node index -> numbers of its tensor for one sample (check_costs)
 
-    def forward(self, x: torch.Tensor, sizes: list[int] | None = None, widths: dict[int, int] | None = None) -> Any:
-        """Interpret the graph on x; `sizes` collects the size of every intermediate tensor,
-        `widths` each node's (node index -> numbers, for a tensor)."""
+    def forward(self, x: torch.Tensor, widths: dict[int, int] | None = None) -> Any:
+        """Interpret the graph on x; `widths` collects the size of every tensor (node index -> numbers)."""
         values: list[Any] = []
         for node in self.nodes:
             args, kwargs = resolve(node.args, values), resolve(node.kwargs, values)
@@ -130,8 +130,6 @@ class TrustedModel:
                 value = getattr(args[0], node.target)(*args[1:], **kwargs)
             else:  # output
                 return args[0]
-            if sizes is not None and isinstance(value, torch.Tensor):
-                sizes.append(value.numel())
             if widths is not None and isinstance(value, torch.Tensor):
                 widths[len(values)] = value.numel()
             if not bounded(value):
@@ -139,35 +137,34 @@ class TrustedModel:
             values.append(value)
         raise Feedback("le graphe du modèle n'a pas de sortie")
 
-    def costs(self, shape: tuple[int, ...], widths: dict[int, int] | None = None) -> tuple[int, float]:
+    def costs(self, shape: tuple[int, ...]) -> tuple[dict[int, int], float]:
         """One pass on the meta device (shapes only, no data) on an input of this shape: the size
-        of the largest intermediate result and the number of operations."""
+        of every tensor (node index -> numbers) and the number of operations."""
         meta = TrustedModel(self.nodes, {name: copy.deepcopy(layer).to("meta") for name, layer in self.layers.items()},
                             {name: value.to("meta") for name, value in self.constants.items()})
-        sizes = [int(np.prod(shape))]
+        widths: dict[int, int] = {}
         try:
             with FlopCounterMode(display=False) as counter:
-                meta.forward(torch.empty(shape, device="meta"), sizes, widths)
+                meta.forward(torch.empty(shape, device="meta"), widths)
         except Feedback:
             raise
         except Exception as exc:  # a shape mismatch, a bad argument: the student's model is at fault
             raise Feedback(f"votre modèle ne s'exécute pas sur une entrée de forme {shape} "
                            f"({type(exc).__name__})") from None
-        return max(sizes), counter.get_total_flops()
+        return widths, counter.get_total_flops()
 
     def check_costs(self, sample_shape: tuple[int, ...]) -> None:
         """Every intermediate result and the operations per sample are bounded before anything
         real is computed (then again for each batch `predict` runs: shapes may depend on it)."""
-        largest, flops = self.costs((1, *sample_shape))
-        expect(largest <= MAX_ACTIVATION and flops <= MAX_FLOPS, TOO_BIG)
-        self.numbers_per_sample = largest
+        self.widths, flops = self.costs((1, *sample_shape))
+        self.numbers_per_sample = max(self.widths.values())
+        expect(self.numbers_per_sample <= MAX_ACTIVATION and flops <= MAX_FLOPS, TOO_BIG)
 
-    def bottleneck(self, sample_shape: tuple[int, ...]) -> int:
+    def bottleneck(self) -> int:
         """The fewest numbers per sample through which every path from the input to the output
         goes (an auto-encoder's code): the input's own size when the output can bypass every
-        narrower result (an identity, a lookup of the training rows)."""
-        widths: dict[int, int] = {}
-        self.costs((1, *sample_shape), widths)
+        narrower result (an identity, a lookup of the training rows). After `check_costs`."""
+        widths = self.widths
         successors: dict[int, set[int]] = {index: set() for index in range(len(self.nodes))}
         for index, node in enumerate(self.nodes):
             for ref in refs((node.args, node.kwargs)):
@@ -184,7 +181,7 @@ class TrustedModel:
             return output in seen
 
         return min([width for index, width in widths.items() if 0 < index < output and not connected_without(index)],
-                   default=int(np.prod(sample_shape)))
+                   default=widths[0])
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Outputs for inputs X (float32), in batches whose intermediate results stay bounded: each
@@ -195,8 +192,8 @@ class TrustedModel:
             for start in range(0, len(X), batch):
                 chunk = np.asarray(X[start:start + batch], dtype=np.float32)
                 if chunk.shape not in checked:
-                    largest, flops = self.costs(chunk.shape)
-                    expect(largest <= BATCH_NUMBERS and flops <= MAX_FLOPS * len(chunk), TOO_BIG)
+                    widths, flops = self.costs(chunk.shape)
+                    expect(max(widths.values()) <= BATCH_NUMBERS and flops <= MAX_FLOPS * len(chunk), TOO_BIG)
                     checked.add(chunk.shape)
                 out = self.forward(torch.as_tensor(chunk))
                 if not isinstance(out, torch.Tensor):

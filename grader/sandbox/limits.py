@@ -102,7 +102,7 @@ def remove_stale_cgroups(root: Path) -> None:
     _stale_removed.add(root)
     for directory in [*root.glob("dlgrade-*"), *root.glob("*/dlgrade-*")]:
         match = STALE.match(directory.name)
-        if match and not Path(f"/proc/{match[1]}").exists():
+        if match and process_state(int(match[1])) is None:
             try:
                 directory.rmdir()
             except OSError:

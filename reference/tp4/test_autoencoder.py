@@ -153,7 +153,7 @@ def train(student, heldout, config, X, epochs, lr, batch_size, noise_std=0.0, se
     expect(history.shape == (epochs,), f"train_autoencoder doit renvoyer un coût moyen par époque ({epochs} valeurs)")
     expect(history[-1] < history[0], "le coût de reconstruction doit baisser pendant l'entraînement")
     model = replay(got["models"]["ae"], check, "auto-encodeur entraîné")
-    expect(model.bottleneck((config["input_dim"],)) <= config["latent_dim"], (
+    expect(model.bottleneck() <= config["latent_dim"], (
         f"l'auto-encodeur entraîné doit faire passer chaque entrée par son code de dimension {config['latent_dim']} : "
         "sa sortie ne peut pas contourner l'encodeur"))
     return model
