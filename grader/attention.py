@@ -19,12 +19,14 @@ from .gradebook import Gradebook, TPMark
 
 KINDS = {  # kind -> French label, in the order the summary lists them
     "unreachable": "dépôt injoignable", "corrupt": "dépôt ou commit illisible", "empty": "dépôt vide",
-    "no-package": "pas de dossier du TP", "missing-tag": "sans étiquette", "moved-tag": "étiquette déplacée",
+    "no-package": "pas de dossier du TP", "grading-failed": "notation impossible",
+    "missing-tag": "sans étiquette", "moved-tag": "étiquette déplacée",
     "import": "module qui ne s'importe pas", "late": "en retard", "cut-off": "au-delà de la limite",
     "unseen": "date d'observation inconnue", "other": "autre",
 }
 PLURALS = {"dépôt injoignable": "dépôts injoignables", "dépôt ou commit illisible": "dépôts ou commits illisibles",
            "dépôt vide": "dépôts vides", "étiquette déplacée": "étiquettes déplacées",
+           "notation impossible": "notations impossibles",
            "module qui ne s'importe pas": "modules qui ne s'importent pas",
            "date d'observation inconnue": "dates d'observation inconnues", "autre": "autres"}  # the others do not change
 IMPORT_FAILURE = re.compile(r"votre module ne s'importe pas(?: \(([^)]*)\))?")  # grader/sandbox/session.py's words

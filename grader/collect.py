@@ -14,7 +14,7 @@ import os
 import sys
 import tempfile
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -37,8 +37,10 @@ from .gradebook import Submission, late_penalty
 from .integrity import PASTE_WINDOW, cached_scan, starter_lines, write_flags
 from .ledger import Ledger, Sighting
 from .marks import Grading, write_atomically
+from .pool import Pool, Task
 from .repos import Fetched, commit_date, export, fetch, is_ancestor, pick, sightings_now
 from .roster import RepoOwner, Roster
+from .replayer import replay_policy
 from .runner import RunOptions, grade_checkout, sandbox_policy
 from .sandbox.session import fast_scratch, shared_templates
 from .sandbox.templates import Template, offer_templates
@@ -47,6 +49,8 @@ from .suite import trusted_imports
 
 FETCHERS = 8  # clones and fetches at once
 NO_PACKAGE = "le commit {sha} ne contient pas de dossier {tp}/"
+GRADING_FAILED = "la notation n'a pas pu se faire"  # a grading that raised, or whose process died twice
+JOB_MARGIN = 180.0  # seconds a grading may take beyond its TP's budget (export, start, pytest) before it is killed
 PRELOAD_VARIABLE = "DLGRADE_TRUSTED_IMPORTS"  # read by grader/preload.py in the fork server
 RUN_FILE = "collect-run.json"  # how the last collection into this folder judged lateness
 
@@ -253,6 +257,7 @@ class PoolStart:
         if self.context is None:
             self.context = pool_context(tps)
         policies = [sandbox_policy(self.project, tp, self.run) for tp in tps]
+        policies += [replay_policy(policy) for policy in policies if "torch" in policy.preload]  # trained models' replay
         for key, template in shared_templates(policies, set(self.templates)).items():
             self.templates[key] = template
         return self
@@ -275,31 +280,33 @@ def grading_likely(out: Path, tps: list[TP], owners: int) -> bool:
 
 def run_jobs(project: Project, jobs: list[Job], options: CollectOptions, summary: Summary,
              started: PoolStart) -> dict:
-    """Grade in parallel, with a progress bar; return {(owner, tp, sha): [notes]}."""
+    """Grade in parallel, with a progress bar; return {(owner, tp, sha): [notes]}. A grading whose
+    process dies (a signal, the OOM killer) or runs past its TP's budget is retried once alone,
+    then recorded as failed for that student (GRADING_FAILED, "À vérifier"): the others are
+    graded as if it did not exist (grader/pool.py)."""
     from tqdm import tqdm
 
     notes: dict = {}
     if not jobs:
         return notes
-    started.start([project.tp(name) for name in sorted({job.tp for job in jobs})])
-    with ProcessPoolExecutor(max_workers=max(1, options.jobs), mp_context=started.context,
-                             initializer=offer_templates, initargs=(started.offers(),)) as pool, \
-            tqdm(total=len(jobs), desc="notation", unit="rendu", file=sys.stderr, disable=None) as bar:
-        # TP by TP: a pool process keeps the hidden tests of one TP collected (grader/suite.py).
-        futures = {pool.submit(grade_job, project.root, job, options.run): job
-                   for job in sorted(jobs, key=lambda job: job.tp)}
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                ok, job_notes = future.result()
-            except Exception as exc:  # a crash of the grading process itself, not of student code
-                ok, job_notes = False, [f"la notation n'a pas pu se faire : {type(exc).__name__}: {exc}"[:300]]
+    tps = {name: project.tp(name) for name in sorted({job.tp for job in jobs})}
+    started.start(list(tps.values()))
+    # TP by TP: a pool process keeps the hidden tests of one TP collected (grader/suite.py).
+    tasks = [Task(job, grade_job, (project.root, job, options.run), tps[job.tp].budget + JOB_MARGIN)
+             for job in sorted(jobs, key=lambda job: job.tp)]
+    pool = Pool(max(1, options.jobs), started.context, offer_templates, (started.offers(),))
+    with tqdm(total=len(jobs), desc="notation", unit="rendu", file=sys.stderr, disable=None) as bar:
+
+        def record(job: Job, ok: bool, job_notes: list[str]) -> None:
             notes[(job.owner, job.tp, job.sha)] = job_notes
             summary.graded += ok
             summary.failed += not ok
             summary.notes += [f"{job.owner}: {job.tp} : {n}" for n in job_notes]
             bar.set_postfix(notés=summary.graded, échecs=summary.failed, cache=summary.cached)
             bar.update()
+
+        pool.run(tasks, lambda task, value: record(task.key, *value),
+                 lambda task, why: record(task.key, False, [f"{GRADING_FAILED} : {why}"[:300]]))
     return notes
 
 
@@ -334,7 +341,7 @@ def project_tp(root: Path, name: str) -> tuple[Project, TP]:
 def grade_job(root: Path, job: Job, run: RunOptions) -> tuple[bool, list[str]]:
     """In a pool process: export the commit, grade it, store the result atomically."""
     project, tp = project_tp(root, job.tp)
-    with tempfile.TemporaryDirectory(prefix="dlgrade-export-", dir=fast_scratch()) as scratch:
+    with tempfile.TemporaryDirectory(prefix=f"dlgrade-export-{os.getpid()}-", dir=fast_scratch()) as scratch:
         checkout = Path(scratch) / "checkout"
         try:
             notes = export(job.mirror, job.sha, checkout)
@@ -372,8 +379,9 @@ def submission(out: Path, ledger: Ledger, mirror: Path | None, owner: str, tp: T
     if not options:  # nothing graded: say why, with what the failed gradings reported
         failed = tuple(note for sha, _ in found for note in export_notes.get((owner, tp.name, sha), ()))
         unreadable = any(note.startswith(f"commit {sha[:10]} illisible") for sha, _ in found for note in failed)
+        crashed = any(note.startswith(GRADING_FAILED) for note in failed)
         return Submission(owner, tp.name, None, None, None, tp_notes + failed, None,
-                          tuple(checks) + ("corrupt",) * unreadable)
+                          tuple(checks) + ("corrupt",) * unreadable + ("grading-failed",) * crashed)
     _, sha, seen, grading, extra = max(options, key=lambda option: option[0])
     no_package = NO_PACKAGE.format(sha=sha[:10], tp=tp.name) in extra
     return Submission(owner, tp.name, sha, seen, grading, tp_notes + extra, refs[sha],

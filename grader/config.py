@@ -15,7 +15,7 @@ from .errors import UsageError
 from .yamlsource import YamlSource, read_yaml
 
 TP_NAME = re.compile(r"^tp\d+$")
-RUBRIC_KEYS = ("title", "memory_mb", "call_timeout_s", "tests", "held_out", "preload")
+RUBRIC_KEYS = ("title", "memory_mb", "call_timeout_s", "budget_s", "tests", "held_out", "preload")
 NOT_GRADED = "mutants.yaml"  # reviewed equivalent mutants (grader.mutants): left out of TP.version
 
 
@@ -38,6 +38,7 @@ class TP:
     memory_bytes: int  # address-space limit of the worker (numpy TPs need far less than torch)
     call_timeout: float  # default wall-clock seconds per call into student code
     preload: tuple[str, ...] = ()  # modules the worker template imports once (torch…), beside numpy
+    budget: float = 120.0  # wall-clock seconds all the calls of one grading may take together (README)
 
     @cached_property
     def version(self) -> str:
@@ -88,7 +89,8 @@ class Project:
                         held_out=parse_held_out(source, data.get("held_out", []), points))
         return TP(name, folder, rubric, memory_bytes=int(source.number(data.get("memory_mb", 2048), "memory_mb")) << 20,
                   call_timeout=source.number(data.get("call_timeout_s", 30), "call_timeout_s"),
-                  preload=parse_preload(source, data.get("preload", [])))
+                  preload=parse_preload(source, data.get("preload", [])),
+                  budget=source.number(data.get("budget_s", 120), "budget_s"))
 
 
 def parse_rubric(source: YamlSource, tests: object) -> dict[str, float]:

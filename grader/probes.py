@@ -180,15 +180,17 @@ def torch_fit(module: str, factory: str, args: list | tuple, X: np.ndarray, y: n
               loss: str, optimizer: str, lr: float, batch_size: int, epochs: int, seed: int = 0,
               kwargs: dict | None = None, fit: str = "fit", classes: bool = False,
               X_test: np.ndarray | None = None, describe: np.ndarray | None = None,
-              weights: list | None = None) -> dict:
+              weights: list | None = None, describe_before: bool = False) -> dict:
     """Train a student model (from `weights` when given) with the student's `fit` on (X, y);
     return its history, and its outputs on X_test (public data only) or its description
     (`describe_model`, with `describe` as the check inputs), for the grader to run it on held-out
-    data itself."""
+    data itself; with `describe_before`, "before" is its description as built, before training
+    (training must change weights only: the grader compares the two)."""
     import torch
 
     model = torch_model(module, factory, args, kwargs, seed)
     load_weights(model, weights)
+    before = described_as_built(model, describe) if describe_before and describe is not None else None
     target = torch.as_tensor(np.asarray(y), dtype=torch.long if classes else torch.float32)
     data = torch.utils.data.TensorDataset(torch.as_tensor(np.asarray(X), dtype=torch.float32), target)
     loader = torch.utils.data.DataLoader(data, batch_size=batch_size, shuffle=True,
@@ -201,7 +203,21 @@ def torch_fit(module: str, factory: str, args: list | tuple, X: np.ndarray, y: n
         answer["outputs"] = outputs_of(model, [X_test])[0]
     if describe is not None:
         answer["model"] = describe_model(model, describe)
+    if before is not None:
+        answer["before"] = before
     return answer
+
+
+def described_as_built(model: Any, check_inputs: Any) -> dict:
+    """A model's description before the call that trains it, with its mode and the random state
+    put back: the call sees no difference."""
+    import torch
+
+    training, rng = model.training, torch.get_rng_state()
+    description = copy.deepcopy(describe_model(model, check_inputs))  # its arrays are views of the weights
+    model.train(training)
+    torch.set_rng_state(rng)
+    return description
 
 
 def torch_evaluate(module: str, factory: str, args: list | tuple, weights: list, X: np.ndarray, y: np.ndarray,
@@ -258,12 +274,7 @@ def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict
             return type(value)(resolve(item) for item in value)
         return value
 
-    before = {}
-    for name in describe_before:  # as built: mode and random state put back, the call sees no difference
-        training, rng = built[name].training, torch.get_rng_state()
-        before[name] = copy.deepcopy(describe_model(built[name], describe[name]))  # its arrays are views of the weights
-        built[name].train(training)
-        torch.set_rng_state(rng)
+    before = {name: described_as_built(built[name], describe[name]) for name in describe_before}
     positional = list(resolve(tuple(args)))
     for index in differentiate:
         positional[index] = positional[index].detach().clone().requires_grad_(True)

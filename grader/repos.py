@@ -21,6 +21,8 @@ import git
 from .marks import printable
 
 MAX_EXPORTED_FILE = 20 << 20  # bytes: larger files of a commit are not exported for grading
+MAX_EXPORTED_TOTAL = 100 << 20  # bytes of a whole export (a compressible repository is small in git, not on disk)
+MAX_EXPORTED_FILES = 20_000  # files of a whole export
 NOTE_LIMIT = 300  # characters of git's own text kept in a note
 
 
@@ -157,14 +159,22 @@ def is_ancestor(mirror: Path, ancestor: str, descendant: str) -> bool:
 
 def export(mirror: Path, sha: str, destination: Path) -> list[str]:
     """Write the tree of commit `sha` into `destination` (no .git), leaving out files larger than
-    MAX_EXPORTED_FILE; return the French notes about what was left out."""
+    MAX_EXPORTED_FILE and whatever passes MAX_EXPORTED_TOTAL bytes or MAX_EXPORTED_FILES files (the TP
+    folders first); return the French notes about what was left out."""
     repo = git.Repo(mirror)
-    keep, notes = [], []
-    for path, _, size in blobs(repo, sha):
+    keep, notes, total, dropped = [], [], 0, 0
+    for path, _, size in sorted(blobs(repo, sha), key=lambda entry: (not entry[0].startswith("tp"), entry[0])):
         if size > MAX_EXPORTED_FILE:
             notes.append(f"fichier trop gros ignoré : {printable(path)} ({size >> 20} Mo)")
             continue
+        if total + size > MAX_EXPORTED_TOTAL or len(keep) >= MAX_EXPORTED_FILES:  # compressible files: small in git
+            dropped += 1
+            continue
+        total += size
         keep.append(path)
+    if dropped:
+        notes.append(f"{dropped} fichier(s) ignoré(s) : le rendu dépasse {MAX_EXPORTED_TOTAL >> 20} Mo ou "
+                     f"{MAX_EXPORTED_FILES} fichiers une fois extrait (les dossiers des TP passent en premier)")
     destination.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}

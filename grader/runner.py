@@ -18,7 +18,9 @@ from .config import TP, Project, Rubric
 from .errors import IsolationError, ReferenceSetupError, UsageError
 from .heldout import HeldOut, dataset_folders
 from .marks import Grading, TestResult, grade
+from .replayer import Replayer
 from .sandbox import CallFailure, IsolationReport, Limits, SandboxError, SandboxPolicy, WorkerSession
+from .sandbox.session import MAX_COPIED_TOTAL, Budget
 from .suite import PROCESS_SUITES, Run, hidden_lines
 from .testkit import Caller, Feedback, Student
 
@@ -76,19 +78,30 @@ class GradingPlugin:
         return message
 
 
-def run_hidden_tests(tp: TP, caller: Caller, only: tuple[str, ...] = (), heldout: HeldOut | None = None
-                     ) -> tuple[list[TestResult], list[str]]:
+def run_hidden_tests(tp: TP, caller: Caller, only: tuple[str, ...] = (), heldout: HeldOut | None = None,
+                     models: Replayer | None = None) -> tuple[list[TestResult], list[str]]:
     """Run the hidden tests of `tp` (all, or the ids in `only`) against the student behind `caller`,
-    with `heldout` as the secret of the held-out data (a fixed one when None). pytest's set-up and
-    collection happen once per TP and process (grader/suite.py)."""
+    with `heldout` as the secret of the held-out data (a fixed one when None). Trained models are
+    rebuilt and run by `models`, or by a replay process of this call's own when `caller` is a
+    worker session. pytest's set-up and collection happen once per TP and process (grader/suite.py)."""
     unknown = [test_id for test_id in only if test_id not in tp.rubric.points]
     if unknown:
         raise UsageError(f"--only: no hidden test {unknown[0]!r} in {tp.name} (ids are file.py::test_name)")
+    own = models is None and isinstance(caller, WorkerSession)
+    if own:
+        models = Replayer(caller.policy, caller.budget)
+        if "torch" in caller.policy.preload:  # a TP whose hidden tests replay trained models
+            models.warm()
     suite = PROCESS_SUITES.get(tp)
     recorder = GradingPlugin(suite.hidden_lines)
-    suite.run(Run(Student(caller), suite.reference, heldout or HeldOut.calibration(0), recorder,
+    try:
+        suite.run(Run(Student(caller, models), suite.reference, heldout or HeldOut.calibration(0), recorder,
                       frozenset(only)))
-    return to_results(tp, recorder.outcomes, only)
+    finally:
+        if own:
+            models.close()
+    results, errors = to_results(tp, recorder.outcomes, only)
+    return results, errors + (models.problems if models is not None else [])
 
 
 def to_results(tp: TP, outcomes: dict[str, Outcome], only: tuple[str, ...] = ()) -> tuple[list[TestResult], list[str]]:
@@ -146,8 +159,9 @@ def grade_checkout(project: Project, tp: TP, checkout: Path, student: str | None
     """Grade one TP of one student checkout: worker up, hidden tests, marks, worker down.
     `scratch`: the checkout is a throwaway export, which the sandbox may take instead of copying."""
     identity = commit or content_hash(checkout / tp.name)  # before the sandbox may take the checkout
+    budget = Budget(tp.budget)  # every call of this grading, the worker's and the replay's
     try:
-        session = WorkerSession(checkout, sandbox_policy(project, tp, options), take=scratch)
+        session = WorkerSession(checkout, sandbox_policy(project, tp, options), take=scratch, budget=budget)
     except OSError as exc:
         raise IsolationError(f"cannot set up the sandbox: {exc}") from None
     if options.heldout_seed is not None:
@@ -156,6 +170,10 @@ def grade_checkout(project: Project, tp: TP, checkout: Path, student: str | None
         heldout = HeldOut.derive(tp.version, identity, options.heldout_key)
     try:
         results, errors = run_hidden_tests(tp, session, options.only, heldout)
+        if session.skipped:
+            errors.append("fichiers non copiés pour la notation (trop gros, ou le rendu dépasse "
+                          f"{MAX_COPIED_TOTAL >> 20} Mo) : " + ", ".join(session.skipped[:5])
+                          + (" …" if len(session.skipped) > 5 else ""))
         if session.restarts:
             errors.append(f"le processus de test a été relancé {session.restarts} fois "
                           "(plantage ou délai dépassé : voir les tests concernés)")

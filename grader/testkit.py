@@ -15,11 +15,25 @@ class Caller(Protocol):
     def call(self, probe: str, request: dict, timeout: float | None = None) -> Any: ...
 
 
-class Student:
-    """The student's package as the hidden tests see it: `student.call("tp1.losses.mse", a, y)`."""
+class Models(Protocol):
+    def model(self, description: Any, check: np.ndarray, what: str = "modèle") -> Any: ...
 
-    def __init__(self, caller: Caller) -> None:
+
+class Student:
+    """The student's package as the hidden tests see it: `student.call("tp1.losses.mse", a, y)`;
+    and its trained models, rebuilt elsewhere from their descriptions: `student.replay(...)`."""
+
+    def __init__(self, caller: Caller, models: Models | None = None) -> None:
         self._caller = caller
+        self._models = models
+
+    def replay(self, description: Any, check: np.ndarray, what: str = "modèle") -> Any:
+        """A trained model described by the worker (`probes.describe_model`), rebuilt and checked
+        on `check` in the replay process (grader/replayer.py): it has `predict(X)`, `bottleneck()`,
+        `layers` and `functions`. Held-out inputs go there, never to the worker."""
+        if self._models is None:
+            raise Feedback(f"{what} : le correcteur n'a pas de processus pour évaluer les modèles ici")
+        return self._models.model(description, check, what)
 
     def call(self, name: str, *args: Any, timeout: float | None = None,
              callables: dict[str, dict] | None = None, **kwargs: Any) -> Any:

@@ -1,6 +1,7 @@
-"""grader/replay.py: a trained model described by the worker (probes.describe_model) is rebuilt
-from torch's own classes and gives the model's outputs; a description it cannot trust, or that
-would make the grader compute without bound, is refused with a French message."""
+"""grader/replay.py, the interpreter of the replay process: a trained model described by the worker
+(probes.describe_model) is rebuilt from torch's own classes and gives the model's outputs; a
+description it cannot trust, or that would make it compute without bound, is refused with a French
+message. Run here in-process; tests/test_replayer.py runs it contained, as the grader does."""
 from __future__ import annotations
 
 import copy
@@ -12,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from grader.probes import describe_model
-from grader.replay import replay
+from grader.replay import Refused, replay
 from grader.sandbox import CallFailure, Limits, SandboxPolicy, WorkerSession
 from grader.testkit import Feedback, Student
 
@@ -30,7 +31,7 @@ class Functional(nn.Module):
         x = F.max_pool2d(F.relu(self.norm(self.conv1(x))), 2)
         x = self.drop(torch.relu(self.conv2(x)))
         x = F.avg_pool2d(x, 2)
-        return self.fc(x.view(x.size(0), -1)) * 0.5 + x.mean()
+        return self.fc(x.view(x.size(0), -1)) * 0.5 + x.flatten(1).mean(1, keepdim=True)
 
 
 class ShapeView(nn.Module):
@@ -95,7 +96,7 @@ def test_outputs_that_the_description_does_not_reproduce_are_refused():
     model, check = nn.Sequential(nn.Linear(4, 2)), np.ones((3, 4), dtype=np.float32)
     tampered = description(model, check)
     tampered["check_outputs"] = tampered["check_outputs"] + 1.0
-    with pytest.raises(Feedback, match="ne redonne pas les sorties"):
+    with pytest.raises(Refused, match="ne redonne pas les sorties"):
         replay(tampered, check)
 
 
@@ -116,7 +117,7 @@ def test_descriptions_it_cannot_trust_are_refused(change, message):
     crafted = description(model, check)
     crafted["nodes"] = [list(node) for node in crafted["nodes"]]
     change(crafted)
-    with pytest.raises(Feedback, match=message):
+    with pytest.raises(Refused, match=message):
         replay(crafted, check)
 
 
@@ -130,7 +131,7 @@ def test_a_model_too_costly_to_run_is_refused_before_it_runs():
                                                                                           "kernel_size")},
                                 "state": {k: v.numpy() for k, v in layer.state_dict().items()}}
                          for name, layer in big.named_children()}
-    with pytest.raises(Feedback, match="trop gros"):
+    with pytest.raises(Refused, match="trop gros"):
         replay(crafted, check)
 
 
@@ -143,7 +144,7 @@ def test_padding_that_would_blow_up_memory_is_refused():
     crafted = description(Padded(), check)
     crafted["nodes"] = [list(node) for node in crafted["nodes"]]
     crafted["nodes"][1][2] = ({"node": 0}, (10 ** 7, 10 ** 7))  # 2·10⁷ numbers per sample
-    with pytest.raises(Feedback, match="trop gros"):
+    with pytest.raises(Refused, match="trop gros"):
         replay(crafted, check)
 
 
@@ -175,20 +176,32 @@ class GrowsWithTheBatch(Squaring):
         return self.fc(F.pad(x, (0, n * n * n))[:, :4])  # n⁴ numbers: nothing for one sample, 4·10⁷ for 80
 
 
+class SwitchesWithTheBatch(Squaring):
+    """Honest on the check's batch of 3, something else on larger batches (1 // (n // 4 + 1) is 1 up to 3)."""
+
+    def forward(self, x):
+        honest = 1 // (x.size(0) // 4 + 1)
+        return self.fc(x) * honest + (1 - honest) * 100.0
+
+
 @pytest.mark.parametrize("model, message", [(Squaring, "entier trop grand"),
                                             (Repeated, "autre chose que des nombres")])
 def test_python_values_the_graph_computes_are_bounded(model, message):
     check = np.ones((3, 4), dtype=np.float32)
-    with pytest.raises(Feedback, match=message):
+    with pytest.raises(Refused, match=message):
         replay(description(model(), check), check)
 
 
-def test_each_batch_is_costed_before_it_runs():
+def test_the_model_only_runs_at_the_check_batch_size():
     check = np.ones((3, 4), dtype=np.float32)
-    rebuilt = replay(description(GrowsWithTheBatch(), check), check)  # one sample: a few numbers
-    assert rebuilt.predict(np.ones((2, 4), dtype=np.float32)).shape == (2, 2)
-    with pytest.raises(Feedback, match="trop gros"):
-        rebuilt.predict(np.ones((80, 4), dtype=np.float32))
+    rebuilt = replay(description(GrowsWithTheBatch(), check), check)  # three samples: a few numbers
+    assert rebuilt.predict(np.ones((80, 4), dtype=np.float32)).shape == (80, 2)  # 27 batches of 3, never one of 80
+    model = SwitchesWithTheBatch()
+    rebuilt = replay(description(model, check), check)
+    inputs = np.random.default_rng(2).normal(size=(50, 4)).astype(np.float32)
+    with torch.no_grad():
+        honest = model.fc(torch.from_numpy(inputs)).numpy()
+    assert np.allclose(rebuilt.predict(inputs), honest, atol=1e-6)
 
 
 STUDENT = '''
@@ -284,7 +297,7 @@ class Memorizing(nn.Module):
 
 
 def test_training_may_change_the_weights_only():
-    from grader.replay import same_architecture
+    from grader.replayer import same_architecture
 
     check = np.ones((3, 4), dtype=np.float32)
     model = Memorizing()
@@ -298,3 +311,159 @@ def test_training_may_change_the_weights_only():
         same_architecture(before, description(model, check), "modèle")
     with pytest.raises(Feedback, match="ne doit changer que les poids"):  # nothing sent for "before"
         same_architecture(None, description(Memorizing(), check), "modèle")
+
+
+# ---------------------------------------------------------------- an interpreter that runs a graph, nothing more
+
+class WritesIntoItsOutput(nn.Module):
+    """torch.add(x, 0, out=decoded): the code is computed, then the output is overwritten with x."""
+
+    def __init__(self):
+        super().__init__()
+        self.encoder, self.decoder = nn.Linear(6, 2), nn.Linear(2, 6)
+
+    def forward(self, x):
+        decoded = self.decoder(self.encoder(x))
+        torch.add(x, 0, out=decoded)
+        return decoded
+
+
+def test_keyword_arguments_that_write_elsewhere_are_refused():
+    check = np.ones((3, 6), dtype=np.float32)
+    crafted = description(AutoEncoder(), check)
+    crafted["nodes"] = [list(node) for node in description(WritesIntoItsOutput(), check)["nodes"]]
+    crafted["layers"] = description(WritesIntoItsOutput(), check)["layers"]
+    with pytest.raises(Refused, match="out"):
+        replay(crafted, check)
+
+
+def test_in_place_flags_are_computed_out_of_place():
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(inplace=True), nn.Linear(8, 2), nn.LeakyReLU(0.1, inplace=True))
+    check = np.random.default_rng(3).normal(size=(5, 4)).astype(np.float32)
+    rebuilt = replay(description(model, check), check)
+    inputs = np.random.default_rng(4).normal(size=(12, 4)).astype(np.float32)
+    kept = inputs.copy()
+    with torch.no_grad():
+        want = model(torch.from_numpy(inputs.copy())).numpy()
+    assert np.allclose(rebuilt.predict(inputs), want, atol=1e-6) and np.array_equal(inputs, kept)
+
+
+class IntegerBuffer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+        self.register_buffer("big", torch.tensor([1], dtype=torch.int64))
+
+    def forward(self, x):
+        return self.fc(x) + (self.big // -1) * 0.0
+
+
+def test_integer_constants_become_floats_so_no_integer_division_runs():
+    check = np.ones((3, 4), dtype=np.float32)
+    crafted = description(IntegerBuffer(), check)
+    crafted["constants"]["big"] = np.array([np.iinfo(np.int64).min])  # INT64_MIN // -1 traps in integers
+    assert replay(crafted, check).predict(check).shape == (3, 2)  # in floats it is just a number
+
+
+def test_integer_division_with_a_rounding_mode_is_refused():
+    check = np.ones((3, 4), dtype=np.float32)
+    crafted = description(IntegerBuffer(), check)
+    crafted["constants"] = {"big": np.array([np.iinfo(np.int64).min])}
+    crafted["nodes"] = [["placeholder", "x", (), {}], ["get_attr", "big", (), {}],
+                        ["call_function", "torch.div", ({"node": 1}, -1), {"rounding_mode": "trunc"}],
+                        ["call_module", "fc", ({"node": 0},), {}],
+                        ["call_function", "_operator.add", ({"node": 3}, {"node": 2}), {}], ["output", "output", ({"node": 4},), {}]]
+    with pytest.raises(Refused, match="rounding_mode"):
+        replay(crafted, check)
+
+
+class HugeWindow(nn.Module):
+    """≈ 10¹² comparisons per sample that no product or convolution counter sees."""
+
+    def forward(self, x):
+        return F.max_pool2d(F.pad(x, (1000, 1000, 1000, 1000)), 1024, stride=1).flatten(1)[:, :2]
+
+
+class NuclearNorms(nn.Module):
+    def forward(self, x):
+        return x.norm(p="nuc") * x
+
+
+class KeepsEverything(nn.Module):
+    """Twelve intermediates of 2²⁰ numbers per sample, each within every bound, all alive at once."""
+
+    def forward(self, x):
+        big = F.pad(x, (0, (1 << 20) - 4))
+        kept = [big * float(i) for i in range(12)]
+        total = kept[0]
+        for other in kept[1:]:
+            total = total + other
+        return total[:, :2]
+
+
+class FreesAsItGoes(nn.Module):
+    """The same work, each intermediate freed once used."""
+
+    def forward(self, x):
+        big = F.pad(x, (0, (1 << 20) - 4))
+        total = big * 0.0
+        for i in range(1, 12):
+            total = total + big * float(i)
+        return total[:, :2]
+
+
+@pytest.mark.parametrize("model, shape, message", [(HugeWindow, (3, 1, 4, 4), "trop gros"),
+                                                   (NuclearNorms, (3, 4), "norme"), (KeepsEverything, (3, 4), "trop gros")])
+def test_every_operation_and_what_stays_alive_is_costed(model, shape, message):
+    check = np.ones(shape, dtype=np.float32)
+    crafted = description(nn.Identity(), check)  # the graph is traced, never run in the test
+    traced = torch.fx.symbolic_trace(model()).graph
+    position = {}
+    from grader.probes import fx_value
+    from torch.fx.node import _get_qualified_name
+    crafted["nodes"] = []
+    for node in traced.nodes:
+        position[node] = len(crafted["nodes"])
+        target = _get_qualified_name(node.target) if node.op == "call_function" else str(node.target)
+        crafted["nodes"].append([node.op, target, fx_value(node.args, position), fx_value(node.kwargs, position)])
+    crafted["layers"] = {}
+    with pytest.raises(Refused, match=message):
+        replay(crafted, check)
+
+
+def test_intermediates_are_freed_after_their_last_use():
+    check = np.ones((3, 4), dtype=np.float32)
+    assert replay(description(FreesAsItGoes(), check), check).predict(check).shape == (3, 2)
+
+
+def test_sizes_are_counted_before_any_conversion():
+    check = np.ones((3, 4), dtype=np.float32)
+    crafted = description(IntegerBuffer(), check)
+    crafted["constants"]["big"] = np.zeros(20_000_001, dtype=np.int8)  # 80 MB once in float32
+    with pytest.raises(Refused, match="trop de paramètres"):
+        replay(crafted, check)
+
+
+class NarrowForOneSample(nn.Module):
+    """An auto-encoder whose code is 2 numbers for a batch of one, the whole input otherwise."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(6, 6)
+
+    def forward(self, x):
+        one = 1 // x.size(0)
+        return self.fc(F.pad(x, (0, -4 * one)) if False else F.pad(x, (0, -4 * one, 0, 0)).repeat(1, 1)[:, :6]
+                       if False else F.pad(F.pad(x, (0, -4 * one)), (0, 4 * one)))
+
+
+class ShapesOnTheWay(AutoEncoder):
+    def forward(self, x):
+        code = self.encoder(x)
+        return self.decoder(code).view(x.size(0), -1)
+
+
+def test_the_bottleneck_is_measured_at_the_batch_size_the_model_runs_at():
+    check = np.ones((3, 6), dtype=np.float32)
+    assert replay(description(NarrowForOneSample(), check), check).bottleneck() == 6
+    assert replay(description(ShapesOnTheWay(), check), check).bottleneck() == 2  # a shape carries no data

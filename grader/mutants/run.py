@@ -23,12 +23,12 @@ import shutil
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
-from ..collect import PoolStart, project_tp
+from ..collect import JOB_MARGIN, PoolStart, project_tp
+from ..pool import Pool, Task
 from ..config import TP, Project
 from ..errors import GraderError, UsageError
 from ..marks import write_atomically
@@ -183,19 +183,24 @@ class Grader:
         # As grader collect: processes forked by a fork server that has imported the trusted side,
         # sharing the workers' templates (torch imported once per TP, not once per process and call).
         started = self.started = self.started or PoolStart(self.project, self.options.run).start([self.tp])
-        with ProcessPoolExecutor(max_workers=max(1, self.options.jobs), mp_context=started.context,
-                                 initializer=offer_templates, initargs=(started.offers(),)) as pool, \
-                tqdm(total=len(todo), desc=f"{self.tp.name} {what}", unit="note", file=sys.stderr, disable=None) as bar:
-            futures = {pool.submit(grade_variant, self.project.root, self.tp.name, v, self.options.run): key
-                       for key, v in todo.items()}
-            for future in as_completed(futures):
-                key = futures[future]
-                tests, seconds = future.result()
-                outcomes[key] = (tests, seconds)
+        pool = Pool(max(1, self.options.jobs), started.context, offer_templates, (started.offers(),))
+        tasks = [Task(key, grade_variant, (self.project.root, self.tp.name, v, self.options.run), self.tp.budget + JOB_MARGIN)
+                 for key, v in todo.items()]
+        with tqdm(total=len(todo), desc=f"{self.tp.name} {what}", unit="note", file=sys.stderr, disable=None) as bar:
+
+            def done(task: Task, value: tuple[dict[str, str], float]) -> None:
+                outcomes[task.key] = value
                 if self.options.cache is not None:
-                    write_atomically(self.options.cache / f"{key}.json",
-                                     json.dumps({"tests": tests, "seconds": seconds}) + "\n")
+                    write_atomically(self.options.cache / f"{task.key}.json",
+                                     json.dumps({"tests": value[0], "seconds": value[1]}) + "\n")
                 bar.update()
+
+            def failed(task: Task, why: str) -> None:  # not cached: a re-run tries again
+                print(f"{self.tp.name} {what}: a grading failed ({why}); its tests count as failed", file=sys.stderr)
+                outcomes[task.key] = ({test: "error" for test in todo[task.key].only or self.tp.rubric.points}, 0.0)
+                bar.update()
+
+            pool.run(tasks, done, failed)
         return [outcomes[key] for key in keys]
 
     def close(self) -> None:

@@ -7,6 +7,7 @@ or sent something malformed. Nothing here ever raises because of student code.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -26,13 +27,16 @@ except ImportError:  # Windows: `grader check` runs unsandboxed and never starts
 from . import protocol
 from .layers import (IsolationReport, Layer, linux_root_templates, make_plan, python_paths, seccomp_available,
                      worker_command)
-from .limits import Cgroup, Limits, UidSlot, become_subreaper, hide, kill_uid
+from .limits import Cgroup, Limits, UidSlot, become_subreaper, hide, kill_uid, process_state
 from .templates import PROCESS_TEMPLATES, Template, TemplateChild, TemplateError, template_key
 
 RUNTIME_FILES = ("worker.py", "protocol.py")
 SKIPPED_NAMES = {".git", ".venv", "venv", "__pycache__", "node_modules", ".pytest_cache"}
 MAX_COPIED_FILE = 20 << 20  # bytes: larger files of a submission are not copied
 STARTUP_TIMEOUT = 60.0  # seconds for the worker to import numpy (torch later) and answer
+MAX_COPIED_TOTAL = 100 << 20  # bytes of a submission's copy, all files together: the rest is not copied
+MAX_REPLY = 256 << 20  # bytes of one answer of the worker (the grader's own memory is at stake)
+REPEAT_TIMEOUT = (0.1, 2.0)  # a call that timed out once: later calls of it wait this share of their delay (at least s)
 PASSED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")  # needed by OpenBLAS on some CPUs
 
 
@@ -52,24 +56,43 @@ class SandboxPolicy:
     without: frozenset[str] = frozenset()  # layers switched off on purpose (see layers.LAYERS)
 
 
+class Budget:
+    """The wall-clock seconds that all the calls of one grading may take together (the worker's
+    and the replay's): once they are spent, a call fails at once instead of waiting out its own
+    delay, so that a grading ends in bounded time whatever the submission does."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+
 class CallFailure(Exception):
     """A call into student code did not give a value: why, in French, for the student."""
 
-    def __init__(self, kind: str, message: str, error_type: str = "") -> None:
+    def __init__(self, kind: str, message: str, error_type: str = "", detail: str = "") -> None:
         super().__init__(message)
         self.kind = kind  # "exception", "import", "invalid", "timeout", "crash"
         self.message = message  # French; student text in it is already capped
         self.error_type = error_type  # the Python exception's type name, when there was one
+        self.detail = detail  # the bare fact, French: "12 s", "tué par le signal SIGFPE"; "budget": none was left
 
 
 class WorkerSession:
     """A private copy of the submission and the worker process that serves it."""
 
-    def __init__(self, submission: Path, policy: SandboxPolicy, take: bool = False) -> None:
-        """`take`: the submission is a scratch copy this session may move in instead of copying it."""
+    def __init__(self, submission: Path, policy: SandboxPolicy, take: bool = False, budget: Budget | None = None) -> None:
+        """`take`: the submission is a scratch copy this session may move in instead of copying it.
+        `budget`: the grading's time for all its calls (none: each call has its own delay only)."""
         become_subreaper()
+        remove_stale_scratch()
         self.policy = policy
+        self.budget = budget
         self.restarts = 0
+        self.skipped: list[str] = []  # files of the submission left out of the copy (too large), French
+        self._timed_out: set[tuple] = set()  # calls that ran out of time once: not waited for again at length
         self._uid_slot = UidSlot() if os.geteuid() == 0 and "uid" not in policy.without else None
         uid = self._uid_slot.uid if self._uid_slot else None
         hidden = [p for p in policy.hidden_paths if p.exists()]
@@ -106,24 +129,41 @@ class WorkerSession:
     # ------------------------------------------------------------ set-up
 
     def _copy_submission(self, source: Path, take: bool) -> None:
+        """A private copy (or the scratch export itself, moved in): files over MAX_COPIED_FILE, and
+        every file once MAX_COPIED_TOTAL bytes are copied, are left out (a compressible repository
+        is small in git and large on disk), and said in `skipped`."""
+        total, base = [0], [str(source)]
+
         def ignore(directory: str, names: list[str]) -> set[str]:
             skipped = {n for n in names if n in SKIPPED_NAMES}
-            for name in names:
+            for name in sorted(names):
                 path = os.path.join(directory, name)
-                if not os.path.islink(path) and os.path.isfile(path) and os.path.getsize(path) > MAX_COPIED_FILE:
+                if name in skipped or os.path.islink(path) or not os.path.isfile(path):
+                    continue
+                size = os.path.getsize(path)
+                if size > MAX_COPIED_FILE or total[0] + size > MAX_COPIED_TOTAL:
                     skipped.add(name)
+                    if len(self.skipped) < 20:
+                        self.skipped.append(os.path.relpath(path, base[0]))
+                else:
+                    total[0] += size
             return skipped
 
-        try:
-            if not take:
-                raise OSError("copy")
-            os.rename(source, self._submission)  # a scratch export on the same file system: no second copy
+        moved = False
+        if take:
+            try:
+                os.rename(source, self._submission)  # a scratch export on the same file system: no second copy
+                moved = True
+            except OSError:
+                pass
+        if moved:
+            base[0] = str(self._submission)
             for directory, names, files in os.walk(self._submission, topdown=True):
                 for name in ignore(directory, names + files):
                     path = os.path.join(directory, name)
                     shutil.rmtree(path) if name in names else os.unlink(path)
                 names[:] = [n for n in names if n not in SKIPPED_NAMES]
-        except OSError:
+        else:
             # symlinks=True: a link to reference/ stays a link, which the worker cannot follow;
             # copying its target as root would hand the hidden files over.
             shutil.copytree(source, self._submission, symlinks=True, ignore=ignore)
@@ -237,7 +277,32 @@ class WorkerSession:
     # ------------------------------------------------------------ calls
 
     def call(self, probe: str, request: dict, timeout: float | None = None) -> Any:
-        """Run one probe in the worker; return its validated value or raise `CallFailure`."""
+        """Run one probe in the worker; return its validated value or raise `CallFailure`. A call
+        that timed out once waits a tenth of its delay the next times; none waits past the budget."""
+        timeout = timeout or self.policy.call_timeout
+        key = (probe, *(str(request.get(name))[:200] for name in ("module", "function", "factory", "fit", "cls")))
+        repeated = key in self._timed_out
+        if repeated:
+            timeout = min(timeout, max(REPEAT_TIMEOUT[1], timeout * REPEAT_TIMEOUT[0]))
+        cut = False
+        if self.budget is not None:
+            left = self.budget.left()
+            if left <= 0.05:
+                raise CallFailure("timeout", f"temps de notation du TP épuisé ({self.budget.seconds:g} s en tout) : "
+                                  "cet appel n'a pas été fait (des appels précédents ont dépassé leur délai)",
+                                  detail="budget")
+            cut, timeout = left < timeout, min(timeout, left)
+        try:
+            return self._call(probe, request, timeout)
+        except CallFailure as failure:
+            if failure.kind == "timeout":
+                self._timed_out.add(key)
+                if repeated or cut:
+                    failure.message += (" ; délai réduit : cet appel avait déjà dépassé son délai" if repeated else
+                                        f" ; temps de notation du TP épuisé ({self.budget.seconds:g} s en tout)")
+            raise
+
+    def _call(self, probe: str, request: dict, timeout: float) -> Any:
         if self._proc is None or self._proc.poll() is not None:
             self.stop()
             if self._started:
@@ -253,7 +318,7 @@ class WorkerSession:
                 self._launch()
                 self._greet()
             self._started = True
-        return self._request(probe, request, timeout or self.policy.call_timeout)
+        return self._request(probe, request, timeout)
 
     def _no_more_templates(self, why: str) -> None:
         """Fresh workers from now on in this session, and the report says so."""
@@ -269,17 +334,19 @@ class WorkerSession:
         try:
             protocol.send(self._out, {"id": ident, "probe": probe}, request)
             while True:
-                header, value = protocol.receive(self._in, deadline)
+                header, value = protocol.receive(self._in, deadline, MAX_REPLY)
                 if header.get("id") == ident:  # anything else was forged by student code: dropped
                     break
         except protocol.ReadTimeout:
             self.stop()
             raise CallFailure("timeout", f"délai dépassé : votre code n'a pas répondu en {timeout:g} s "
-                              "(boucle infinie ?) ; il a été arrêté puis relancé pour la suite") from None
+                              "(boucle infinie ?) ; il a été arrêté puis relancé pour la suite",
+                              detail=f"{timeout:g} s") from None
         except (protocol.StreamClosed, BrokenPipeError):
             code = self.stop(grace=1.0)
             raise CallFailure("crash", "votre code a arrêté le processus de test "
-                              f"({describe_exit(code)}) ; il a été relancé pour la suite") from None
+                              f"({describe_exit(code)}) ; il a été relancé pour la suite",
+                              detail=describe_exit(code)) from None
         except protocol.ProtocolError as exc:
             self.stop()
             raise CallFailure("invalid", f"réponse illisible du processus de test ({exc})") from None
@@ -370,6 +437,26 @@ def shared_templates(policies: list[SandboxPolicy], running: set[tuple] = frozen
             except OSError:  # each grading process starts its own instead
                 pass
     return started
+
+
+STALE_SCRATCH = re.compile(r"^dlgrade-(?:export-)?(\d+)-")  # sandbox folders and exports, named after their grader's pid
+
+
+@lru_cache(maxsize=1)
+def remove_stale_scratch() -> None:
+    """Once per process: remove the sandbox folders and exports that a grader killed before its
+    clean-up left behind (SIGKILL, the OOM killer, a job's timeout), named after a pid that no
+    longer runs: in /dev/shm they hold memory until the machine restarts. A folder of a running
+    process, even another one's, is left alone."""
+    for folder in {fast_scratch(), tempfile.gettempdir()} - {None}:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            match = STALE_SCRATCH.match(entry.name)
+            if match and entry.is_dir(follow_symlinks=False) and process_state(int(match[1])) is None:
+                shutil.rmtree(entry.path, ignore_errors=True)
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,7 @@ import torch
 from grader.datasets import load_breast_cancer, load_wine, make_regression  # scikit-learn's, without importing it
 
 from grader.heldout import rotate_features, split
-from grader.replay import replay
+from grader.replayer import numbers, same_architecture
 from grader.testkit import as_array, as_float, expect
 
 MODULE = "tp2.torch_nets"
@@ -59,16 +59,23 @@ def test_outputs_with_given_weights(student):
 
 
 def train(student, heldout, factory, args, X_train, y_train, loss, optimizer, lr, batch_size, epochs, classes=False):
-    """Train the student's model with the student's fit; return it rebuilt on this side
-    (grader/replay.py), to be run here on held-out inputs the worker never sees."""
+    """Train the student's model with the student's fit; return it rebuilt in the replay process
+    (grader/replayer.py), to be run there on held-out inputs the worker never sees. Training may
+    change its weights only, and the model holds the course architecture's numbers, nothing more
+    (no copy of the training rows)."""
     check = heldout.rng(f"{factory} check inputs").normal(size=(8, X_train.shape[1])).astype(np.float32)
     got = student.probe("torch_fit", timeout=120, module=MODULE, factory=factory, args=args, X=X_train, y=y_train,
                         loss=loss, optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs, classes=classes,
-                        describe=check)
+                        describe=check, describe_before=True)
     history = as_array(got["history"], "historique renvoyé par fit")
     expect(history.shape == (epochs,), f"fit doit renvoyer un coût moyen par époque ({epochs} valeurs)")
     expect(history[-1] < history[0], "le coût doit baisser pendant l'entraînement")
-    return replay(got["model"], check, f"{factory} entraîné")
+    same_architecture(got.get("before"), got["model"], f"{factory} entraîné par fit")
+    sizes = ARCHITECTURES[factory][1]
+    want = sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    expect(numbers(got["model"]) == want, f"{factory} entraîné par fit doit garder l'architecture du cours "
+           f"({want} poids et biais) sans autre tenseur")
+    return student.replay(got["model"], check, f"{factory} entraîné")
 
 
 def tabular(heldout, purpose, X, y):
@@ -159,7 +166,7 @@ def test_fit_history_is_the_mean_loss_of_each_epoch(student):
                         optimizer="sgd", lr=0.0, batch_size=32, epochs=2, describe=check)
     history = as_array(got["history"], "historique renvoyé par fit")
     expect(history.shape == (2,), "fit doit renvoyer un coût moyen par époque (2 valeurs)")
-    model = replay(got["model"], check, "regressor passé à fit")
+    model = student.replay(got["model"], check, "regressor passé à fit")
     want = float(np.mean((model.predict(X).reshape(-1, 1) - y) ** 2))
     expect(np.allclose(history, want, rtol=1e-4), "chaque valeur de l'historique doit être le coût moyen de "
            "l'époque sur tous les échantillons (pondérez le coût de chaque lot par sa taille)")

@@ -8,7 +8,7 @@ import numpy as np
 
 from grader.datasets import load_digits  # scikit-learn's 8×8 digits, without importing it
 from grader.heldout import permute_pixels, split
-from grader.replay import replay
+from grader.replayer import numbers, same_architecture
 from grader.testkit import as_array, as_float, expect
 
 MODULE = "tp4.autoencoder"
@@ -143,16 +143,21 @@ def test_train_autoencoder_history_is_the_mean_loss(student):
 
 
 def train(student, heldout, config, X, epochs, lr, batch_size, noise_std=0.0, seed=0):
-    """Train an AutoEncoder with the student's loop; return it rebuilt on this side (grader/replay.py),
-    to be run here on held-out digits the worker never sees."""
+    """Train an AutoEncoder with the student's loop; return it rebuilt in the replay process
+    (grader/replayer.py), to be run there on held-out digits the worker never sees. Training may
+    change its weights only, and the model holds the architecture's numbers, nothing more."""
     check = heldout.rng("tp4 check inputs").uniform(size=(8, config["input_dim"])).astype(np.float32)
     got = student.probe("torch_call", timeout=60, module=MODULE, function="train_autoencoder",
                         args=("@ae", X, epochs, lr, batch_size, seed), kwargs={"noise_std": noise_std},
-                        models={"ae": model_spec(config)}, describe={"ae": check}, seed=seed)
+                        models={"ae": model_spec(config)}, describe={"ae": check}, describe_before=["ae"], seed=seed)
     history = as_array(got["value"], "historique renvoyé par train_autoencoder")
     expect(history.shape == (epochs,), f"train_autoencoder doit renvoyer un coût moyen par époque ({epochs} valeurs)")
     expect(history[-1] < history[0], "le coût de reconstruction doit baisser pendant l'entraînement")
-    model = replay(got["models"]["ae"], check, "auto-encodeur entraîné")
+    same_architecture(got.get("before", {}).get("ae"), got["models"]["ae"], "auto-encodeur entraîné par train_autoencoder")
+    want = sum(int(np.prod(s)) for s in shapes(**config))
+    expect(numbers(got["models"]["ae"]) == want, f"l'auto-encodeur entraîné doit garder son architecture ({want} poids "
+           "et biais) sans autre tenseur")
+    model = student.replay(got["models"]["ae"], check, "auto-encodeur entraîné")
     expect(model.bottleneck() <= config["latent_dim"], (
         f"l'auto-encodeur entraîné doit faire passer chaque entrée par son code de dimension {config['latent_dim']} : "
         "sa sortie ne peut pas contourner l'encodeur"))

@@ -5,7 +5,7 @@ through the updated D), and a GAN trained by the student's loop on N(3, 0.5²) w
 mean and standard deviation are checked here (best of the seeds in SEEDS)."""
 import numpy as np
 
-from grader.replay import replay, same_architecture
+from grader.replayer import same_architecture
 from grader.testkit import as_array, as_float, expect
 
 MODULE = "tp4.gan"
@@ -155,11 +155,12 @@ def test_gan_learns_a_gaussian(student):
                                     "D": {"factory": MODULE + ".Discriminator", "args": [1, [32]]}},
                             optimizers={"opt_g": {"model": "G", "name": "adam", "lr": 2e-3},
                                         "opt_d": {"model": "D", "name": "adam", "lr": 2e-3}},
-                            describe={"G": z[:8]}, describe_before=["G"], seed=seed)
-        # G runs here, rebuilt from its layers and weights, and training may have changed its weights only:
-        # a train_gan that set G to the data's moments instead of training would otherwise pass.
+                            describe={"G": z}, describe_before=["G"], seed=seed)
+        # G runs in the replay process, rebuilt from its layers and weights, checked on the whole of z (public)
+        # at the one batch size it is run at, and training may have changed its weights only: a train_gan that
+        # set G to the data's moments instead of training would otherwise pass.
         same_architecture(got.get("before", {}).get("G"), got["models"]["G"], "générateur entraîné par train_gan")
-        samples = as_array(replay(got["models"]["G"], z[:8], "générateur entraîné").predict(z),
+        samples = as_array(student.replay(got["models"]["G"], z, "générateur entraîné").predict(z),
                            "échantillons du générateur entraîné", shape=(2000, 1))
         if abs(samples.mean() - 3.0) < 0.6 and 0.15 < samples.std() < 1.0:
             return

@@ -146,6 +146,10 @@ def test_vae_trains_on_digits(student, heldout):
     expect(history.shape == (20,), "train_vae doit renvoyer un coût moyen par époque (20 valeurs)")
     expect(np.all(history >= 0), "le coût du VAE (BCE + KL) ne peut pas être négatif : la KL est ≥ 0")
     expect(history[-1] < history[0], "le coût du VAE doit baisser pendant l'entraînement")
+    # The held-out digits go through a forward written here, with the trained weights: they must be
+    # those of the architecture asked for (layers of other shapes would make another model).
+    expect([list(np.shape(p)) for p in got["parameters"]["vae"]] == shapes(**SMALL), (
+        "train_vae ne doit changer que les poids du VAE : ses couches doivent garder les formes de VAE(64, 2, (32,))"))
     encode, decode = reference_parts(got["parameters"]["vae"], SMALL["hidden"])
     mu, logvar = encode(X_test)
     error = float(((decode(mu) - t(X_test)) ** 2).mean())
