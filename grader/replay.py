@@ -18,8 +18,9 @@ The interpreter runs a graph and nothing more:
 - one pass on torch's "meta" device (shapes only) costs every operation (products, convolutions,
   pooling windows, elementwise work, reductions) and bounds every result and the numbers alive
   at once, before anything real is computed; intermediates are freed after their last use;
-- the model only ever runs at one batch size, the check's: a graph cannot behave one way on the
-  inputs it is checked on and another on the held-out ones by looking at the batch.
+- the model only ever runs at one batch size, the check's, and its outputs on the check inputs
+  must be the same one sample at a time: a graph cannot behave one way on the inputs it is
+  checked on and another on the held-out ones by looking at the batch.
 
 Imports numpy, torch and the standard library only: the template of the replay process imports it.
 """
@@ -48,6 +49,7 @@ LIVE_NUMBERS = 1 << 25  # numbers of all the intermediate results alive at once,
 MAX_OUTPUT = 1 << 24  # numbers `predict` sends back, all samples together
 MAX_INT = 1 << 40  # a Python integer the graph reads or computes (a shape, an index): its arithmetic runs here
 MAX_ROWS = 100_000  # samples in one `predict`
+ALONE_ROWS = 16  # check inputs also run one at a time: the outputs may not depend on the batch's size
 TOO_BIG = "votre modèle est trop gros pour être évalué (calculs ou résultats intermédiaires par exemple)"
 
 
@@ -420,7 +422,13 @@ def replay(description: Any, check: np.ndarray, what: str = "modèle") -> Model:
            and np.allclose(got, theirs.astype(float), rtol=1e-3, atol=1e-4),
            f"{what} : rejoué à partir de ses couches et de ses poids, le modèle ne redonne pas les sorties de "
            "votre forward ; forward ne doit utiliser que les couches du modèle et des opérations de torch "
-           "(pas de numpy, de fichiers ni de hasard, pas de résultat qui dépende de la taille du lot)")
+           "(pas de numpy, de fichiers ni de hasard)")
+    if len(check) > 1:  # each sample alone gives what it gives in the batch: nothing can switch on the batch's size
+        alone = Model(graph, model.sample_shape, 1)
+        rows = check[:ALONE_ROWS]
+        expect(np.allclose(alone.predict(rows), got[:len(rows)], rtol=1e-4, atol=1e-5),
+               f"{what} : ses sorties dépendent de la taille du lot (un échantillon seul ne donne pas la même sortie "
+               "qu'au sein d'un lot) ; en évaluation, chaque échantillon doit être traité indépendamment des autres")
     return model
 
 

@@ -38,7 +38,7 @@ def replay_policy(worker: SandboxPolicy) -> SandboxPolicy:
     masked too (it is handed held-out inputs: no copy of a dataset to match them against), torch
     preloaded, its own limits."""
     return replace(worker, probes_path=REPLAY_PROBES, limits=REPLAY_LIMITS, call_timeout=REPLAY_TIMEOUT,
-                   preload=("torch",))
+                   timeout_cap=None, preload=("torch",))
 
 
 class ReplayedModel:

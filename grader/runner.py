@@ -125,7 +125,7 @@ def to_results(tp: TP, outcomes: dict[str, Outcome], only: tuple[str, ...] = ())
 
 @dataclass(frozen=True)
 class RunOptions:
-    call_timeout: float | None = None  # seconds per call into student code; None: the TP's rubric.yaml
+    call_timeout: float | None = None  # seconds per call into student code, a cap on the hidden tests' own delays too; None: rubric.yaml
     without: frozenset[str] = frozenset()  # isolation layers switched off on purpose
     only: tuple[str, ...] = ()  # run only these hidden tests (ids of rubric.yaml); the score is out of their points
     heldout_key: str = ""  # the course's secret for held-out data (DLGRADE_HELDOUT_KEY), mixed into each grading's
@@ -143,7 +143,7 @@ def content_hash(folder: Path) -> str:
 
 def sandbox_policy(project: Project, tp: TP, options: RunOptions = RunOptions()) -> SandboxPolicy:
     return SandboxPolicy(
-        probes_path=project.probes, call_timeout=options.call_timeout or tp.call_timeout,
+        probes_path=project.probes, call_timeout=options.call_timeout or tp.call_timeout, timeout_cap=options.call_timeout,
         limits=Limits(memory_bytes=tp.memory_bytes), without=options.without,
         hidden_paths=hidden_paths(project), masked_paths=dataset_folders(), preload=tp.preload)
 

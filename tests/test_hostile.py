@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import socket
 import threading
@@ -128,6 +129,15 @@ def build_case(project, name: str, dest: Path, substitutions: dict[str, str] | N
     for relative, text in overlay_files(case, substitutions).items():
         (dest / relative).parent.mkdir(parents=True, exist_ok=True)
         (dest / relative).write_text(text, encoding="utf-8")
+    for relative, text in (spec.get("append") or {}).items():  # e.g. a class redefined at the end of a module
+        with open(dest / relative, "a", encoding="utf-8") as handle:
+            handle.write("\n\n" + substitute(text, substitutions))
+    for pattern, (count, size) in (spec.get("generated") or {}).items():  # large files of zeros
+        for index in range(count):
+            path = dest / pattern.format(index)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "wb") as handle:
+                handle.truncate(size)
     for relative, (package, inside) in (spec.get("vendor") or {}).items():
         origin = Path(importlib.util.find_spec(package).submodule_search_locations[0]) / inside
         (dest / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -143,8 +153,13 @@ def lookup_cases(tp: str) -> list[str]:
     return [name for name in CASES if tp in (yaml.safe_load((HOSTILE / name / "expect.yaml").read_text()).get("grade") or {})]
 
 
-@pytest.mark.parametrize("config", sorted(CONFIGS))
-@pytest.mark.parametrize("name", CASES)
+def configs_of(name: str) -> list[str]:
+    """The configurations an attack is graded in (`configs` in its expect.yaml; all by default)."""
+    spec = yaml.safe_load((HOSTILE / name / "expect.yaml").read_text(encoding="utf-8"))
+    return spec.get("configs") or sorted(CONFIGS)
+
+
+@pytest.mark.parametrize("name, config", [(name, config) for name in CASES for config in configs_of(name)])
 def test_hostile_submission_gets_its_mark(name, config, project, tmp_path, capsys):
     case = HOSTILE / name
     spec = yaml.safe_load((case / "expect.yaml").read_text(encoding="utf-8"))
@@ -174,6 +189,11 @@ def test_hostile_submission_gets_its_mark(name, config, project, tmp_path, capsy
         result = json.loads(written)
         lost |= {t["id"].split("::")[1] for t in result["tests"] if t["status"] != "passed"}
         assert result["mark"] == expected["mark"], (tp, result["mark"], [t["message"] for t in result["tests"]])
+        shown_messages = " | ".join(t["message"] for t in result["tests"] if t["status"] != "passed")
+        for pattern in expected.get("messages") or ():  # why the tests were lost, as the student reads it
+            assert re.search(pattern, shown_messages), (pattern, shown_messages)
+        if expected.get("errors"):
+            assert re.search(expected["errors"], " | ".join(result["errors"])), result["errors"]
         assert all(t["points"] == 0 for t in result["tests"] if t["status"] != "passed")
         assert not any(line in shown for line in hidden_lines(project.reference / tp))
     assert lost == set(expected["lost"]), spec["attack"]

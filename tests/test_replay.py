@@ -453,8 +453,7 @@ class NarrowForOneSample(nn.Module):
 
     def forward(self, x):
         one = 1 // x.size(0)
-        return self.fc(F.pad(x, (0, -4 * one)) if False else F.pad(x, (0, -4 * one, 0, 0)).repeat(1, 1)[:, :6]
-                       if False else F.pad(F.pad(x, (0, -4 * one)), (0, 4 * one)))
+        return self.fc(F.pad(F.pad(x, (0, -4 * one)), (0, 4 * one)))
 
 
 class ShapesOnTheWay(AutoEncoder):
@@ -464,6 +463,24 @@ class ShapesOnTheWay(AutoEncoder):
 
 
 def test_the_bottleneck_is_measured_at_the_batch_size_the_model_runs_at():
+    check = np.random.default_rng(6).normal(size=(3, 6)).astype(np.float32)
+    with pytest.raises(Refused, match="taille du lot"):  # narrow alone, wide in the batch it is scored in
+        replay(description(NarrowForOneSample(), check), check)
     check = np.ones((3, 6), dtype=np.float32)
-    assert replay(description(NarrowForOneSample(), check), check).bottleneck() == 6
     assert replay(description(ShapesOnTheWay(), check), check).bottleneck() == 2  # a shape carries no data
+
+
+class SwitchesAboveEight(Squaring):
+    """The real model for up to 8 rows, something else from 9 (a generator's whole z, say)."""
+
+    def forward(self, x):
+        honest = 1 // (x.size(0) // 9 + 1)
+        return self.fc(x) * honest + (1 - honest) * (3.0 + 0.5 * x[:, :2])
+
+
+def test_outputs_that_depend_on_the_batch_size_are_refused():
+    check = np.random.default_rng(5).normal(size=(20, 4)).astype(np.float32)
+    with pytest.raises(Refused, match="taille du lot"):
+        replay(description(SwitchesAboveEight(), check), check)
+    few = check[:8]
+    assert replay(description(SwitchesAboveEight(), few), few).predict(check).shape == (20, 2)  # run at 8: the real one

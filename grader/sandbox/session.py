@@ -49,6 +49,7 @@ class SandboxPolicy:
     probes_path: Path  # grader/probes.py, copied into the worker as `probes.py`
     limits: Limits = field(default_factory=Limits)  # resource limits of the worker
     call_timeout: float = 30.0  # default wall-clock seconds per call
+    timeout_cap: float | None = None  # the most any call may wait, its own delay included (grader test --timeout)
     python: str = field(default_factory=lambda: default_python())  # must be readable by the worker uid
     hidden_paths: tuple[Path, ...] = ()  # never visible to the worker (reference/, solutions/, outputs…)
     masked_paths: tuple[Path, ...] = ()  # folders shown empty to the worker where bubblewrap runs (installed datasets)
@@ -279,7 +280,7 @@ class WorkerSession:
     def call(self, probe: str, request: dict, timeout: float | None = None) -> Any:
         """Run one probe in the worker; return its validated value or raise `CallFailure`. A call
         that timed out once waits a tenth of its delay the next times; none waits past the budget."""
-        timeout = timeout or self.policy.call_timeout
+        timeout = min(timeout or self.policy.call_timeout, self.policy.timeout_cap or float("inf"))
         key = (probe, *(str(request.get(name))[:200] for name in ("module", "function", "factory", "fit", "cls")))
         repeated = key in self._timed_out
         if repeated:

@@ -163,6 +163,12 @@ def test_gan_learns_a_gaussian(student):
         samples = as_array(student.replay(got["models"]["G"], z, "générateur entraîné").predict(z),
                            "échantillons du générateur entraîné", shape=(2000, 1))
         if abs(samples.mean() - 3.0) < 0.6 and 0.15 < samples.std() < 1.0:
+            # Training did it: the generator as built, before train_gan, did not draw from N(3, 0,5²) already.
+            untrained = as_array(student.replay(got["before"]["G"], z, "générateur avant l'entraînement").predict(z),
+                                 "échantillons du générateur avant l'entraînement", shape=(2000, 1))
+            expect(not (abs(untrained.mean() - 3.0) < 0.6 and 0.15 < untrained.std() < 1.0),
+                   "le générateur tire déjà des échantillons de moyenne proche de 3 avant l'entraînement : c'est "
+                   "train_gan qui doit les lui apprendre (forward doit être le réseau de couches du générateur)")
             return
     expect(False, "entraîné par train_gan (Adam, pas 0,002, 600 pas, lots de 64) sur des données tirées de N(3, 0,5²), "
            "le générateur doit produire des échantillons de moyenne proche de 3 (à 0,6 près) et d'écart-type entre "
