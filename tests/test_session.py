@@ -293,3 +293,90 @@ def test_empty_cgroups_of_graders_that_no_longer_run_are_removed(monkeypatch, tm
         for directory in (stale, alive):
             if directory.exists():
                 directory.rmdir()
+
+
+# ---------------------------------------------------------------- time budget, repeated timeouts, sizes
+
+@pytest.fixture
+def looping(tmp_path: Path, project):
+    (tmp_path / "sub" / "tp9").mkdir(parents=True)
+    (tmp_path / "sub" / "tp9" / "__init__.py").write_text("")
+    (tmp_path / "sub" / "tp9" / "m.py").write_text(CODE)
+    return tmp_path / "sub", SandboxPolicy(probes_path=project.probes, call_timeout=3.0)
+
+
+def test_a_call_that_timed_out_once_is_not_waited_for_again_at_length(looping):
+    from grader.sandbox.session import REPEAT_TIMEOUT
+
+    submission, policy = looping
+    with WorkerSession(submission, policy) as worker:
+        with pytest.raises(CallFailure, match="3 s"):
+            call(worker, "loops")
+        started = time.monotonic()
+        with pytest.raises(CallFailure, match="délai réduit"):
+            call(worker, "loops")
+        assert time.monotonic() - started < REPEAT_TIMEOUT[1] + 2  # cut at 2 s, not 3
+        assert np.array_equal(call(worker, "square", np.arange(3.0)), [0, 1, 4])  # other functions: full delay
+
+
+def test_once_the_grading_budget_is_spent_calls_fail_at_once(looping):
+    from grader.sandbox.session import Budget
+
+    submission, policy = looping
+    with WorkerSession(submission, policy, budget=Budget(4.0)) as worker:
+        assert np.array_equal(call(worker, "square", np.arange(2.0)), [0, 1])
+        started = time.monotonic()
+        with pytest.raises(CallFailure):
+            call(worker, "loops")  # 3 s
+        with pytest.raises(CallFailure, match="temps de notation du TP épuisé"):
+            call(worker, "loops", timeout=30)  # what was left of the 4 s, not 30
+        with pytest.raises(CallFailure, match="temps de notation du TP épuisé") as failure:
+            call(worker, "square", np.arange(2.0))  # not even asked
+        assert failure.value.kind == "timeout" and time.monotonic() - started < 8
+
+
+def test_the_policy_cap_bounds_the_tests_own_delays(looping):
+    from dataclasses import replace
+
+    submission, policy = looping
+    with WorkerSession(submission, replace(policy, timeout_cap=1.0)) as worker:
+        started = time.monotonic()
+        with pytest.raises(CallFailure, match="1 s"):
+            call(worker, "loops", timeout=60)
+        assert time.monotonic() - started < 5
+
+
+def test_a_submission_copy_stops_at_its_total_size(looping, monkeypatch):
+    import grader.sandbox.session as session_module
+
+    submission, policy = looping
+    for index in range(5):
+        with open(submission / f"zeros{index}.bin", "wb") as handle:
+            handle.truncate(3 << 20)
+    monkeypatch.setattr(session_module, "MAX_COPIED_TOTAL", 7 << 20)
+    with WorkerSession(submission, policy) as worker:
+        copied = sorted(p.name for p in worker._submission.iterdir() if p.suffix == ".bin")
+        assert len(copied) == 2 and len(worker.skipped) == 3
+        assert np.array_equal(call(worker, "square", np.arange(2.0)), [0, 1])  # the package itself is there
+
+
+def test_scratch_folders_of_a_grader_that_no_longer_runs_are_removed(tmp_path):
+    import subprocess
+    import sys
+
+    from grader.sandbox.session import remove_stale_scratch
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)
+    folder = Path(fast_scratch() or tempfile.gettempdir())
+    stale = [folder / f"dlgrade-{pid}-abc", folder / f"dlgrade-export-{pid}-def"]
+    alive = folder / f"dlgrade-{os.getpid()}-keep"
+    for path in (*stale, alive):
+        (path / "sub").mkdir(parents=True)
+    try:
+        remove_stale_scratch.cache_clear()
+        remove_stale_scratch()
+        assert not any(path.exists() for path in stale) and alive.exists()
+    finally:
+        for path in (*stale, alive):
+            shutil.rmtree(path, ignore_errors=True)

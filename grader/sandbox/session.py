@@ -298,9 +298,11 @@ class WorkerSession:
         except CallFailure as failure:
             if failure.kind == "timeout":
                 self._timed_out.add(key)
-                if repeated or cut:
-                    failure.message += (" ; délai réduit : cet appel avait déjà dépassé son délai" if repeated else
-                                        f" ; temps de notation du TP épuisé ({self.budget.seconds:g} s en tout)")
+                if cut:
+                    failure.message += f" ; temps de notation du TP épuisé ({self.budget.seconds:g} s en tout)"
+                elif repeated:
+                    failure.message += " ; délai réduit : cet appel avait déjà dépassé son délai"
+                failure.args = (failure.message,)
             raise
 
     def _call(self, probe: str, request: dict, timeout: float) -> Any:
@@ -340,9 +342,9 @@ class WorkerSession:
                     break
         except protocol.ReadTimeout:
             self.stop()
-            raise CallFailure("timeout", f"délai dépassé : votre code n'a pas répondu en {timeout:g} s "
+            raise CallFailure("timeout", f"délai dépassé : votre code n'a pas répondu en {timeout:.3g} s "
                               "(boucle infinie ?) ; il a été arrêté puis relancé pour la suite",
-                              detail=f"{timeout:g} s") from None
+                              detail=f"{timeout:.3g} s") from None
         except (protocol.StreamClosed, BrokenPipeError):
             code = self.stop(grace=1.0)
             raise CallFailure("crash", "votre code a arrêté le processus de test "
