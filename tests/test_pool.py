@@ -1,11 +1,13 @@
 """grader/pool.py: a pool whose processes may die or hang under a task still runs every other task;
 the task that killed its process is retried once alone, then reported failed; a `grader collect`
-where one student's grading kills its process gives every other student their mark."""
+where one student's grading kills or hangs its process, or crashes its replay process, gives every
+other student the mark they get alone."""
 from __future__ import annotations
 
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import time
@@ -93,6 +95,23 @@ def test_zz_trusted_side_dies(student):
         os.kill(os.getpid(), signal.SIGKILL)
     if value == 4343.0:
         time.sleep(3600)
+    if value == 4444.0:  # this student's model crashes the replay process (a segfault there)
+        from dataclasses import replace
+        from pathlib import Path
+        from grader.testkit import expect
+        student._models.policy = replace(student._models.policy, probes_path=Path(__file__).with_name("crashing.py"))
+        student.replay({}, np.zeros((2, 3), dtype=np.float32), "modèle")
+'''
+CRASHING = '''
+import ctypes
+
+def build(**request):
+    ctypes.string_at(0)
+
+PROBES = {"build": build, "ping": lambda: "pong"}
+
+def run(name, request):
+    return PROBES[name](**request)
 '''
 
 
@@ -105,17 +124,18 @@ def fragile_project(project, tmp_path):
         (root / name).symlink_to(getattr(project, name))
     with open(root / "reference" / "tp1" / "test_losses.py", "a", encoding="utf-8") as handle:
         handle.write(KILLER)
+    (root / "reference" / "tp1" / "crashing.py").write_text(CRASHING, encoding="utf-8")
     rubric = root / "reference" / "tp1" / "rubric.yaml"
     rubric.write_text(rubric.read_text(encoding="utf-8").replace("tests:\n", "tests:\n  test_losses.py::test_zz_trusted_side_dies: 1\n", 1))
     return root
 
 
-@pytest.mark.parametrize("answer", ["4242.0", "4343.0"])
+@pytest.mark.parametrize("answer", ["4242.0", "4343.0", "4444.0"])
 def test_a_collect_where_one_grading_kills_or_hangs_its_process_grades_everyone_else(
         fragile_project, project, tmp_path, monkeypatch, capsys, answer):
     monkeypatch.setattr(collect_module, "JOB_MARGIN", 4.0)  # a hung grading is killed 4 s past its budget
     rubric = fragile_project / "reference" / "tp1" / "rubric.yaml"
-    rubric.write_text(rubric.read_text(encoding="utf-8") + "budget_s: 4\n")
+    rubric.write_text(re.sub(r"(?m)^budget_s: .*$", "budget_s: 4", rubric.read_text(encoding="utf-8")))
     base = tmp_path / "class"
     rows = ["id,name,email,repo,group"]
     for sid, functions in (("a", None), ("killer", {("losses.py", "mse"): f"return {answer}"}),
@@ -131,11 +151,18 @@ def test_a_collect_where_one_grading_kills_or_hangs_its_process_grades_everyone_
     with open(base / "out" / "gradebook.csv", encoding="utf-8") as handle:
         marks = {row["Numéro d'identification"]: row for row in csv.DictReader(handle)}
     column = next(key for key in marks["a"] if key.upper().startswith("TP1"))
-    for sid in ("a", "c"):  # the mark each gets when graded alone
-        assert main(["--project", str(fragile_project), "test", "tp1", str(base / "repos" / sid), "--json", str(tmp_path / f"{sid}.json"), "--timeout", "5"]) == 0
-        alone = json.loads((tmp_path / f"{sid}.json").read_text())["mark"]
-        assert float(marks[sid][column].replace(",", ".")) == pytest.approx(alone, abs=0.01), (sid, marks[sid])
+    replay_crash = answer == "4444.0"  # contained: the grading goes on, that test is lost
+    for sid in ("a", "c", "killer") if replay_crash else ("a", "c"):  # the mark each gets when graded alone
+        assert main(["--project", str(fragile_project), "test", "tp1", str(base / "repos" / sid), "--json",
+                     str(tmp_path / f"{sid}.json"), "--timeout", "5"]) == 0
+        alone = json.loads((tmp_path / f"{sid}.json").read_text())
+        assert float(marks[sid][column].replace(",", ".")) == pytest.approx(alone["mark"], abs=0.01), (sid, marks[sid])
+    stored = [p for p in (base / "out" / "results" / "tp1").glob("*.json") if not p.name.endswith(".notes.json")]
+    if replay_crash:
+        lost = {t["id"]: t["message"] for t in alone["tests"] if t["status"] != "passed"}
+        assert "n'a pas pu évaluer votre modèle" in lost["test_losses.py::test_zz_trusted_side_dies"]
+        assert len(stored) == 3
+        return
     checks = (base / "out" / "a-verifier.csv").read_text(encoding="utf-8")
     assert "killer" in checks and "notation impossible" in checks
-    stored = [p for p in (base / "out" / "results" / "tp1").glob("*.json") if not p.name.endswith(".notes.json")]
     assert len(stored) == 2  # the failed grading is not cached: a later run tries it again
