@@ -21,12 +21,14 @@ KINDS = {  # kind -> French label, in the order the summary lists them
     "unreachable": "dépôt injoignable", "corrupt": "dépôt ou commit illisible", "empty": "dépôt vide",
     "no-package": "pas de dossier du TP", "grading-failed": "notation impossible",
     "missing-tag": "sans étiquette", "moved-tag": "étiquette déplacée",
-    "import": "module qui ne s'importe pas", "late": "en retard", "cut-off": "au-delà de la limite",
-    "unseen": "date d'observation inconnue", "other": "autre",
+    "import": "module qui ne s'importe pas", "timeout": "délai dépassé", "late": "en retard",
+    "cut-off": "au-delà de la limite", "unseen": "date d'observation inconnue", "missing-mark": "note manquante",
+    "final": "note finale non calculée", "other": "autre",
 }
 PLURALS = {"dépôt injoignable": "dépôts injoignables", "dépôt ou commit illisible": "dépôts ou commits illisibles",
            "dépôt vide": "dépôts vides", "étiquette déplacée": "étiquettes déplacées",
-           "notation impossible": "notations impossibles",
+           "notation impossible": "notations impossibles", "délai dépassé": "délais dépassés",
+           "note manquante": "notes manquantes", "note finale non calculée": "notes finales non calculées",
            "module qui ne s'importe pas": "modules qui ne s'importent pas",
            "date d'observation inconnue": "dates d'observation inconnues", "autre": "autres"}  # the others do not change
 IMPORT_FAILURE = re.compile(r"votre module ne s'importe pas(?: \(([^)]*)\))?")  # grader/sandbox/session.py's words
@@ -52,12 +54,22 @@ def attention_items(gradebook: Gradebook) -> list[Item]:
         for tp in row.tps:
             items += [Item(row.student.id, row.student.name, tp.tp.label, kind, detail) for kind, detail in tp_items(tp)]
         tp_notes = {note for tp in row.tps for note in tp.notes}
-        items += [Item(row.student.id, row.student.name, "", "other", note) for note in row.notes if note not in tp_notes]
+        items += [Item(row.student.id, row.student.name, "", student_kind(note), note)
+                  for note in row.notes if note not in tp_notes]
     return items
 
 
+def student_kind(note: str) -> str:
+    """The kind of a note about the student as a whole (a marks file's, the final mark's)."""
+    if note.startswith("Note finale non calculée"):
+        return "final"
+    if note.endswith(": note manquante."):
+        return "missing-mark"
+    return "other"
+
+
 def tp_items(tp: TPMark) -> list[tuple[str, str]]:
-    notes = "; ".join(tp.notes)
+    notes = "; ".join(note.removeprefix(f"{tp.tp.label} : ") for note in tp.notes)  # the TP has its own column
     found = [(kind, notes or KINDS[kind]) for kind in dict.fromkeys(tp.checks)]
     if tp.ref and tp.ref.startswith("branch:") and tp.commit:
         found.append(("missing-tag", f"pas d'étiquette {tp.tp.tag} : le dernier commit de {tp.ref[7:]} "
@@ -66,6 +78,9 @@ def tp_items(tp: TPMark) -> list[tuple[str, str]]:
                      for match in [IMPORT_FAILURE.search(test.message)] if match})
     if broken and "no-package" not in tp.checks:  # without the package nothing imports: said once above
         found.append(("import", "fichier(s) : " + ", ".join(broken)))
+    timed_out = [test.id for test in (tp.grading.tests if tp.grading else ()) if test.status == "timeout"]
+    if timed_out:  # a loop in student code, or a machine too loaded for the delay: worth a look either way
+        found.append(("timeout", ", ".join(timed_out[:4]) + (" …" if len(timed_out) > 4 else "")))
     if tp.lateness.late and tp.commit:
         kind = "cut-off" if tp.lateness.past_cutoff else "unseen" if tp.first_seen_at is None else "late"
         found.append((kind, f"pénalité de {tp.lateness.penalty:g} point(s)"))

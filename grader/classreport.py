@@ -225,10 +225,14 @@ def _cells(row: StudentRow, items: list[Item]) -> list[Cell]:
     cells = [Cell(row.student.id, row.student.id, "", row.student.email), Cell(row.student.name, row.student.name, "", ""),
              Cell(row.student.group or "", row.student.group or "", "", "")]
     cells += [_tp_cell(tp) for tp in row.tps]
-    cells += [_mark_cell(m.mark, "Ajustement manuel : " + m.override.reason if m.override else CODE_FR.get(m.mark.code, ""))
-              for m in row.marks]
+    for m in row.marks:
+        cell = _mark_cell(m.mark, "Ajustement manuel : " + m.override.reason if m.override else CODE_FR.get(m.mark.code, ""))
+        cells.append(Cell(cell.text, cell.sort, " ".join(filter(None, [cell.css, "override" * bool(m.override)])), cell.title))
     final = _mark_cell(row.final.mark, row.final.worked)
-    cells.append(Cell(final.text, final.sort, final.css + " final", final.title))
+    override = row.final.override  # marked like any other hand-set mark: outlined, with its reason
+    cells.append(Cell(final.text, final.sort, final.css + " final" + " override" * bool(override),
+                      f"ajustement manuel : {override.reason} (calculée : {mark_text(row.final.computed)})"
+                      if override else final.title))
     cells.append(Cell(str(len(items)) if items else "", str(len(items)), "problems" if items else "",
                       " · ".join(f"{item.tp} {item.label}".strip() for item in items)))
     return cells

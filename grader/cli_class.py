@@ -35,7 +35,14 @@ def add_class_commands(commands: argparse._SubParsersAction) -> None:
     collect.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="gradings in parallel (default: cores)")
     collect.add_argument("--shard", default="1/1", help="i/N: grade only this slice of the class (1-based)")
     collect.add_argument("--snapshot", action="store_true", help="only fetch and record first-seen times")
-    collect.add_argument("--now", help="ISO time to record instead of the clock (re-running a past collection)")
+    collect.add_argument("--now", help="ISO time to judge lateness at (re-running a past collection): nothing is "
+                                        "recorded in the ledger by such a run")
+    collect.add_argument("--student", action="append", default=[], metavar="ID",
+                         help="collect only this student's (or group's) repository (repeatable); the gradebook is "
+                              "re-rendered for everyone from what is stored")
+    collect.add_argument("--tp", action="append", default=[], metavar="TP", help="with --regrade: only these TPs")
+    collect.add_argument("--regrade", action="store_true",
+                         help="grade the selection again even where the cache holds a result (after a fix, say)")
     collect.add_argument("--repo-timeout", type=float, default=120.0, metavar="SECONDS", help="per clone or fetch")
     collect.add_argument("--timeout", type=float, metavar="SECONDS", help="per call into student code")
     collect.add_argument("--trust-commit-dates", action="store_true",
@@ -77,10 +84,12 @@ def cmd_collect(project: Project, args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: at least one grading at a time")
     now = parse_now(args.now)
+    clock = parse_now(os.environ.get(CLOCK_ENV), CLOCK_ENV)  # demos and tests replay a semester in a minute
     if args.paste_window <= 0:
         raise UsageError("--paste-window must be a positive number of minutes")
     options = CollectOptions(out=args.out, ledger=args.ledger or args.course.parent / "ledger.jsonl", jobs=args.jobs,
-                             shard=parse_shard(args.shard), snapshot=args.snapshot, now=now,
+                             shard=parse_shard(args.shard), snapshot=args.snapshot, now=now, clock=clock,
+                             owners=tuple(args.student), tps=tuple(args.tp), regrade=args.regrade,
                              repo_timeout=args.repo_timeout, run=run_options(args),
                              paste_window=timedelta(minutes=args.paste_window),
                              trust_commit_dates=args.trust_commit_dates, allow_unreachable=args.allow_unreachable)
@@ -161,15 +170,18 @@ def cmd_similarity(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
-def parse_now(text: str | None):
-    if text is None:
+CLOCK_ENV = "DLGRADE_CLOCK"  # what the clock says for this run (sightings are recorded at it): demos and tests only
+
+
+def parse_now(text: str | None, what: str = "--now"):
+    if not text:
         return None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"--now {text!r}: expected an ISO time with its zone") from None
+        raise UsageError(f"{what} {text!r}: expected an ISO time with its zone") from None
     if moment.tzinfo is None:
-        raise UsageError(f"--now {text!r}: give the time zone (e.g. +01:00 or Z)")
+        raise UsageError(f"{what} {text!r}: give the time zone (e.g. +01:00 or Z)")
     return moment.astimezone(timezone.utc)
 
 
@@ -188,6 +200,11 @@ def render_class(project: Project, course_path: Path, sources: list[Path], out: 
     submissions = read_submissions(sources)
     integrity = load_integrity(project, course, sources, [out, *sources], submissions)
     gradebook = build_gradebook(course, roster, submissions)
+    if gradebook.set_aside:
+        owners = sorted({entry.split()[0] for entry in gradebook.set_aside})
+        print(f"set aside: the stored results of {len(owners)} repository owner(s) or TP(s) no longer in the course "
+              f"({', '.join(owners[:8])}{', …' if len(owners) > 8 else ''}): kept in {sources[0] / 'submissions'}, "
+              "not in the gradebook")
     late = mostly_late(gradebook)
     notices = tuple(f"Dates de commit prises sur parole (--trust-commit-dates, collecte du {at[:16]}) : elles sont "
                     "falsifiables par les étudiants." for at in trusted_commit_dates(sources)) + tuple(late)

@@ -7,6 +7,7 @@ run killed at any moment resumes where it stopped and regrades nothing already s
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import multiprocessing.forkserver
@@ -17,7 +18,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -62,7 +63,11 @@ class CollectOptions:
     jobs: int = 1  # gradings in parallel
     shard: tuple[int, int] = (1, 1)  # (i, N), 1-based: this run takes owners i, i+N, i+2N…
     snapshot: bool = False  # fetch and record sightings only
-    now: datetime | None = None  # the time to record (tests, re-runs of a past collection)
+    now: datetime | None = None  # judge lateness as of this time (a past collection's view); records nothing
+    clock: datetime | None = None  # what the machine's clock says (DLGRADE_CLOCK: demos and tests); None: the clock
+    owners: tuple[str, ...] = ()  # collect only these repository owners (a student's or group's id); () all
+    tps: tuple[str, ...] = ()  # grade only these TPs of them (the others keep what is stored); () all
+    regrade: bool = False  # grade the selection again, whatever the cache holds
     repo_timeout: float = 120.0  # seconds for one clone or fetch
     run: RunOptions = field(default_factory=RunOptions)  # passed to each grading
     trust_commit_dates: bool = False  # a commit's own (forgeable) date counts as evidence of when it was seen
@@ -100,8 +105,28 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 def collect(project: Project, course_path: Path, options: CollectOptions) -> Summary:
     course, roster = load_class(course_path, project.tp_names())  # every config error before any fetch or grading
+    unknown = [name for name in options.tps if name not in {tp.name for tp in course.tps}]
+    if unknown:
+        raise UsageError(f"--tp {unknown[0]}: not a TP of {course_path} ({', '.join(tp.name for tp in course.tps)})")
+    if options.owners:
+        options = replace(options, owners=owners_of(roster, options.owners))
     with out_lock(options.out), closing(PoolStart(project, options.run)) as started:
         return collect_class(project, course, roster, options, started)
+
+
+def owners_of(roster: Roster, ids: tuple[str, ...]) -> tuple[str, ...]:
+    """The repository owners of `--student` ids: a student's own, or their group's; a group id too."""
+    owners = {owner.id for owner in roster.owners}
+    found = []
+    for ident in ids:
+        if ident in owners:
+            found.append(ident)
+            continue
+        try:
+            found.append(roster.owner_of(ident).id)
+        except KeyError:
+            raise UsageError(f"--student {ident}: no such student or group in {roster.path}") from None
+    return tuple(dict.fromkeys(found))
 
 
 LOCK_FILE = ".collect.lock"  # in --out: one collect at a time per output folder
@@ -136,13 +161,17 @@ def collect_class(project: Project, course: Course, roster: Roster, options: Col
     owners = sorted(roster.owners, key=lambda o: o.id)
     index, total = options.shard
     owners = [o for position, o in enumerate(owners) if position % total == index - 1]
-    if not options.snapshot and grading_likely(options.out, list(tps.values()), len(owners)):
+    if options.owners:
+        owners = [o for o in owners if o.id in options.owners]
+    if not options.snapshot and (options.regrade or grading_likely(options.out, list(tps.values()), len(owners),
+                                                                    options.run)):
         started.start(list(tps.values()))  # the pool's imports, in the background while the class is fetched
     for sub in ("repos", "results", "submissions"):
         (options.out / sub).mkdir(parents=True, exist_ok=True)
     options.out.chmod(0o700)  # the sandbox must not see other students' repos and results
     ledger, summary = Ledger(options.ledger), Summary(owners=len(owners))
-    now = options.now or datetime.now(timezone.utc)
+    clock = options.clock or datetime.now(timezone.utc)
+    now = options.now or clock  # what lateness is judged against; sightings are recorded at the clock only
     plans: dict[str, tuple[RepoOwner, Path | None, list[str]]] = {}
     checks: dict[tuple[str, str | None], list[str]] = defaultdict(list)  # (owner, TP or None for all) -> kinds
 
@@ -159,7 +188,7 @@ def collect_class(project: Project, course: Course, roster: Roster, options: Col
             checks[(owner.id, None)].append(fetched.problem)
         if fetched.path is not None:
             refs[owner.id] = owner_refs
-            sightings += [Sighting(owner.id, ref, sha, now.isoformat(), source) for ref, sha in sorted(owner_refs.items())]
+            sightings += [Sighting(owner.id, ref, sha, clock.isoformat(), source) for ref, sha in sorted(owner_refs.items())]
         plans[owner.id] = (owner, fetched.path, notes)
         summary.notes += [f"{owner.id}: {note}" for note in notes]
     if course.gitlab:  # push and pipeline times as GitLab saw them: evidence even when no snapshot ran
@@ -167,7 +196,11 @@ def collect_class(project: Project, course: Course, roster: Roster, options: Col
             seen, gitlab_notes = read(*course.gitlab, owners, options.repo_timeout)
             sightings += seen
             summary.notes += gitlab_notes
-    ledger.record(sightings)  # one append and one fsync for the whole class
+    if options.now is None:
+        ledger.record(sightings)  # one append and one fsync for the whole class
+    else:  # what is seen now is no evidence of what was there at --now: history is never rewritten
+        summary.notes.append(f"--now {options.now.isoformat()}: lateness judged as of then; the {len(sightings)} "
+                             "ref(s) seen now are not recorded in the ledger")
     check_reachable(fetches, options)
     if options.snapshot:
         return summary
@@ -178,8 +211,8 @@ def collect_class(project: Project, course: Course, roster: Roster, options: Col
                                    refs.get(owner_id)) if mirror else []
             candidates[(owner_id, tp.name)] = found
             for sha, _ in found:
-                result = result_path(options.out, tps[tp.name], sha)
-                if result.exists():
+                result = result_path(options.out, tps[tp.name], sha, options.run)
+                if result.exists() and not (options.regrade and (not options.tps or tp.name in options.tps)):
                     summary.cached += 1
                 elif result not in scheduled:  # the same commit in several repos: graded once
                     scheduled.add(result)
@@ -199,7 +232,7 @@ def collect_class(project: Project, course: Course, roster: Roster, options: Col
             submissions = [submission(options.out, ledger, mirror, owner_id, course.tp(tp.name), tps[tp.name],
                                       candidates[(owner_id, tp.name)], notes, export_notes,
                                       checks[(owner_id, None)] + checks[(owner_id, tp.name)],
-                                      options.trust_commit_dates) for tp in course.tps]
+                                      options.trust_commit_dates, options.run) for tp in course.tps]
             write_submissions(options.out / "submissions" / f"{owner_id}.json", submissions)
             found = [flags[(owner_id, s.tp, s.commit)].result() for s in submissions if s.commit]
             write_flags(options.out, owner_id, [flag for flagged, _ in found for flag in flagged])
@@ -237,9 +270,18 @@ def choose_commits(ledger: Ledger, owner: str, mirror: Path, tp: TPConfig, notes
     return [(chosen.sha, chosen.ref)]
 
 
-def result_path(out: Path, tp: TP, sha: str) -> Path:
-    """The cache key: (TP, commit, reference version, grader version)."""
-    return out / "results" / tp.name / f"{sha}-{tp.version}-{__version__}.json"
+def result_path(out: Path, tp: TP, sha: str, run: RunOptions) -> Path:
+    """The cache key: (TP, commit, reference version, grader version, every setting that can
+    change a mark): a run with other settings grades again instead of reusing a mark they made."""
+    return out / "results" / tp.name / f"{sha}-{tp.version}-{__version__}-{settings_key(run)}.json"
+
+
+def settings_key(run: RunOptions) -> str:
+    """What, besides the commit and the hidden side, can change a mark: the delay per call, the
+    isolation layers switched off, the held-out key (hashed: it is a secret) and seed, the tests run."""
+    settings = [run.call_timeout, sorted(run.without), hashlib.sha256(run.heldout_key.encode()).hexdigest()[:16],
+                run.heldout_seed, sorted(run.only)]
+    return hashlib.sha256(json.dumps(settings).encode()).hexdigest()[:10]
 
 
 class PoolStart:
@@ -271,10 +313,10 @@ class PoolStart:
         self.templates.clear()
 
 
-def grading_likely(out: Path, tps: list[TP], owners: int) -> bool:
+def grading_likely(out: Path, tps: list[TP], owners: int, run: RunOptions = RunOptions()) -> bool:
     """Whether this run will grade (before fetching, to start the pool meanwhile): some TP has
     fewer stored results of its current hidden tests than there are repositories."""
-    patterns = [result_path(out, tp, "*") for tp in tps]  # any commit, these hidden tests, this grader
+    patterns = [result_path(out, tp, "*", run) for tp in tps]  # any commit, these hidden tests and settings
     return any(len(list(pattern.parent.glob(pattern.name))) < owners for pattern in patterns)
 
 
@@ -357,12 +399,12 @@ def grade_job(root: Path, job: Job, run: RunOptions) -> tuple[bool, list[str]]:
 
 def submission(out: Path, ledger: Ledger, mirror: Path | None, owner: str, tp: TPConfig, project_tp: TP,
                found: list[tuple[str, str]], notes: list[str], export_notes: dict, checks: list[str],
-               trust_commit_dates: bool = False) -> Submission:
+               trust_commit_dates: bool = False, run: RunOptions = RunOptions()) -> Submission:
     """What the gradebook gets for one (owner, TP): the better candidate after lateness."""
     options = []
     refs = dict(found)
     for sha, _ in found:
-        path = result_path(out, project_tp, sha)
+        path = result_path(out, project_tp, sha, run)
         if not path.exists():
             continue
         grading = Grading.from_json(path.read_text(encoding="utf-8"))
@@ -375,7 +417,8 @@ def submission(out: Path, ledger: Ledger, mirror: Path | None, owner: str, tp: T
             extra = json.loads(path.with_suffix(".notes.json").read_text(encoding="utf-8"))
         after = grading.mark - late_penalty(tp.late_penalty, tp.deadline, seen, grading.mark).penalty
         options.append((after, sha, seen, grading, tuple(extra or ())))
-    tp_notes = tuple(n for n in notes if n.startswith(f"{tp.name} :") or not n.startswith("tp"))
+    # The TP's own notes, without the "tp1 : " that told them apart (the gradebook says which TP).
+    tp_notes = tuple(n.removeprefix(f"{tp.name} : ") for n in notes if n.startswith(f"{tp.name} :") or not n.startswith("tp"))
     if not options:  # nothing graded: say why, with what the failed gradings reported
         failed = tuple(note for sha, _ in found for note in export_notes.get((owner, tp.name, sha), ()))
         unreadable = any(note.startswith(f"commit {sha[:10]} illisible") for sha, _ in found for note in failed)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -78,13 +79,36 @@ def parse_formula(text: str) -> Formula:
     """Parse and check a formula; raise FormulaError naming the first construct not allowed."""
     if len(text) > MAX_LENGTH:
         raise FormulaError(f"formula longer than {MAX_LENGTH} characters")
+    comma = re.search(r"\d,\d", text)  # 0,5*exam: a decimal comma, which Python reads as a tuple
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
-        raise FormulaError(f"formula is not a valid expression: {exc.msg}") from None
+        raise FormulaError(f"formula is not a valid expression: {exc.msg}"
+                           + (f" (a decimal comma? write {comma.group().replace(',', '.')} with a point)" if comma else "")
+                           ) from None
     names: list[str] = []
-    _check(tree, names, depth=0)
-    return Formula(text.strip(), tree, tuple(dict.fromkeys(names)))
+    try:
+        _check(tree, names, depth=0)
+    except FormulaError as exc:
+        if comma:
+            raise FormulaError(f"{exc} (a decimal comma? write {comma.group().replace(',', '.')} with a point: "
+                               "commas separate the arguments of mean, min and max)") from None
+        raise
+    formula = Formula(text.strip(), tree, tuple(dict.fromkeys(names)))
+    check_samples(formula)
+    return formula
+
+
+SAMPLES = (10.0, 13.7, 20.0)  # marks every name takes in turn when a formula is loaded
+
+
+def check_samples(formula: Formula) -> None:
+    """Evaluate the formula with every mark at each of SAMPLES: a division by a constant zero
+    (`exam/0`, `tp1/(exam - exam)`) is a configuration error found before anything is fetched,
+    not after the class is graded. A division by zero that depends on the marks (`tp1/exam` with
+    an exam at 0) can only show with the data: the gradebook names that student instead."""
+    for value in SAMPLES:
+        evaluate(formula, {name: value for name in formula.names})
 
 
 def _check(node: ast.AST, names: list[str], depth: int) -> None:
@@ -158,7 +182,9 @@ def _value(node: ast.expr, values: Mapping[str, float | None]) -> float | None:
     if isinstance(node.op, ast.Mult):
         return left * right
     if right == 0:
-        raise FormulaError("division by zero in the formula")
+        divisor = ast.unparse(node.right)
+        raise FormulaError("division by zero in the formula" + (f" (its divisor {divisor} is 0)"
+                                                                 if not isinstance(node.right, ast.Constant) else ""))
     return left / right
 
 

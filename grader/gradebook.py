@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 
 from .course import FINAL, Course, Extension, LatePenalty, MarkSource, Override, TPConfig
 from .errors import GraderError
-from .formula import ABI, ABJ, MISSING, NOT_TAKEN, Mark, evaluate, render
+from .formula import ABI, ABJ, MISSING, NOT_TAKEN, FormulaError, Mark, evaluate, render
 from .marks import Grading
 from .roster import Roster, Student
 
@@ -84,6 +84,7 @@ class FinalMark:
     worked: str  # the formula with this student's marks in it, in French ("0,5 × 12 + …")
     override: Override | None  # the manual override applied, if any
     missing: tuple[str, ...]  # labels of the marks the formula needs and this student lacks
+    error: str | None = None  # the formula could not be computed with this student's marks (division by zero)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ class StudentRow:
 class Gradebook:
     course: Course  # the course's settings, for titles, labels and the formula
     rows: tuple[StudentRow, ...]  # one per student, in roster order
+    set_aside: tuple[str, ...] = ()  # stored submissions of owners or TPs no longer in the course: kept, not shown
 
     def late(self) -> list[tuple[StudentRow, TPMark]]:
         return [(row, tp) for row in self.rows for tp in row.tps if tp.lateness.late]
@@ -134,7 +136,7 @@ def late_penalty(rule: LatePenalty, deadline: datetime, first_seen_at: datetime 
 
 
 def build_gradebook(course: Course, roster: Roster, submissions: list[Submission]) -> Gradebook:
-    by_key = _index(course, roster, submissions)
+    by_key, set_aside = _index(course, roster, submissions)
     rows = []
     for student in roster.students:
         owner = roster.owner_of(student.id).id
@@ -146,30 +148,36 @@ def build_gradebook(course: Course, roster: Roster, submissions: list[Submission
         final = _final(course, tps, marks, overrides.get(FINAL))
         notes = [note for tp in tps for note in tp.notes]
         notes += [f"{m.label} : note manquante." for m in marks if m.mark.missing and m.name in course.formula.names]
-        if final.missing and final.override is None:
+        if final.error and final.override is None:
+            notes.append(f"Note finale non calculée : {final.error}.")
+        elif final.missing and final.override is None:
             notes.append(f"Note finale non calculée : il manque {', '.join(final.missing)}.")
         elif final.mark.value is None and final.override is None:
             notes.append("Note finale non calculée : toutes les notes de la formule sont retirées (ABJ).")
         rows.append(StudentRow(student, owner, tps, marks, final, tuple(notes)))
-    return Gradebook(course, tuple(rows))
+    return Gradebook(course, tuple(rows), tuple(set_aside))
 
 
-def _index(course: Course, roster: Roster, submissions: list[Submission]) -> dict[tuple[str, str], Submission]:
+def _index(course: Course, roster: Roster, submissions: list[Submission]
+           ) -> tuple[dict[tuple[str, str], Submission], list[str]]:
+    """Submissions by (owner, TP); those of an owner who left the roster (a student who dropped
+    out, a pair split or renamed) or of a TP no longer in course.yaml are set aside: kept where
+    they are, out of the gradebook, named once ("owner tp")."""
     owners = {o.id for o in roster.owners}
     tp_names = {tp.name for tp in course.tps}
     by_key: dict[tuple[str, str], Submission] = {}
+    set_aside = []
     for submission in submissions:
-        if submission.owner not in owners:
-            raise GraderError(f"submission for {submission.owner!r}, who owns no repository of the roster")
-        if submission.tp not in tp_names:
-            raise GraderError(f"submission for {submission.tp!r}, which is not a TP of {course.path}")
+        if submission.owner not in owners or submission.tp not in tp_names:
+            set_aside.append(f"{submission.owner} {submission.tp}")
+            continue
         if (submission.owner, submission.tp) in by_key:
             raise GraderError(f"two submissions for {submission.owner} {submission.tp}")
         seen = submission.first_seen_at
         if seen is not None and (seen.tzinfo is None or seen.utcoffset() is None):
             raise GraderError(f"first_seen_at of {submission.owner} {submission.tp} has no time zone")
         by_key[(submission.owner, submission.tp)] = submission
-    return by_key
+    return by_key, set_aside
 
 
 def _deadline(course: Course, student: Student, owner: str, tp: TPConfig) -> tuple[datetime, Extension | None]:
@@ -182,14 +190,16 @@ def _tp_mark(course: Course, student: Student, owner: str, tp: TPConfig, submiss
              override: Override | None) -> TPMark:
     deadline, extension = _deadline(course, student, owner, tp)
     if submission is None:  # the run produced nothing for this repository: never a silent 0
-        notes = [f"{tp.label} : aucun résultat de correction pour ce dépôt (note manquante)."]
+        notes = [f"{tp.label} : aucun résultat de correction pour ce dépôt"
+                 + (" (note fixée à la main, voir l'ajustement)." if override is not None else " (note manquante).")]
         lateness, raw, mark = Lateness(deadline, extension, False, None, 0, False, 0.0), None, Mark(None, MISSING)
         commit = seen = grading = None
     else:
         commit, seen, grading = submission.commit, submission.first_seen_at, submission.grading
         notes = [f"{tp.label} : {note}" for note in submission.notes]
         if grading is None or commit is None:
-            notes.append(f"{tp.label} : aucun rendu évaluable (note 0).")
+            notes.append(f"{tp.label} : aucun rendu évaluable" + (" (note fixée à la main, voir l'ajustement)."
+                                                                  if override is not None else " (note 0)."))
             lateness, raw, mark = Lateness(deadline, extension, False, None, 0, False, 0.0), None, Mark(0.0)
             grading = None
         else:
@@ -219,14 +229,18 @@ def _final(course: Course, tps: tuple[TPMark, ...], marks: tuple[FileMark, ...],
     shown = {name: _shown(mark) for name, mark in values.items()}
     worked = render(course.formula, shown, french_number, {"mean": "moyenne"}, " ; ")
     missing = tuple(labels[name] for name in course.formula.names if values[name].missing)
-    unrounded = None if missing else evaluate(course.formula, {n: m.value for n, m in values.items()})
-    if missing:
+    error = None
+    try:
+        unrounded = None if missing else evaluate(course.formula, {n: m.value for n, m in values.items()})
+    except FormulaError as exc:  # a division by one of this student's marks at 0: this student only
+        unrounded, error = None, f"{exc} avec ces notes : {worked}"
+    if missing or error:
         final = Mark(None, MISSING)
     elif unrounded is None:  # every mark of the formula left out
         final = Mark(None, ABJ)
     else:
         final = Mark(course.round_final(min(20.0, max(0.0, unrounded))))
-    return FinalMark(override.value if override else final, final, unrounded, worked, override, missing)
+    return FinalMark(override.value if override else final, final, unrounded, worked, override, missing, error)
 
 
 def _shown(mark: Mark) -> str:

@@ -71,8 +71,11 @@ def fetch(owner: str, url: str, token_env: str | None, cache: Path, timeout: flo
             mirror.replace(aside)
             print(f"grader: warning: {mirror} was not a git mirror: moved to {aside}, cloned again", file=sys.stderr)
         if (mirror / "HEAD").exists():
+            repo = git.Repo(mirror)
+            if repo.remotes.origin.url != authenticated(url, token_env):  # the roster's URL changed: fetch from it
+                repo.git.remote("set-url", "origin", authenticated(url, token_env))
             # one remote, a mirror's refspec (+refs/*:refs/*): what `git remote update --prune` does, one process less
-            git.Repo(mirror).git.fetch("--prune", "origin", env=env, kill_after_timeout=timeout)
+            repo.git.fetch("--prune", "origin", env=env, kill_after_timeout=timeout)
         else:
             partial = cache / f".{owner}.partial"
             shutil.rmtree(partial, ignore_errors=True)

@@ -87,3 +87,27 @@ def loses_points(project: Project, tp_name: str, repo: Path, should_fail: list[s
 
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the uid layer needs the grader to run as root")
+
+
+def simulated_main(argv: list[str]) -> int:
+    """`grader` with `--now T` read as the machine's clock (DLGRADE_CLOCK=T): the tests that
+    replay a semester record sightings at the times they simulate. The real `--now` (a judgement
+    time that records nothing) is tested with `grader.cli.main` itself."""
+    from grader.cli import main
+    from grader.cli_class import CLOCK_ENV
+
+    argv = list(argv)
+    if "--now" not in argv:
+        return main(argv)
+    index = argv.index("--now")
+    moment = argv[index + 1]
+    del argv[index:index + 2]
+    previous = os.environ.get(CLOCK_ENV)
+    os.environ[CLOCK_ENV] = moment
+    try:
+        return main(argv)
+    finally:
+        if previous is None:
+            os.environ.pop(CLOCK_ENV, None)
+        else:
+            os.environ[CLOCK_ENV] = previous

@@ -1,6 +1,7 @@
 """Tests of grader/collect.py: a realistic class of real git repos, from snapshots to gradebook.
 
-Times are given with --now, so that lateness is exact and runs are reproducible. Identical
+Times are given with a simulated clock (`--now` in these tests, through conftest.simulated_main:
+DLGRADE_CLOCK), so that lateness is exact and runs are reproducible. Identical
 commits (same content, author, date) have the same sha: the cache grades them once.
 """
 from __future__ import annotations
@@ -20,12 +21,12 @@ from pathlib import Path
 import git
 import pytest
 
-from grader.cli import main
+from grader.cli import main as real_main  # noqa: F401 - the real --now
 from grader.collect import PRELOAD_VARIABLE, pool_context
 from grader.config import TP, Rubric
 from grader.suite import trusted_imports
 
-from .conftest import replace_function
+from .conftest import simulated_main as main, replace_function
 
 DEADLINE = "2026-02-15T23:59:00+01:00"
 BEFORE, SNAPSHOT = "2026-02-12T10:00:00+01:00", "2026-02-13T10:00:00+01:00"
@@ -217,15 +218,17 @@ def test_report_rerenders_without_regrading(collected, tmp_path):
 def test_killed_run_resumes_to_identical_outputs(collected, project):
     folder, _, pristine = collected
     command = [str(Path(sys.executable).parent / "grader"), "collect", "--course", str(pristine / "course.yaml"),
-               "--out", str(pristine / "out"), "--jobs", "1", "--timeout", "5", "--now", WEEK_LATE]
-    victim = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               "--out", str(pristine / "out"), "--jobs", "1", "--timeout", "5"]
+    clock = {**os.environ, "DLGRADE_CLOCK": WEEK_LATE}
+    victim = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env=clock)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not list((pristine / "out" / "results").glob("*/*.json")):
         time.sleep(0.1)
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait()
     assert not (pristine / "out" / "gradebook.csv").exists(), "killed too late to test resuming"
-    assert subprocess.run(command, capture_output=True).returncode == 0
+    assert subprocess.run(command, capture_output=True, env=clock).returncode == 0
     assert outputs(pristine / "out") == outputs(folder / "out")
 
 

@@ -191,13 +191,14 @@ def test_late_penalty_rules():
     assert late_penalty(LatePenalty(0, None, 3), deadline, None, 12).penalty == 0
 
 
-def test_bad_submissions_are_refused(tmp_path: Path):
+def test_bad_submissions_are_refused_and_former_ones_set_aside(tmp_path: Path):
     course, roster = load_class(write_class(tmp_path / "cours"))
     good = Submission("e01", "tp1", "a" * 40, datetime(2026, 2, 1, tzinfo=timezone.utc), None)
-    with pytest.raises(GraderError, match="e21"):
-        build_gradebook(course, roster, [Submission("e21", "tp1", None, None, None)])  # e21 is in group g1
-    with pytest.raises(GraderError, match="tp9"):
-        build_gradebook(course, roster, [Submission("e01", "tp9", None, None, None)])
+    # e21 is in group g1 now (a pair formed), tp9 left the course: kept where they are, not shown, named once
+    book = build_gradebook(course, roster, [Submission("e21", "tp1", None, None, None),
+                                            Submission("e01", "tp9", None, None, None), good])
+    assert book.set_aside == ("e21 tp1", "e01 tp9") and len(book.rows) == len(roster.students)
+    assert book.rows[0].tp("tp1").commit == "a" * 40
     with pytest.raises(GraderError, match="two submissions"):
         build_gradebook(course, roster, [good, good])
     with pytest.raises(GraderError, match="time zone"):

@@ -149,8 +149,9 @@ def build_case(project, name: str, dest: Path, substitutions: dict[str, str] | N
 
 
 def lookup_cases(tp: str) -> list[str]:
-    """The attacks that grade `tp` (the calibration of held-out thresholds replays them)."""
-    return [name for name in CASES if tp in (yaml.safe_load((HOSTILE / name / "expect.yaml").read_text()).get("grade") or {})]
+    """The attacks that grade chosen tests of `tp` (the calibration of held-out thresholds replays them)."""
+    return [name for name in CASES
+            if (yaml.safe_load((HOSTILE / name / "expect.yaml").read_text()).get("grade") or {}).get(tp)]
 
 
 def configs_of(name: str) -> list[str]:

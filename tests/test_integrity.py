@@ -18,7 +18,9 @@ import numpy as np
 import pytest
 
 from grader import codescan, integrity, similarity
-from grader.cli import main
+from grader.cli import main as real_main  # noqa: F401 - the real --now
+
+from .conftest import simulated_main as main  # --now: the simulated clock
 from grader.codescan import data_access, embedded_data, literals, scan_commit
 from grader.gradebook import Submission
 from grader.integrity import held_out_flags, last_minute, starter_lines

@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from grader import collect as collect_module
-from grader.cli import main
+from grader.cli import main as real_main  # noqa: F401 - the real --now
+
+from .conftest import simulated_main as main  # --now: the simulated clock
 from grader.pool import Pool, Task
 
 from .test_collect import BEFORE, WEEK_LATE, make_repo
