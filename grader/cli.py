@@ -52,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"grader: error: {exc.filename}: {exc.strerror or exc}" if exc.filename
               else f"grader: error: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: one line; every result and file already written stays whole
+        print("\ngrader: interrupted: what was finished is stored; the same command resumes from there"
+              if args.run is not cmd_check else "\ngrader check : interrompu", file=sys.stderr)
+        return 130
 
 
 def run() -> None:

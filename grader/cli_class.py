@@ -24,6 +24,7 @@ from .config import Project
 from .course import load_class
 from .errors import GraderError, UsageError
 from .gradebook import build_gradebook
+from .history import history
 from .integrity import ClassIntegrity
 from .integrity import load as load_integrity
 
@@ -64,6 +65,11 @@ def add_class_commands(commands: argparse._SubParsersAction) -> None:
     similar.add_argument("--from", dest="sources", action="append", type=Path, default=[], metavar="DIR",
                          help="collect output folder to read (repeatable, e.g. each shard; default: --out)")
     similar.set_defaults(run=cmd_similarity)
+
+    past = commands.add_parser("history", help="one student's semester: sightings, gradings, lateness, overrides")
+    past.add_argument("student", metavar="ID", help="the student's id (roster)")
+    add_course_options(past)
+    past.set_defaults(run=cmd_history)
 
     report = commands.add_parser("report", help="re-render gradebook and feedback from stored results")
     add_course_options(report)
@@ -183,6 +189,13 @@ def parse_now(text: str | None, what: str = "--now"):
     if moment.tzinfo is None:
         raise UsageError(f"{what} {text!r}: give the time zone (e.g. +01:00 or Z)")
     return moment.astimezone(timezone.utc)
+
+
+def cmd_history(project: Project, args: argparse.Namespace) -> int:
+    if not args.course.is_file():
+        raise UsageError(f"{args.course}: no such course file")
+    print(history(project, args.course, args.out, args.ledger or args.course.parent / "ledger.jsonl", args.student), end="")
+    return 0
 
 
 def cmd_report(project: Project, args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ import os
 import sys
 import tempfile
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
@@ -32,7 +32,7 @@ from . import __version__
 from .codescan import ScanMemo
 from .config import TP, Project
 from .course import Course, TPConfig, load_class
-from .errors import UsageError
+from .errors import GraderError, UsageError
 from .gitlab_events import pipeline_sightings, push_sightings
 from .gradebook import Submission, late_penalty
 from .integrity import PASTE_WINDOW, cached_scan, starter_lines, write_flags
@@ -179,8 +179,7 @@ def collect_class(project: Project, course: Course, roster: Roster, options: Col
         fetched = fetch(owner.id, owner.url, owner.token_env, options.out / "repos", options.repo_timeout)
         return fetched, sightings_now(fetched.path) if fetched.path is not None else {}
 
-    with ThreadPoolExecutor(max_workers=FETCHERS) as pool:  # git runs in subprocesses: threads suffice
-        fetches = list(pool.map(fetch_refs, owners))
+    fetches = fetch_all(owners, fetch_refs)
     sightings, source, refs = [], "snapshot" if options.snapshot else "collect", {}
     for owner, (fetched, owner_refs) in zip(owners, fetches):
         notes = [fetched.note] if fetched.note else []
@@ -240,6 +239,22 @@ def collect_class(project: Project, course: Course, roster: Roster, options: Col
     return summary
 
 
+def fetch_all(owners: list[RepoOwner], fetch_one) -> list:
+    """Fetch every repository, FETCHERS at a time (git runs in subprocesses: threads suffice), with a
+    progress bar on a terminal; in the roster's order. Ctrl-C stops at once: git got it too."""
+    from tqdm import tqdm
+
+    pool = ThreadPoolExecutor(max_workers=FETCHERS)
+    try:
+        with tqdm(total=len(owners), desc="récupération", unit="dépôt", file=sys.stderr, disable=None) as bar:
+            futures = [pool.submit(fetch_one, owner) for owner in owners]
+            for future in as_completed(futures):
+                bar.update()
+            return [future.result() for future in futures]
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 def scan(course: Course, owner: RepoOwner, mirror: Path, tp: str, sha: str, starters: dict[str, set[str]],
          options: CollectOptions, memo: ScanMemo | None = None) -> tuple[list, str | None]:
     """Integrity flags of one candidate commit: (flags, a note when the scan failed). A scan that
@@ -261,6 +276,8 @@ def choose_commits(ledger: Ledger, owner: str, mirror: Path, tp: TPConfig, notes
         notes.append(f"{tp.name} : {problem}")
         checks.append(kind)
         return []
+    if problem:  # graded, with something to say (another branch holds work the default one lacks)
+        notes.append(f"{tp.name} : {problem}")
     earlier = ledger.ref_before(owner, f"tag:{tp.tag}", tp.deadline) if chosen.ref.startswith("tag:") else None
     if earlier and earlier != chosen.sha:
         notes.append(f"{tp.name} : l'étiquette {tp.tag} a été déplacée après la date limite "
@@ -434,7 +451,13 @@ def submission(out: Path, ledger: Ledger, mirror: Path | None, owner: str, tp: T
 def check_reachable(fetches: list[tuple[Fetched, dict]], options: CollectOptions) -> None:
     """Stop (exit 2) when more than half of the repositories could not be fetched: a wrong repo
     column, an expired token or the server down, not students. Graded now, each of them would
-    get 0. One repository gone is a student's problem: it is said and the class goes on."""
+    get 0. One repository gone is a student's problem: it is said and the class goes on. A full
+    disk on this machine is nobody's repository: it stops the run whatever the count."""
+    full = [fetched.owner for fetched, _ in fetches if fetched.problem == "disk"]
+    if full:
+        raise GraderError(f"no space left on this machine's disk while fetching {', '.join(full[:3])}"
+                          f"{' …' if len(full) > 3 else ''} into {options.out / 'repos'}: free some space and run "
+                          "again (what is stored is kept; nothing was graded)")
     unreachable = [fetched for fetched, _ in fetches if fetched.problem == "unreachable"]
     if options.allow_unreachable or 2 * len(unreachable) <= len(fetches):
         return
@@ -443,7 +466,7 @@ def check_reachable(fetches: list[tuple[Fetched, dict]], options: CollectOptions
                    else "graded now, each of them would get 0")
     raise UsageError(f"{len(unreachable)} of the {len(fetches)} repositories could not be fetched ({examples}"
                      f"{'; …' if len(unreachable) > 3 else ''}): {consequence}. Check the roster's repo column, the "
-                     "token (token_env in course.yaml) and the network, then run again; --allow-unreachable grades "
+                     "token (the roster's token_env column) and the network, then run again; --allow-unreachable grades "
                      "the others anyway (the unreachable ones get 0)")
 
 

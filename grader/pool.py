@@ -16,14 +16,16 @@ import shutil
 import signal
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 POLL = 0.5  # seconds between looks at the running tasks' ages
+INTERRUPT_GRACE = 1.0  # seconds the pool's processes get to close their sandboxes after Ctrl-C
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class Pool:
         futures: dict[Future, int] = {}
         answered: set[int] = set()
         with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=self.context, initializer=self.initializer,
-                                 initargs=self.initargs) as pool:
+                                 initargs=self.initargs) as pool, interruptible(pool):
             try:
                 for index, task in enumerate(batch):
                     futures[pool.submit(marked, str(markers / str(index)), task.function, task.args)] = index
@@ -128,6 +130,24 @@ class Pool:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
+
+
+@contextmanager
+def interruptible(pool: ProcessPoolExecutor) -> Iterator[None]:
+    """Ctrl-C: the pool's processes got it too and close their sandboxes; give them a second to
+    do so, then end them and the pool at once (not after their gradings), and let it propagate."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + INTERRUPT_GRACE
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+        for process in processes:
+            if process.is_alive():
+                process.kill()
+        raise
 
 
 def marked(marker: str, function: Callable[..., Any], args: tuple) -> Any:

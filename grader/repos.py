@@ -85,11 +85,14 @@ def fetch(owner: str, url: str, token_env: str | None, cache: Path, timeout: flo
         return Fetched(owner, mirror, None)
     except (git.GitCommandError, git.InvalidGitRepositoryError, OSError) as exc:
         reason = classify(git_text(exc, token_env))
-        return Fetched(owner, None, f"dépôt inaccessible : {reason}", "corrupt" if reason == CORRUPT else "unreachable")
+        kind = {CORRUPT: "corrupt", DISK_FULL: "disk"}.get(reason, "unreachable")
+        return Fetched(owner, None, f"dépôt inaccessible : {reason}", kind)
 
 
 CORRUPT = "objets git manquants ou corrompus"
+DISK_FULL = "disque plein sur la machine du correcteur"
 GIT_PROBLEMS = (  # git's words -> a stable French reason (git's own text varies from run to run)
+    (("No space left on device", "ENOSPC", "Errno 28"), DISK_FULL),
     (("does not exist", "not found", "No such file", "not appear to be a git repository"), "dépôt introuvable"),
     (("Authentication failed", "could not read Username", "Permission denied", "403", "401"),
      "accès refusé (identifiants ou droits)"),
@@ -127,9 +130,26 @@ def pick(mirror: Path, tag: str, refs: dict[str, str] | None = None) -> tuple[Pi
         return None, f"l'étiquette {tag} désigne un commit absent ou illisible ({git_text(exc, None)[:100]})", "corrupt"
     try:
         branch = repo.head.reference.name
-        return Pick(repo.head.commit.hexsha, f"branch:{branch}"), None, None
+        head = repo.head.commit
     except (ValueError, TypeError, git.GitCommandError, git.BadName):
         return None, "dépôt vide : aucun commit sur la branche principale", "empty"
+    return Pick(head.hexsha, f"branch:{branch}"), other_branches(repo, branch, head), None
+
+
+def other_branches(repo: git.Repo, branch: str, head: git.Commit) -> str | None:
+    """A note when another branch has work the default branch lacks (a push to `master` while the
+    project's default branch is `main`): without a tag, only the default branch is graded."""
+    ahead = []
+    for other in repo.heads:
+        try:
+            if other.name != branch and other.commit != head and not repo.is_ancestor(other.commit, head):
+                ahead.append(other.name)
+        except (ValueError, git.GitCommandError, git.BadName):
+            continue
+    if not ahead:
+        return None
+    return (f"la branche {', '.join(sorted(ahead)[:3])} contient des commits absents de {branch}, la branche par "
+            f"défaut : sans étiquette, c'est {branch} qui est notée (fusionnez dans {branch} ou posez l'étiquette)")
 
 
 def sightings_now(mirror: Path) -> dict[str, str]:
