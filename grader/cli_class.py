@@ -218,6 +218,9 @@ def render_class(project: Project, course_path: Path, sources: list[Path], out: 
         print(f"set aside: the stored results of {len(owners)} repository owner(s) or TP(s) no longer in the course "
               f"({', '.join(owners[:8])}{', …' if len(owners) > 8 else ''}): kept in {sources[0] / 'submissions'}, "
               "not in the gradebook")
+    for row in gradebook.rows:
+        if row.final.error and not row.final.override:
+            print(f"grader: warning: {row.student.id}: final mark not computed: {row.final.error}", file=sys.stderr)
     late = mostly_late(gradebook)
     notices = tuple(f"Dates de commit prises sur parole (--trust-commit-dates, collecte du {at[:16]}) : elles sont "
                     "falsifiables par les étudiants." for at in trusted_commit_dates(sources)) + tuple(late)

@@ -187,7 +187,8 @@ def collect_class(project: Project, course: Course, roster: Roster, options: Col
             checks[(owner.id, None)].append(fetched.problem)
         if fetched.path is not None:
             refs[owner.id] = owner_refs
-            sightings += [Sighting(owner.id, ref, sha, clock.isoformat(), source) for ref, sha in sorted(owner_refs.items())]
+            sightings += [Sighting(owner.id, ref, sha, clock.isoformat(), source, owner.url)
+                          for ref, sha in sorted(owner_refs.items())]
         plans[owner.id] = (owner, fetched.path, notes)
         summary.notes += [f"{owner.id}: {note}" for note in notes]
     if course.gitlab:  # push and pipeline times as GitLab saw them: evidence even when no snapshot ran
@@ -206,7 +207,7 @@ def collect_class(project: Project, course: Course, roster: Roster, options: Col
     candidates, jobs, scheduled = {}, [], set()
     for owner_id, (owner, mirror, notes) in plans.items():
         for tp in course.tps:
-            found = choose_commits(ledger, owner_id, mirror, tp, notes, checks[(owner_id, tp.name)],
+            found = choose_commits(ledger, owner, mirror, tp, notes, checks[(owner_id, tp.name)],
                                    refs.get(owner_id)) if mirror else []
             candidates[(owner_id, tp.name)] = found
             for sha, _ in found:
@@ -228,7 +229,7 @@ def collect_class(project: Project, course: Course, roster: Roster, options: Col
                  for sha, _ in candidates[(owner_id, tp.name)]}
         export_notes = run_jobs(project, jobs, options, summary, started)
         for owner_id, (owner, mirror, notes) in plans.items():
-            submissions = [submission(options.out, ledger, mirror, owner_id, course.tp(tp.name), tps[tp.name],
+            submissions = [submission(options.out, ledger, mirror, owner, course.tp(tp.name), tps[tp.name],
                                       candidates[(owner_id, tp.name)], notes, export_notes,
                                       checks[(owner_id, None)] + checks[(owner_id, tp.name)],
                                       options.trust_commit_dates, options.run) for tp in course.tps]
@@ -266,7 +267,7 @@ def scan(course: Course, owner: RepoOwner, mirror: Path, tp: str, sha: str, star
         return [], f"{owner.id}: {tp} : integrity scan failed ({type(exc).__name__}: {exc})"[:300]
 
 
-def choose_commits(ledger: Ledger, owner: str, mirror: Path, tp: TPConfig, notes: list[str],
+def choose_commits(ledger: Ledger, owner: RepoOwner, mirror: Path, tp: TPConfig, notes: list[str],
                    checks: list[str], refs: dict[str, str] | None = None) -> list[tuple[str, str]]:
     """The commit(s) to grade for one TP: [(sha, ref)]. A tag moved after the deadline gives two:
     the commit it pointed to at the last sighting before the deadline, and the new one. What the
@@ -278,7 +279,7 @@ def choose_commits(ledger: Ledger, owner: str, mirror: Path, tp: TPConfig, notes
         return []
     if problem:  # graded, with something to say (another branch holds work the default one lacks)
         notes.append(f"{tp.name} : {problem}")
-    earlier = ledger.ref_before(owner, f"tag:{tp.tag}", tp.deadline) if chosen.ref.startswith("tag:") else None
+    earlier = ledger.ref_before(owner.id, f"tag:{tp.tag}", tp.deadline, owner.url) if chosen.ref.startswith("tag:") else None
     if earlier and earlier != chosen.sha:
         notes.append(f"{tp.name} : l'étiquette {tp.tag} a été déplacée après la date limite "
                      f"({earlier[:10]} → {chosen.sha[:10]}) ; la meilleure des deux notes est gardée")
@@ -414,18 +415,18 @@ def grade_job(root: Path, job: Job, run: RunOptions) -> tuple[bool, list[str]]:
     return True, notes
 
 
-def submission(out: Path, ledger: Ledger, mirror: Path | None, owner: str, tp: TPConfig, project_tp: TP,
+def submission(out: Path, ledger: Ledger, mirror: Path | None, repo_owner: RepoOwner, tp: TPConfig, project_tp: TP,
                found: list[tuple[str, str]], notes: list[str], export_notes: dict, checks: list[str],
                trust_commit_dates: bool = False, run: RunOptions = RunOptions()) -> Submission:
     """What the gradebook gets for one (owner, TP): the better candidate after lateness."""
-    options = []
+    owner, options = repo_owner.id, []
     refs = dict(found)
     for sha, _ in found:
         path = result_path(out, project_tp, sha, run)
         if not path.exists():
             continue
         grading = Grading.from_json(path.read_text(encoding="utf-8"))
-        seen = ledger.first_seen(owner, sha, lambda a, b: is_ancestor(mirror, a, b))
+        seen = ledger.first_seen(owner, sha, lambda a, b: is_ancestor(mirror, a, b), repo_owner.url)
         if trust_commit_dates:  # the instructor chose to take the commit's own date on trust
             dated = commit_date(mirror, sha)
             seen = min(seen, dated) if seen and dated else seen or dated
@@ -477,7 +478,8 @@ def check_evidence(course: Course, ledger: Ledger, plans: dict, candidates: dict
         if tp.deadline >= now:
             continue
         submitted = [(owner, sha) for (owner, name), found in candidates.items() if name == tp.name for sha, _ in found]
-        on_time = any((seen := ledger.first_seen(owner, sha, lambda a, b, m=plans[owner][1]: is_ancestor(m, a, b)))
+        on_time = any((seen := ledger.first_seen(owner, sha, lambda a, b, m=plans[owner][1]: is_ancestor(m, a, b),
+                                                 plans[owner][0].url))
                       and seen <= tp.deadline for owner, sha in submitted)
         if submitted and not on_time:
             raise UsageError(

@@ -232,8 +232,8 @@ def _final(course: Course, tps: tuple[TPMark, ...], marks: tuple[FileMark, ...],
     error = None
     try:
         unrounded = None if missing else evaluate(course.formula, {n: m.value for n, m in values.items()})
-    except FormulaError as exc:  # a division by one of this student's marks at 0: this student only
-        unrounded, error = None, f"{exc} avec ces notes : {worked}"
+    except FormulaError:  # a division by one of this student's marks at 0: this student only
+        unrounded, error = None, f"division par zéro dans la formule avec ces notes : {worked}"
     if missing or error:
         final = Mark(None, MISSING)
     elif unrounded is None:  # every mark of the formula left out

@@ -36,7 +36,8 @@ def history(project: Project, course_path: Path, out: Path, ledger_path: Path, s
     if row.owner != row.student.id:
         lines += [f"Dépôt du groupe {row.owner}.", ""]
     for tp in row.tps:
-        lines += list(tp_history(course, out, ledger, row.owner, tp))
+        repo = next((owner.url for owner in roster.owners if owner.id == row.owner), "")
+        lines += list(tp_history(course, out, ledger, row.owner, repo, tp))
     if row.final.override:
         lines += ["## Note finale", "", f"- Ajustement manuel : {mark_text(row.final.override.value)} "
                   f"(calculée : {mark_text(row.final.computed)}). Motif : {row.final.override.reason}", ""]
@@ -51,13 +52,13 @@ def student_row(course: Course, roster: Roster, out: Path, student_id: str) -> S
     raise UsageError(f"{student_id}: no such student in {roster.path}")
 
 
-def tp_history(course: Course, out: Path, ledger: Ledger, owner: str, tp: TPMark) -> Iterator[str]:
+def tp_history(course: Course, out: Path, ledger: Ledger, owner: str, repo: str, tp: TPMark) -> Iterator[str]:
     name = tp.tp.name
     yield f"## {tp.tp.label} : {mark_text(tp.mark)}{' / 20' if tp.mark.value is not None else ''}"
     yield ""
     yield f"Date limite : {french_time(tp.lateness.deadline, course)}."
     yield ""
-    seen = relevant(ledger.of(owner), tp.tp.tag)
+    seen = relevant(ledger.of(owner, repo), tp.tp.tag)
     yield "Observations des références (étiquette du TP et branches) :"
     for sighting in seen:
         yield (f"- {french_time(datetime.fromisoformat(sighting.seen_at), course)} : {describe_ref(sighting.ref)} → "

@@ -22,6 +22,7 @@ class Sighting:
     sha: str  # the commit the ref pointed to
     seen_at: str  # ISO time, UTC
     source: str  # "snapshot", "collect", "ci", "gitlab"
+    repo: str = ""  # the repository's URL as the roster gave it (collect): evidence follows the repository
 
     def line(self) -> str:
         """The sighting as one line of the ledger file (what `grader push` also writes alone)."""
@@ -53,13 +54,18 @@ class Ledger:
             os.fsync(handle.fileno())
         self._sightings.extend(sightings)
 
-    def of(self, owner: str) -> list[Sighting]:
-        return sorted((s for s in self._sightings if s.owner == owner), key=lambda s: s.seen_at)
+    def of(self, owner: str, repo: str = "") -> list[Sighting]:
+        """This owner's sightings, and those of its repository under any other owner id (a pair
+        that split, one of them keeping the pair's repository): oldest first."""
+        return sorted((s for s in self._sightings if s.owner == owner or (repo and s.repo == repo)),
+                      key=lambda s: datetime.fromisoformat(s.seen_at))
 
-    def first_seen(self, owner: str, sha: str, contains: Callable[[str, str], bool]) -> datetime | None:
-        """Earliest sighting of `sha` or of a commit that contains it (`contains(sha, other)`)."""
+    def first_seen(self, owner: str, sha: str, contains: Callable[[str, str], bool], repo: str = "") -> datetime | None:
+        """Earliest sighting of `sha` or of a commit that contains it (`contains(sha, other)`), in
+        this owner's repository. Never another repository's: a commit copied from a classmate after
+        the deadline is late, whenever the classmate's was seen."""
         checked: set[str] = set()  # snapshots see the same heads again and again: ask git once per commit
-        for sighting in self.of(owner):
+        for sighting in self.of(owner, repo):
             if sighting.sha in checked:
                 continue
             checked.add(sighting.sha)
@@ -67,7 +73,7 @@ class Ledger:
                 return datetime.fromisoformat(sighting.seen_at)
         return None
 
-    def ref_before(self, owner: str, ref: str, moment: datetime) -> str | None:
+    def ref_before(self, owner: str, ref: str, moment: datetime, repo: str = "") -> str | None:
         """The commit `ref` pointed to at its last sighting no later than `moment`."""
-        seen = [s for s in self.of(owner) if s.ref == ref and datetime.fromisoformat(s.seen_at) <= moment]
+        seen = [s for s in self.of(owner, repo) if s.ref == ref and datetime.fromisoformat(s.seen_at) <= moment]
         return seen[-1].sha if seen else None
