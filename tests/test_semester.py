@@ -327,3 +327,51 @@ def test_7_what_to_check_has_no_repeated_prefix_and_a_missing_exam_is_a_missing_
     assert main(["collect", "--course", str(course), "--out", str(tmp_path / "out"), "--no-similarity", "--now",
                  AFTER_TP1, "--trust-commit-dates"]) == 0
     assert ",note manquante,exam : note manquante." in (tmp_path / "out" / "a-verifier.csv").read_text(encoding="utf-8")
+
+
+def test_5_the_fetch_shows_progress_on_a_terminal(tmp_path, project):
+    # the fetch phase showed no progress: the bar appeared only while grading
+    import pty
+
+    course = small(tmp_path, project)
+    import fcntl
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a terminal 100 columns wide
+    env = {**os.environ, "DLGRADE_CLOCK": BEFORE_TP1}
+    done = subprocess.run([str(Path(sys.executable).parent / "grader"), "collect", "--course", str(course), "--out",
+                           str(tmp_path / "out"), "--snapshot"], env=env, stdout=subprocess.DEVNULL, stderr=follower)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert done.returncode == 0 and "récupération" in shown.decode("utf-8", "replace")
+
+
+def test_7_a_full_disk_is_the_machine_s_problem_not_the_roster_s(tmp_path):
+    from grader.collect import CollectOptions, check_reachable
+    from grader.errors import GraderError
+    from grader.repos import DISK_FULL, Fetched, classify
+
+    assert classify("error: unable to write file objects/pack: No space left on device") == DISK_FULL
+    fetched = [(Fetched("a", None, f"dépôt inaccessible : {DISK_FULL}", "disk"), {}),
+               (Fetched("b", tmp_path, None), {}), (Fetched("c", tmp_path, None), {})]
+    with pytest.raises(GraderError, match="no space left on this machine's disk while fetching a"):
+        check_reachable(fetched, CollectOptions(out=tmp_path, ledger=tmp_path / "l"))
+
+
+def test_7_the_unreachable_message_names_the_roster_s_token_column(tmp_path, project, capsys):
+    course = small(tmp_path, project)
+    write_roster(tmp_path, [("a", "nowhere", ""), ("b", "nowhere-either", ""), ("c", "a", "")])
+    assert real_main(["collect", "--course", str(course), "--out", str(tmp_path / "out"), "--snapshot"]) == 2
+    err = capsys.readouterr().err
+    assert "the roster's token_env column" in err and "course.yaml" not in err.split("could not be fetched")[1]
