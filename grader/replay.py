@@ -41,7 +41,7 @@ from torch import nn
 from torch.fx.node import _get_qualified_name
 
 MAX_NODES = 400  # operations in a graph
-MAX_VALUES = 20_000_000  # numbers in all parameters and constants, counted before any conversion
+MAX_VALUES = 8_000_000  # numbers in all parameters and constants, counted before any conversion
 MAX_ACTIVATION = 1 << 22  # numbers in one intermediate result, per sample
 MAX_FLOPS = 2e8  # operations per sample, every kind counted (the course's digit CNN needs ~2e6)
 BATCH_NUMBERS = 1 << 24  # numbers of one intermediate result in one batch
@@ -195,8 +195,10 @@ class Graph:
                 numbers = tensor_numbers(value)
                 meter.widths[index] = numbers
                 meter.flops += cost(node, self.layers, args, kwargs, value)
+                copy_made = padded_copy(self.layers[node.target], args[0] if args else None) \
+                    if node.op == "call_module" else 0  # a transient copy: counted alive while the node runs
                 alive += numbers
-                meter.peak = max(meter.peak, alive)
+                meter.peak = max(meter.peak, alive + copy_made)
             for done in self.freed_after.get(index, ()):  # intermediates freed after their last use
                 if meter is not None:
                     alive -= meter.widths.get(done, 0)
@@ -286,7 +288,7 @@ def cost(node: Node, layers: dict[str, nn.Module], args: tuple, kwargs: dict, va
     if kind == "conv":
         weight = setting.weight if setting is not None else (args[1] if len(args) > 1 else kwargs.get("weight"))
         per_output = weight.numel() // max(1, weight.shape[0]) if isinstance(weight, torch.Tensor) else 1
-        return float(inputs + 2 * out * per_output)
+        return float(inputs + 2 * out * per_output + padded_copy(setting, first))
     if kind == "matmul":
         inner = first.shape[-1] if first is not None and first.dim() else 1
         return float(inputs + 2 * out * inner)
@@ -301,6 +303,18 @@ def cost(node: Node, layers: dict[str, nn.Module], args: tuple, kwargs: dict, va
         window = math.prod(math.ceil(i / max(1, o)) + 1 for i, o in zip(first.shape[-2:], result.shape[-2:]))
         return float(inputs + out * window)
     return float(inputs + out)
+
+
+def padded_copy(layer: nn.Module | None, first: torch.Tensor | None) -> int:
+    """Numbers of the padded copy of the input a convolution layer makes when its padding is not
+    zeros (reflect, replicate, circular): (28 + 2·3900)² per image for a padding of 3900."""
+    if layer is None or not isinstance(first, torch.Tensor) or getattr(layer, "padding_mode", "zeros") == "zeros":
+        return 0
+    padding = layer.padding if isinstance(layer.padding, tuple) else ()
+    spatial = first.shape[2:] if first.dim() > 2 else first.shape[1:]
+    if len(padding) != len(spatial):
+        return 0
+    return first.numel() // max(1, math.prod(spatial)) * math.prod(size + 2 * pad for size, pad in zip(spatial, padding))
 
 
 class Model:

@@ -108,6 +108,7 @@ class HiddenSuite:
                         item._initrequest()  # fresh fixture state: the same item runs once per grading
                         next_item = items[index + 1] if index + 1 < len(items) else None  # None: tear all down
                         item.config.hook.pytest_runtest_protocol(item=item, nextitem=next_item)
+                        forget_last_failure()
                 self._answers.put(("done", ""))
             except BaseException as exc:  # noqa: BLE001 - a broken hidden side must not hang the grader
                 self._answers.put(("failed", f"{type(exc).__name__}: {exc}"))
@@ -147,6 +148,15 @@ class HiddenSuite:
             self._requests.put(None)
             self._thread.join(timeout=30)
         forget_hidden_modules(self.tp.reference.parent)
+
+
+def forget_last_failure() -> None:
+    """pytest keeps the last failed test's traceback in sys.last_traceback, and with it every frame
+    and what they hold (a student's 256 MiB reply): dropped after each test, so that one test's
+    data never outlives it, nor the grading."""
+    for name in ("last_type", "last_value", "last_traceback", "last_exc"):
+        if hasattr(sys, name):
+            setattr(sys, name, None)
 
 
 def trusted_imports(tps: list[TP]) -> list[str]:

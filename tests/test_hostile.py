@@ -202,3 +202,20 @@ def test_hostile_submission_gets_its_mark(name, config, project, tmp_path, capsy
     survivors = sorted(set(worker_processes()) - processes_before)
     assert not survivors, f"processes of the submission outlived its grading: {describe(survivors)}"
     assert leftovers() <= before, "the sandbox left files or cgroups behind"
+
+
+def test_the_grader_s_own_memory_stays_bounded_whatever_the_replies(project, tmp_path):
+    """The bool bomb took the grader's own process to 4.7 GiB: its peak (VmHWM, the grading
+    process alone, not its workers) now stays far under 1.5 GiB."""
+    import subprocess
+    import sys
+
+    repo = build_case(project, "bool_bomb", tmp_path / "bomb")
+    script = ("import sys; from pathlib import Path; from grader.config import Project; "
+              "from grader.runner import RunOptions, grade_checkout; project = Project.at(Path(sys.argv[1])); "
+              "grading, _ = grade_checkout(project, project.tp('tp1'), Path(sys.argv[2]), options=RunOptions(call_timeout=10)); "
+              "print(grading.mark, [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])")
+    done = subprocess.run([sys.executable, "-c", script, str(project.root), str(repo)], capture_output=True, text=True,
+                          timeout=300)
+    mark, peak_kib = done.stdout.split()[-2:]
+    assert float(mark) == 13.75 and int(peak_kib) < 1536 * 1024, (mark, int(peak_kib) // 1024)

@@ -484,3 +484,12 @@ def test_outputs_that_depend_on_the_batch_size_are_refused():
         replay(description(SwitchesAboveEight(), check), check)
     few = check[:8]
     assert replay(description(SwitchesAboveEight(), few), few).predict(check).shape == (20, 2)  # run at 8: the real one
+
+
+def test_the_padded_copy_a_convolution_makes_is_costed():
+    """Conv2d(padding=3900, padding_mode="replicate") copies each 28×28 image into a 7828² one."""
+    check = np.zeros((2, 1, 28, 28), dtype=np.float32)
+    crafted = description(nn.Sequential(nn.Conv2d(1, 1, 1, stride=4000, padding=1), nn.Flatten()), check)
+    crafted["layers"]["0"]["settings"].update(padding=(3900, 3900), padding_mode="replicate")
+    with pytest.raises(Refused, match="trop gros"):
+        replay(crafted, check)

@@ -36,6 +36,7 @@ MAX_COPIED_FILE = 20 << 20  # bytes: larger files of a submission are not copied
 STARTUP_TIMEOUT = 60.0  # seconds for the worker to import numpy (torch later) and answer
 MAX_COPIED_TOTAL = 100 << 20  # bytes of a submission's copy, all files together: the rest is not copied
 MAX_REPLY = 256 << 20  # bytes of one answer of the worker (the grader's own memory is at stake)
+MAX_REPLY_NUMBERS = 1 << 25  # numbers in one answer: 256 MiB once the grader reads them as float64
 REPEAT_TIMEOUT = (0.1, 2.0)  # a call that timed out once: later calls of it wait this share of their delay (at least s)
 PASSED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")  # needed by OpenBLAS on some CPUs
 
@@ -207,6 +208,7 @@ class WorkerSession:
         finally:
             os.close(to_worker_r)
             os.close(from_worker_w)
+        os.set_blocking(to_worker_w, False)  # a worker that stops reading cannot hold the grader's writes
         self._in, self._out = from_worker_r, to_worker_w
         self._greeted, self._last = False, self._proc
 
@@ -335,9 +337,9 @@ class WorkerSession:
         ident = self._next_id
         deadline = time.monotonic() + timeout
         try:
-            protocol.send(self._out, {"id": ident, "probe": probe}, request)
+            protocol.send(self._out, {"id": ident, "probe": probe}, request, deadline)
             while True:
-                header, value = protocol.receive(self._in, deadline, MAX_REPLY)
+                header, value = protocol.receive(self._in, deadline, MAX_REPLY, MAX_REPLY_NUMBERS)
                 if header.get("id") == ident:  # anything else was forged by student code: dropped
                     break
         except protocol.ReadTimeout:
