@@ -180,12 +180,13 @@ def torch_fit(module: str, factory: str, args: list | tuple, X: np.ndarray, y: n
               loss: str, optimizer: str, lr: float, batch_size: int, epochs: int, seed: int = 0,
               kwargs: dict | None = None, fit: str = "fit", classes: bool = False,
               X_test: np.ndarray | None = None, describe: np.ndarray | None = None,
-              weights: list | None = None, describe_before: bool = False) -> dict:
+              weights: list | None = None, describe_before: bool = False, report: bool = False) -> dict:
     """Train a student model (from `weights` when given) with the student's `fit` on (X, y);
     return its history, and its outputs on X_test (public data only) or its description
     (`describe_model`, with `describe` as the check inputs), for the grader to run it on held-out
     data itself; with `describe_before`, "before" is its description as built, before training
-    (training must change weights only: the grader compares the two)."""
+    (training must change weights only: the grader compares the two); with `report`, "parameters"
+    are its trained parameters in `model.parameters()` order."""
     import torch
 
     model = torch_model(module, factory, args, kwargs, seed)
@@ -205,6 +206,8 @@ def torch_fit(module: str, factory: str, args: list | tuple, X: np.ndarray, y: n
         answer["model"] = describe_model(model, describe)
     if before is not None:
         answer["before"] = before
+    if report:
+        answer["parameters"] = [p.detach().cpu().double().numpy() for p in model.parameters()]
     return answer
 
 

