@@ -4,8 +4,10 @@ An archive is a folder the instructor keeps (course.yaml's `archive:`): one sub-
 one per TP inside, and per repository owner two files, written whole or not at all:
 - `<owner>.json`: the TP's `.py` files as graded (path and text), the owner and its students
   (id, name, TP mark), the course's title, the commit and the year;
-- `<owner>.npz`: every k-gram of those files, boilerplate included (grader.fingerprint's `Kgrams`:
-  the costly part, Pygments lexing, done once), numpy arrays read back with allow_pickle=False.
+- `<owner>.npz`: the files' normalised code and its map to the original characters (grader.
+  fingerprint's `Kgrams`: the costly part, Pygments lexing, done once), numpy arrays read back
+  with allow_pickle=False. Not the k-gram hashes: copydetect's change from process to process
+  (Python's `hash()`), so they are computed again from the normalised code when read.
 The boilerplate is removed when the archive is compared, with the starter of the year compared
 in. A record made by another fingerprinter (K, copydetect or Pygments version) is fingerprinted
 again from its files. The archive holds students' code and names: folders are made mode 0700.
@@ -21,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .fingerprint import K, Kgrams, kgrams
+from .fingerprint import K, Kgrams, kgram_hashes, kgrams
 from .marks import write_atomically
 from .similarity import Document, SourceFile
 
@@ -34,7 +36,7 @@ def fingerprinter() -> str:
     import copydetect
     import pygments
 
-    return f"k{K}-copydetect{copydetect.__version__}-pygments{pygments.__version__}"
+    return f"k{K}-copydetect{copydetect.__version__}-pygments{pygments.__version__}-normalised"
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,8 @@ def write_record(folder: Path, year: int, tp: str, doc: Document, students: list
             "files": [{"path": f.path, "text": f.text} for f in doc.files]}
     arrays = where / f"{doc.owner}.npz"
     with open(arrays.with_suffix(".npz.tmp"), "wb") as handle:
-        np.savez_compressed(handle, offsets=grams.offsets, hashes=grams.hashes, ends=np.asarray(grams.ends, np.int64))
+        np.savez_compressed(handle, filtered=np.array(grams.filtered), offsets=grams.offsets,
+                            ends=np.asarray(grams.ends, np.int64))
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(arrays.with_suffix(".npz.tmp"), arrays)
@@ -122,7 +125,8 @@ def read_record(path: Path) -> Archived:
     arrays = path.with_suffix(".npz")
     if data.get("fingerprinter") == fingerprinter() and arrays.is_file():
         with np.load(arrays, allow_pickle=False) as stored:
-            grams = Kgrams(stored["offsets"], stored["hashes"], tuple(int(e) for e in stored["ends"]))
+            filtered = str(stored["filtered"])
+            grams = Kgrams(filtered, stored["offsets"], kgram_hashes(filtered), tuple(int(e) for e in stored["ends"]))
     else:
         grams = kgrams([(f.path, f.text) for f in files])
     students = tuple(ArchivedStudent(str(s["id"]), str(s["name"]), s.get("mark")) for s in data.get("students", []))

@@ -15,8 +15,10 @@ instead of by its `CodeFingerprint` and `compare_files`, which work on one file:
   20 s for 100 students). Tests check that both give the same shares on single files.
 Every k-gram is kept (winnowing window 1): nothing depends on which hashes a window picks, so
 a pair scores the same whatever the order of the class. `kgrams` is the costly part (Pygments
-lexing) and does not depend on the starter: an archive stores it, and `select` applies the
-boilerplate of the year it is compared in.
+lexing) and does not depend on the starter: an archive stores its normalised code, and `select`
+applies the boilerplate of the year it is compared in. The hashes themselves are never stored:
+copydetect hashes k-grams with Python's `hash()`, which differs from one process to the next
+(PYTHONHASHSEED), so they are computed again, in the process that compares.
 """
 from __future__ import annotations
 
@@ -29,8 +31,9 @@ K = 25  # shortest match counted, in characters of normalised code (copydetect's
 
 @dataclass(frozen=True)
 class Kgrams:
-    """Every k-gram of a submission's files, boilerplate included: what an archive keeps."""
+    """Every k-gram of a submission's files, boilerplate included: what an archive keeps (but the hashes)."""
 
+    filtered: str  # the normalised code of every file, one after another
     offsets: np.ndarray  # (n, 2): copydetect's map from normalised positions to characters removed before them
     hashes: np.ndarray  # the hash of the k-gram starting at each normalised position
     ends: tuple[int, ...]  # normalised position where each file ends
@@ -75,7 +78,7 @@ def starter_hashes(texts: list[str]) -> np.ndarray:
 
 def kgrams(texts: list[tuple[str, str]]) -> Kgrams:
     filtered, offsets, ends = normalise(texts)
-    return Kgrams(offsets, kgram_hashes(filtered), tuple(ends))
+    return Kgrams(filtered, offsets, kgram_hashes(filtered), tuple(ends))
 
 
 def select(grams: Kgrams, starter: np.ndarray) -> Fingerprint:

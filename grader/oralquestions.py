@@ -96,7 +96,8 @@ NOTIONS = (
        "Que se passe-t-il avec un pas d'apprentissage dix fois plus grand ? Dix fois plus petit ?",
        "Quand la descente peut-elle s'arrêter dans un minimum local, et qu'y peut-on ?"),
     _n("network", "architecture du réseau", r"network|model|classifier|regressor|forward|cnn|mlp|init|predict|device",
-       "Décrivez ce que construit ou calcule ce code : les couches, leurs tailles, les activations, les formes des tenseurs.",
+       "Que construit ou calcule ce code : quelles couches, de quelles tailles, avec quelles activations, et quelles "
+       "formes de tenseurs ?",
        "Pourquoi pas d'activation à la sortie d'un réseau de régression ?",
        "Combien de paramètres a ce réseau ? Comment le vérifier ?"),
 )
