@@ -64,11 +64,12 @@ class Cell:
 
 
 def write_outputs(gradebook: Gradebook, out_dir: Path, integrity: ClassIntegrity | None = None,
-                  notices: tuple[str, ...] = ()) -> list[Path]:
+                  notices: tuple[str, ...] = (), reports: list[Path] | None = None) -> list[Path]:
     """Write gradebook.csv (Moodle), gradebook-fr.csv if asked, gradebook.html, a-verifier.csv and
     every feedback; with `integrity`, also integrity.csv and the page's integrity columns and
     section. The feedback files and the Moodle CSVs are never given the integrity flags.
-    `notices` (French) stand at the top of the page: how lateness was judged, what looks wrong."""
+    `notices` (French) stand at the top of the page: how lateness was judged, what looks wrong.
+    `reports`: the folders whose oral sheets the page links to (default: `out_dir`), like its similarity pages."""
     course = gradebook.course
     env = environment(course)
     labels = {tp.name: tp.label for tp in course.tps} | {m.name: m.label for m in course.marks} | {FINAL: "Note finale"}
@@ -85,7 +86,8 @@ def write_outputs(gradebook: Gradebook, out_dir: Path, integrity: ClassIntegrity
     if gradebook.course.french_csv:
         outputs.append(("gradebook-fr.csv", "\ufeff" + moodle_csv(gradebook, french=True)))  # BOM: Excel reads UTF-8
     items, tests = attention_items(gradebook), class_tests(gradebook)
-    outputs.append(("gradebook.html", render_html(gradebook, env, integrity, items, notices, tests, out_dir)))
+    outputs.append(("gradebook.html", render_html(gradebook, env, integrity, items, notices, tests,
+                                                          reports or [out_dir])))
     outputs.append(("a-verifier.csv", "\ufeff" + attention_csv(items)))
     outputs += [(f"tests-{table.tp}.csv", "\ufeff" + tests_csv(table)) for table in tests if table.tests]
     if integrity is not None:
@@ -178,13 +180,13 @@ def histogram(title: str, values: list[float], width: float) -> Chart:
 
 def render_html(gradebook: Gradebook, env: jinja2.Environment, integrity: ClassIntegrity | None = None,
                 items: list[Item] | None = None, notices: tuple[str, ...] = (),
-                tests: list[TPTests] | None = None, out_dir: Path | None = None) -> str:
+                tests: list[TPTests] | None = None, reports: list[Path] | None = None) -> str:
     course = gradebook.course
     charts = [histogram(tp.label, [r.tp(tp.name).mark.value for r in gradebook.rows
                                    if r.tp(tp.name).mark.value is not None], 2) for tp in course.tps]
     finals = [r.final.mark.value for r in gradebook.rows if r.final.mark.value is not None]
     header = ["Numéro", "Nom", "Groupe"] + [tp.label for tp in course.tps] + [m.label for m in course.marks]
-    orals = None if integrity is None or out_dir is None else oral_sheets(out_dir, gradebook)
+    orals = None if integrity is None or not reports else oral_sheets(reports, gradebook)
     header += ["Note finale"] + ["Similarité max", "Intégrité"] * (integrity is not None) + ["Oral"] * bool(orals)
     header += ["À vérifier"]
     items = attention_items(gradebook) if items is None else items
@@ -227,10 +229,11 @@ def integrity_cells(row: StudentRow, integrity: ClassIntegrity, orals: dict[tupl
     return cells
 
 
-def oral_sheets(out_dir: Path, gradebook: Gradebook) -> dict[tuple[str, str], str]:
-    """(TP, student) → the oral check sheet beside the gradebook (grader oral), for those written."""
+def oral_sheets(reports: list[Path], gradebook: Gradebook) -> dict[tuple[str, str], str]:
+    """(TP, student) → the oral check sheet (grader oral) written in one of the `reports` folders."""
     return {(tp.tp.name, row.student.id): f"oral/{tp.tp.name}-{row.student.id}.html" for row in gradebook.rows
-            for tp in row.tps if (out_dir / "oral" / f"{tp.tp.name}-{row.student.id}.html").is_file()}
+            for tp in row.tps if any((folder / "oral" / f"{tp.tp.name}-{row.student.id}.html").is_file()
+                                     for folder in reports)}
 
 
 def _flagged(gradebook: Gradebook, integrity: ClassIntegrity | None) -> list[tuple[str, Flag, Decision | None]]:

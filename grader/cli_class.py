@@ -205,4 +205,4 @@ def render_class(project: Project, course_path: Path, sources: list[Path], out: 
     for warning in late:
         print(f"grader: warning: {warning}", file=sys.stderr)
     print(summary_line(attention_items(gradebook)) + " (a-verifier.csv)")
-    return write_outputs(gradebook, out, integrity, notices), integrity
+    return write_outputs(gradebook, out, integrity, notices, [out, *sources]), integrity

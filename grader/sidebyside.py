@@ -51,25 +51,27 @@ class FileSide:
 
 
 def starter_lines(starter: list[str]) -> set[str]:
-    """The stripped lines of the boilerplate texts: a student's line equal to one is not theirs."""
-    return {line.strip() for text in starter for line in text.splitlines() if line.strip()}
+    """The lines of the boilerplate texts, stripped of spaces and comments: a student's line equal to one is not theirs."""
+    return {code for text in starter for line in text.splitlines() if (code := re.sub(r"\s+#[^'\"]*$", "", line).strip())}
 
 
 def own_code(text: str, starter: set[str]) -> np.ndarray:
     """One flag per character: the student's own code (not whitespace, comment, docstring, starter line)."""
     starts = _line_starts(text)
     mask = np.zeros(len(text), dtype=bool)
+    comments: dict[int, int] = {}  # line (0-based) → column where its comment starts
     try:
         docstrings = _statement_strings(text)
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT:
+                comments[token.start[0] - 1] = token.start[1]
             if token.type in SKIPPED or (token.type == tokenize.STRING and token.start in docstrings):
                 continue
             mask[starts[token.start[0] - 1] + token.start[1]:starts[token.end[0] - 1] + token.end[1]] = True
     except (tokenize.TokenError, SyntaxError, ValueError, IndexError):  # not Python after all: what is not blank
         mask = np.array([not c.isspace() for c in text], dtype=bool)
-    lines = text.split("\n")
-    for number, line in enumerate(lines):
-        if line.strip() in starter:
+    for number, line in enumerate(text.split("\n")):
+        if line[:comments.get(number, len(line))].strip() in starter:  # the starter's line, a comment added
             mask[starts[number]:starts[number] + len(line)] = False
     return mask
 
