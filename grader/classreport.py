@@ -202,7 +202,7 @@ def render_html(gradebook: Gradebook, env: jinja2.Environment, integrity: ClassI
         bar_w=BAR_W, bar_h=BAR_H,
         students=len(gradebook.rows), rounding=_rounding_fr(course), integrity=integrity,
         flagged=flagged, listed=listed, threshold=THRESHOLD,
-        hidden=sum(bool(d and d.hidden) for *_, d in flagged + listed))  # set aside (écarté): hidden by default
+        hidden=sum(bool(d and d.hidden) for *_, d in flagged) + sum(bool(d and d.hidden) for *_, d, _ in listed))  # set aside (écarté): hidden by default
 
 
 def integrity_cells(row: StudentRow, integrity: ClassIntegrity, orals: dict[tuple[str, str], str] | None = None) -> list[Cell]:
@@ -249,15 +249,16 @@ def _names(gradebook: Gradebook, owner: str) -> str:
     return ", ".join(names) or owner
 
 
-def _listed_pairs(gradebook: Gradebook, integrity: ClassIntegrity | None) -> list[tuple[str, str, str, Pair, Decision | None]]:
-    """(TP, A's names, B's names or what B is, pair, decision) of the pairs the page lists."""
+def _listed_pairs(gradebook: Gradebook, integrity: ClassIntegrity | None) -> list[tuple[str, str, str, Pair, Decision | None, str]]:
+    """(TP, A's names, B's names or what B is, pair, decision, link to it) of the pairs the page lists."""
     if integrity is None:
         return []
     found = []
     for tp, pair, decision in integrity.listed_pairs(THRESHOLD):
         other = {"archive": f"ressemble à {pair.label}", "source": f"source : {pair.label}"}.get(
             pair.origin, _names(gradebook, pair.b))
-        found.append((tp, _names(gradebook, pair.a), other, pair, decision))
+        anchor = f"#{pair.anchor}" if pair in shown(list(dict(integrity.similarity)[tp]), THRESHOLD) else ""
+        found.append((tp, _names(gradebook, pair.a), other, pair, decision, f"similarity-{tp}.html{anchor}"))
     return found
 
 

@@ -1,4 +1,6 @@
-"""`course.yaml`: the TPs and their deadlines, late penalties, the marks files, the formula.
+"""`course.yaml`: the TPs and their deadlines, late penalties, the marks files, the formula, and
+what integrity compares with and decided (`archive:`, `sources:`: grader.origins; the review file:
+grader.review).
 
 Loaded and checked in full before any grading starts: a malformed file stops the run with an
 error naming the file, the line and the key (lines come from `yaml.compose`'s node marks).
