@@ -92,16 +92,17 @@ def test_set_aside_rows_are_hidden_until_asked_for_in_chromium(reviewed, tmp_pat
 function shown(css) { return Array.from(document.querySelectorAll("tr." + css)).filter(function (r) {
   return r.getBoundingClientRect().height > 0; }).length; }
 var before = [shown("ecarte"), shown("confirme")];
+var said = document.querySelector("tr.confirme td.decision").textContent;
 document.getElementById("montrer-ecartes").click();
-document.body.insertAdjacentHTML("beforeend", "<pre id=probe>" + before.concat([shown("ecarte")]).join("|") + "</pre>");
+document.body.insertAdjacentHTML("beforeend", "<pre id=probe>" + before.concat([shown("ecarte"), said]).join("|") + "</pre>");
 </script></body>'''
     page = tmp_path / name
     shutil.copy(out / name, page)
     page.write_text(page.read_text(encoding="utf-8").replace("</body>", probe), encoding="utf-8")
     run = chromium(page, tmp_path / "profile", "--dump-dom")
     assert run.returncode == 0 and not [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
-    hidden, confirmed, shown = re.search(r'<pre id="probe">(.*?)</pre>', run.stdout).group(1).split("|")
-    assert (hidden, int(confirmed) > 0, int(shown) > 0) == ("0", True, True)
+    hidden, confirmed, shown, said = re.search(r'<pre id="probe">(.*?)</pre>', run.stdout).group(1).split("|")
+    assert (hidden, int(confirmed) > 0, int(shown) > 0, said) == ("0", True, True, "confirmé")
 
 
 def test_flag_kinds_are_those_of_integrity():
@@ -136,6 +137,14 @@ def test_a_malformed_review_file_names_file_line_and_key(tmp_path, text, line, k
         load_class(course)
     where = f"{review}" + (f":{line}" if line else "") + (f" [{key}]" if key else "")
     assert str(error.value).startswith(where + ": ") and message in str(error.value), str(error.value)
+
+
+def test_a_malformed_review_file_stops_the_command_with_exit_2(tmp_path, capsys):
+    course = write_class(tmp_path / "cours")
+    (course.parent / "integrity-review.yaml").write_text(GOOD.replace("écarté", "vu"), encoding="utf-8")
+    assert main(["report", "--course", str(course), "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip() == (f"grader: error: {course.parent / 'integrity-review.yaml'}:3 "
+                                               "[[0].decision]: expected one of écarté, confirmé, à discuter, got str 'vu'")
 
 
 def test_the_review_file_is_optional_and_may_be_named(tmp_path):
