@@ -43,7 +43,7 @@ def gather(archives: tuple[Path, ...], sources: tuple[Source, ...], tp: str, com
            owners: set[str]) -> tuple[list[Outsider], list[str]]:
     """The archived submissions of `tp` (not the class's own of this year) and the sources that have
     it, fingerprinted with this year's boilerplate (`common` k-gram hashes); French notes on the rest."""
-    found, notes = [], []
+    found, notes, seen = [], [], {}
     for path in records(archives, tp):
         try:
             record = read_record(path)
@@ -52,6 +52,11 @@ def gather(archives: tuple[Path, ...], sources: tuple[Source, ...], tp: str, com
             continue
         if record.year == year and record.owner in owners:
             continue  # this class, archived: its submissions are compared as classmates
+        if record.ref in seen:  # two archive folders with the same year and owner id: pages name one only
+            notes.append(f"archive : {record.ref} figure dans {seen[record.ref]} et dans {path.parent.parent.parent} ; "
+                         "seul le premier est comparé")
+            continue
+        seen[record.ref] = path.parent.parent.parent
         found.append(Outsider(Fingerprinted(record.document, select(record.grams, common)), "archive", record.label))
     for source in sources:
         doc = source_document(source, tp)

@@ -151,3 +151,19 @@ def test_malformed_archive_and_sources_name_file_line_and_key(tmp_path, keys, li
     with pytest.raises(ConfigError) as error:
         load_course(course)
     assert str(error.value).startswith(f"{course}:{line} [{key}]: ") and message in str(error.value)
+
+
+def test_two_archive_folders_with_the_same_submission_compare_it_once(years, tmp_path):
+    from grader.outside import gather
+
+    built, _ = years
+    other = tmp_path / "autre-groupe"
+    shutil.copytree(built.archive / "2025" / "tp1", other / "2025" / "tp1")
+    (other / "2025" / "tp1" / "a00.json").rename(other / "2025" / "tp1" / "z00.json")  # z00: only in the other folder
+    data = json.loads((other / "2025" / "tp1" / "z00.json").read_text(encoding="utf-8"))
+    (other / "2025" / "tp1" / "z00.json").write_text(json.dumps({**data, "owner": "z00"}), encoding="utf-8")
+    (other / "2025" / "tp1" / "a00.npz").rename(other / "2025" / "tp1" / "z00.npz")
+    found, notes = gather((built.archive, other), (), "tp1", np.zeros(0, np.int64), 2026, set())
+    refs = [o.printed.document.owner for o in found]
+    assert len(refs) == len(set(refs)) == 31 and "2025/z00" in refs
+    assert len(notes) == 29 and notes[0].startswith("archive : 2025/a01 figure dans ")
