@@ -23,7 +23,8 @@ from .formula import ABI, ABJ, MISSING, NOT_TAKEN, Mark
 from .gradebook import Gradebook, StudentRow, TPMark, french_number
 from .integrity import ClassIntegrity, Flag
 from .marks import write_atomically
-from .similarity import THRESHOLD, percent
+from .review import Decision
+from .similarity import THRESHOLD, Pair, percent
 from .similarityreport import shown
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -59,14 +60,16 @@ class Cell:
     css: str  # class: "late", "code", "final"…
     title: str  # tooltip
     link: str = ""  # a page beside the gradebook the text links to (the similarity report), or ""
+    links: tuple[tuple[str, str], ...] = ()  # (text, page) when the cell holds several links (oral sheets)
 
 
 def write_outputs(gradebook: Gradebook, out_dir: Path, integrity: ClassIntegrity | None = None,
-                  notices: tuple[str, ...] = ()) -> list[Path]:
+                  notices: tuple[str, ...] = (), reports: list[Path] | None = None) -> list[Path]:
     """Write gradebook.csv (Moodle), gradebook-fr.csv if asked, gradebook.html, a-verifier.csv and
     every feedback; with `integrity`, also integrity.csv and the page's integrity columns and
     section. The feedback files and the Moodle CSVs are never given the integrity flags.
-    `notices` (French) stand at the top of the page: how lateness was judged, what looks wrong."""
+    `notices` (French) stand at the top of the page: how lateness was judged, what looks wrong.
+    `reports`: the folders whose oral sheets the page links to (default: `out_dir`), like its similarity pages."""
     course = gradebook.course
     env = environment(course)
     labels = {tp.name: tp.label for tp in course.tps} | {m.name: m.label for m in course.marks} | {FINAL: "Note finale"}
@@ -83,7 +86,8 @@ def write_outputs(gradebook: Gradebook, out_dir: Path, integrity: ClassIntegrity
     if gradebook.course.french_csv:
         outputs.append(("gradebook-fr.csv", "\ufeff" + moodle_csv(gradebook, french=True)))  # BOM: Excel reads UTF-8
     items, tests = attention_items(gradebook), class_tests(gradebook)
-    outputs.append(("gradebook.html", render_html(gradebook, env, integrity, items, notices, tests)))
+    outputs.append(("gradebook.html", render_html(gradebook, env, integrity, items, notices, tests,
+                                                          reports or [out_dir])))
     outputs.append(("a-verifier.csv", "\ufeff" + attention_csv(items)))
     outputs += [(f"tests-{table.tp}.csv", "\ufeff" + tests_csv(table)) for table in tests if table.tests]
     if integrity is not None:
@@ -176,49 +180,86 @@ def histogram(title: str, values: list[float], width: float) -> Chart:
 
 def render_html(gradebook: Gradebook, env: jinja2.Environment, integrity: ClassIntegrity | None = None,
                 items: list[Item] | None = None, notices: tuple[str, ...] = (),
-                tests: list[TPTests] | None = None) -> str:
+                tests: list[TPTests] | None = None, reports: list[Path] | None = None) -> str:
     course = gradebook.course
     charts = [histogram(tp.label, [r.tp(tp.name).mark.value for r in gradebook.rows
                                    if r.tp(tp.name).mark.value is not None], 2) for tp in course.tps]
     finals = [r.final.mark.value for r in gradebook.rows if r.final.mark.value is not None]
     header = ["Numéro", "Nom", "Groupe"] + [tp.label for tp in course.tps] + [m.label for m in course.marks]
-    header += ["Note finale"] + ["Similarité max", "Intégrité"] * (integrity is not None) + ["À vérifier"]
+    orals = None if integrity is None or not reports else oral_sheets(reports, gradebook)
+    header += ["Note finale"] + ["Similarité max", "Intégrité"] * (integrity is not None) + ["Oral"] * bool(orals)
+    header += ["À vérifier"]
     items = attention_items(gradebook) if items is None else items
     rows = [_cells(row, [item for item in items if item.student == row.student.id]) for row in gradebook.rows]
     if integrity is not None:
-        rows = [cells[:-1] + integrity_cells(row, integrity) + cells[-1:] for row, cells in zip(gradebook.rows, rows)]
+        rows = [cells[:-1] + integrity_cells(row, integrity, orals or None) + cells[-1:]
+                for row, cells in zip(gradebook.rows, rows)]
+    flagged, listed = _flagged(gradebook, integrity), _listed_pairs(gradebook, integrity)
     return env.get_template("gradebook.html").render(
         course=course, header=header, rows=rows, charts=charts,
         final_chart=histogram("Note finale", finals, 1), late=gradebook.late(), items=items, notices=notices,
         class_tests=[table for table in (class_tests(gradebook) if tests is None else tests) if table.tests],
         bar_w=BAR_W, bar_h=BAR_H,
         students=len(gradebook.rows), rounding=_rounding_fr(course), integrity=integrity,
-        flagged=_flagged(gradebook, integrity), threshold=THRESHOLD)
+        flagged=flagged, listed=listed, threshold=THRESHOLD,
+        hidden=sum(bool(d and d.hidden) for *_, d in flagged) + sum(bool(d and d.hidden) for *_, d, _ in listed))  # set aside (écarté): hidden by default
 
 
-def integrity_cells(row: StudentRow, integrity: ClassIntegrity) -> list[Cell]:
-    """"Similarité max" (linking to the pair in the TP's report) and the count of integrity flags."""
-    closest, flags = integrity.closest(row.owner), integrity.of(row.owner)
+def integrity_cells(row: StudentRow, integrity: ClassIntegrity, orals: dict[tuple[str, str], str] | None = None) -> list[Cell]:
+    """"Similarité max" (linking to the pair in the TP's report, with the instructor's decision),
+    the count of integrity flags not set aside, and the links to the student's oral check sheets."""
+    closest, flags = integrity.closest(row.owner), integrity.visible_of(row.owner)
     if closest is None:
         similar = Cell("", "", "", "")
     else:
         tp, pair = closest
         other = pair.b if pair.a == row.owner else pair.a
+        who = {"archive": f"ressemble à {pair.label}", "source": f"ressemble à la source {pair.label}"}.get(
+            pair.origin, f"le plus proche est {other}")
+        decision = integrity.pair_decision(tp, pair)
         anchor = f"#{pair.anchor}" if pair in shown(list(dict(integrity.similarity)[tp]), THRESHOLD) else ""
-        similar = Cell(percent(pair.score), f"{pair.score:.4f}", "suspect" * (pair.score >= THRESHOLD),
-                       f"{tp} : le plus proche est {other}", f"similarity-{tp}.html{anchor}")
+        title = f"{tp} : {who}" + (f" · décision : {decision.decision} ({decision.note})" if decision else "")
+        similar = Cell(percent(pair.score) + (f" ({decision.decision})" if decision else ""), f"{pair.score:.4f}",
+                       "suspect" * (pair.score >= THRESHOLD and not decision), title, f"similarity-{tp}.html{anchor}")
     kinds = sorted({f.label for f in flags})
-    return [similar, Cell(str(len(flags)) if flags else "", str(len(flags)), "flagged" if flags else "", " · ".join(kinds))]
+    cells = [similar, Cell(str(len(flags)) if flags else "", str(len(flags)), "flagged" if flags else "", " · ".join(kinds))]
+    if orals is not None:
+        links = [(tp.tp.name, orals[(tp.tp.name, row.student.id)]) for tp in row.tps if (tp.tp.name, row.student.id) in orals]
+        cells.append(Cell(" ".join(tp for tp, _ in links), str(len(links)), "oral", "fiches d'oral", "", tuple(links)))
+    return cells
 
 
-def _flagged(gradebook: Gradebook, integrity: ClassIntegrity | None) -> list[tuple[str, Flag]]:
-    """Each flag with the names of the students it concerns (a group's flags concern every member)."""
+def oral_sheets(reports: list[Path], gradebook: Gradebook) -> dict[tuple[str, str], str]:
+    """(TP, student) → the oral check sheet (grader oral) written in one of the `reports` folders."""
+    return {(tp.tp.name, row.student.id): f"oral/{tp.tp.name}-{row.student.id}.html" for row in gradebook.rows
+            for tp in row.tps if any((folder / "oral" / f"{tp.tp.name}-{row.student.id}.html").is_file()
+                                     for folder in reports)}
+
+
+def _flagged(gradebook: Gradebook, integrity: ClassIntegrity | None) -> list[tuple[str, Flag, Decision | None]]:
+    """Each flag with the names of the students it concerns (a group's flags concern every member)
+    and the instructor's decision about it."""
     if integrity is None:
         return []
-    names = {}
-    for row in gradebook.rows:
-        names.setdefault(row.owner, []).append(f"{row.student.name} ({row.student.id})")
-    return [(", ".join(names.get(f.owner, [f.owner])), f) for f in integrity.flags]
+    return [(_names(gradebook, f.owner), f, integrity.flag_decision(f)) for f in integrity.flags]
+
+
+def _names(gradebook: Gradebook, owner: str) -> str:
+    names = [f"{row.student.name} ({row.student.id})" for row in gradebook.rows if row.owner == owner]
+    return ", ".join(names) or owner
+
+
+def _listed_pairs(gradebook: Gradebook, integrity: ClassIntegrity | None) -> list[tuple[str, str, str, Pair, Decision | None, str]]:
+    """(TP, A's names, B's names or what B is, pair, decision, link to it) of the pairs the page lists."""
+    if integrity is None:
+        return []
+    found = []
+    for tp, pair, decision in integrity.listed_pairs(THRESHOLD):
+        other = {"archive": f"ressemble à {pair.label}", "source": f"source : {pair.label}"}.get(
+            pair.origin, _names(gradebook, pair.b))
+        anchor = f"#{pair.anchor}" if pair in shown(list(dict(integrity.similarity)[tp]), THRESHOLD) else ""
+        found.append((tp, _names(gradebook, pair.a), other, pair, decision, f"similarity-{tp}.html{anchor}"))
+    return found
 
 
 def _cells(row: StudentRow, items: list[Item]) -> list[Cell]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from . import __version__
 from .check import TEST_TIMEOUT, check
 from .cli_class import add_class_commands
+from .cli_integrity import add_integrity_commands
 from .cli_options import add_isolation_options, check_isolation, run_options
 from .config import Project
 from .gitlab_admin import add_gitlab_commands
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.set_defaults(run=cmd_reference_build)
 
     add_class_commands(commands)
+    add_integrity_commands(commands)
     add_gitlab_commands(commands)
     add_new_command(commands)
 

@@ -27,6 +27,8 @@ from .gradebook import build_gradebook
 from .history import history
 from .integrity import ClassIntegrity
 from .integrity import load as load_integrity
+from .oral import write_sheets
+from .similarityreport import refresh
 
 
 def add_class_commands(commands: argparse._SubParsersAction) -> None:
@@ -144,13 +146,15 @@ class Stopwatch:
 
 
 def similarity_step(project: Project, course_path: Path, sources: list[Path], out: Path, names: list[str]) -> list[str]:
-    """Compare each TP's submissions; a TP whose comparison fails is reported and skipped, so
-    that the gradebook is still rendered (what it had already written stays whole)."""
-    course, _ = load_class(course_path)
+    """Compare each TP's submissions (with each other, the archive and the sources) and write the
+    oral check sheets of the class; a TP whose comparison fails is reported and skipped, so that
+    the gradebook is still rendered (what it had already written stays whole)."""
+    course, roster = load_class(course_path)
+    gradebook = build_gradebook(course, roster, read_submissions(sources))
     lines = []
     for name in names or [tp.name for tp in course.tps]:
         try:
-            pairs, notes = similarity.run(project, course.name, project.tp(name).name, sources, out)
+            pairs, notes = similarity.run(project, course, project.tp(name).name, sources, out)
         except GraderError:
             raise
         except Exception as exc:  # a bug or an unreadable mirror must not cost the gradebook
@@ -158,6 +162,10 @@ def similarity_step(project: Project, course_path: Path, sources: list[Path], ou
             continue
         lines.append(similarity.summary_line(name, pairs, similarity.THRESHOLD))
         lines += [f"  ! {note}" for note in notes]
+        try:
+            write_sheets(project, gradebook, sources, out, name)
+        except Exception as exc:  # likewise: the sheets are a help, never worth the gradebook
+            lines.append(f"oral {name}: failed ({type(exc).__name__}: {exc})"[:300])
     return lines
 
 
@@ -221,10 +229,13 @@ def render_class(project: Project, course_path: Path, sources: list[Path], out: 
     for row in gradebook.rows:
         if row.final.error and not row.final.override:
             print(f"grader: warning: {row.student.id}: final mark not computed: {row.final.error}", file=sys.stderr)
+    for tp in course.tps:  # the instructor's decisions, on the pages of the last comparison
+        if similarity.views_path(out, tp.name).is_file() and (out / f"similarity-{tp.name}.done.json").is_file():
+            refresh(out, course.name, tp.name, similarity.THRESHOLD, course.review)
     late = mostly_late(gradebook)
     notices = tuple(f"Dates de commit prises sur parole (--trust-commit-dates, collecte du {at[:16]}) : elles sont "
                     "falsifiables par les étudiants." for at in trusted_commit_dates(sources)) + tuple(late)
     for warning in late:
         print(f"grader: warning: {warning}", file=sys.stderr)
     print(summary_line(attention_items(gradebook)) + " (a-verifier.csv)")
-    return write_outputs(gradebook, out, integrity, notices), integrity
+    return write_outputs(gradebook, out, integrity, notices, [out, *sources]), integrity

@@ -1,4 +1,6 @@
-"""`course.yaml`: the TPs and their deadlines, late penalties, the marks files, the formula.
+"""`course.yaml`: the TPs and their deadlines, late penalties, the marks files, the formula, and
+what integrity compares with and decided (`archive:`, `sources:`: grader.origins; the review file:
+grader.review).
 
 Loaded and checked in full before any grading starts: a malformed file stops the run with an
 error naming the file, the line and the key (lines come from `yaml.compose`'s node marks).
@@ -10,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -19,6 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .config import TP_NAME
 from .errors import ConfigError
 from .formula import FUNCTIONS, Formula, FormulaError, Mark, parse_formula, parse_mark
+from .origins import Source, parse_archives, parse_sources
+from .review import NO_REVIEW, Review, load_review, resolve
 from .roster import MarkTable, Roster, load_roster, read_mark_table
 from .yamlsource import YamlSource, kind, read_yaml
 
@@ -26,7 +30,9 @@ MARK_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 FINAL = "final"  # what an override names to replace the final mark itself
 ROUNDING_MODES = {"nearest": ROUND_HALF_UP, "up": ROUND_CEILING, "down": ROUND_FLOOR}
 TOP_KEYS = ("course", "timezone", "roster", "max_group_size", "late_penalty", "tps", "marks", "formula",
-            "rounding", "rounding_mode", "extensions", "overrides", "outputs", "gitlab", "ci")
+            "rounding", "rounding_mode", "extensions", "overrides", "outputs", "gitlab", "ci", "archive", "sources",
+            "review")
+REVIEW_FILE = "integrity-review.yaml"  # read beside course.yaml when it exists and no `review:` key names another
 CI_FEEDBACK = ("count", "full")  # what a push's grade job shows before the deadline (grader/push.py)
 
 
@@ -90,6 +96,9 @@ class Course:
     french_csv: bool  # also write gradebook-fr.csv (';' separator, decimal comma)
     gitlab: tuple[str, str] | None = None  # (server URL, token variable): push events as first-seen evidence
     ci_feedback: str = "count"  # before a TP's deadline, a push's grade job shows only the number of hidden tests passed
+    archives: tuple[Path, ...] = ()  # folders of past classes' submissions (grader archive), compared with
+    sources: tuple[Source, ...] = ()  # known public solutions, compared with
+    review: Review = NO_REVIEW  # the instructor's integrity decisions (integrity-review.yaml)
 
     def tp(self, name: str) -> TPConfig:
         for tp in self.tps:
@@ -134,12 +143,18 @@ def load_course(path: Path, with_marks: bool = True, known_tps: Iterable[str] | 
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise source.error("max_group_size", f"expected a whole number ≥ 1, got {kind(size)}")
     overrides_path = path.parent / source.text(data["overrides"], "overrides") if "overrides" in data else None
+    sources = parse_sources(source, data.get("sources"))
+    review_path = path.parent / source.text(data["review"], "review") if "review" in data else path.parent / REVIEW_FILE
+    if "review" in data and not review_path.is_file():
+        raise source.error("review", f"no such file: {review_path} (it may be empty)")
+    review = load_review(review_path if review_path.is_file() and with_marks else None, [tp.name for tp in tps],
+                         [s.id for s in sources])
     return Course(path, source.text(data["course"], "course"), zone, path.parent / source.text(data["roster"], "roster"),
                   size, tps, marks, _formula(source, data, tps, marks), source.number(data.get("rounding", 0.01), "rounding"),
                   mode, _extensions(source, data.get("extensions", []), tps),
                   overrides_path, _overrides(overrides_path, tps, marks) if overrides_path and with_marks else (),
                   source.flag(outputs.get("french_csv", False), "outputs.french_csv"), _gitlab(source, data.get("gitlab")),
-                  _ci_feedback(source, data.get("ci", {})))
+                  _ci_feedback(source, data.get("ci", {})), parse_archives(source, data.get("archive")), sources, review)
 
 
 def _ci_feedback(source: YamlSource, value: object) -> str:
@@ -304,4 +319,5 @@ def load_class(path: Path, known_tps: Iterable[str] | None = None) -> tuple[Cour
         if override.owner not in known:
             raise ConfigError(course.overrides_path, f"override for {override.owner!r}, who is not in the roster",
                               line=override.line, key="student")
-    return course, roster
+    owners = {o.id: o.id for o in roster.owners} | {m: o.id for o in roster.owners for m in o.members}
+    return replace(course, review=resolve(course.review, owners.get)), roster

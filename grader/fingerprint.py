@@ -14,7 +14,11 @@ instead of by its `CodeFingerprint` and `compare_files`, which work on one file:
   `compare_files` builds one numpy array per shared k-gram (≈ 4 ms a pair of TP2 submissions,
   20 s for 100 students). Tests check that both give the same shares on single files.
 Every k-gram is kept (winnowing window 1): nothing depends on which hashes a window picks, so
-a pair scores the same whatever the order of the class.
+a pair scores the same whatever the order of the class. `kgrams` is the costly part (Pygments
+lexing) and does not depend on the starter: an archive stores its normalised code, and `select`
+applies the boilerplate of the year it is compared in. The hashes themselves are never stored:
+copydetect hashes k-grams with Python's `hash()`, which differs from one process to the next
+(PYTHONHASHSEED), so they are computed again, in the process that compares.
 """
 from __future__ import annotations
 
@@ -26,8 +30,17 @@ K = 25  # shortest match counted, in characters of normalised code (copydetect's
 
 
 @dataclass(frozen=True)
-class Fingerprint:
+class Kgrams:
+    """Every k-gram of a submission's files, boilerplate included: what an archive keeps (but the hashes)."""
+
     filtered: str  # the normalised code of every file, one after another
+    offsets: np.ndarray  # (n, 2): copydetect's map from normalised positions to characters removed before them
+    hashes: np.ndarray  # the hash of the k-gram starting at each normalised position
+    ends: tuple[int, ...]  # normalised position where each file ends
+
+
+@dataclass(frozen=True)
+class Fingerprint:
     offsets: np.ndarray  # (n, 2): copydetect's map from normalised positions to characters removed before them
     positions: np.ndarray  # start of each k-gram kept: not boilerplate, within one file
     hashes: np.ndarray  # the hash of the k-gram at each kept position
@@ -63,16 +76,25 @@ def starter_hashes(texts: list[str]) -> np.ndarray:
     return np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
 
 
-def fingerprint(texts: list[tuple[str, str]], starter: np.ndarray) -> Fingerprint:
+def kgrams(texts: list[tuple[str, str]]) -> Kgrams:
     filtered, offsets, ends = normalise(texts)
-    hashes = kgram_hashes(filtered)
+    return Kgrams(filtered, offsets, kgram_hashes(filtered), tuple(ends))
+
+
+def select(grams: Kgrams, starter: np.ndarray) -> Fingerprint:
+    """The k-grams that count: within one file and not in the boilerplate `starter`."""
+    hashes = grams.hashes
     positions = np.arange(len(hashes))
     straddle = np.zeros(len(hashes), dtype=bool)
-    for end in ends[:-1]:
+    for end in grams.ends[:-1]:
         straddle[max(0, end - K + 1):end] = True  # a k-gram starting there reaches into the next file
     keep = ~straddle & ~np.isin(hashes, starter)
     positions, hashes = positions[keep], hashes[keep]
-    return Fingerprint(filtered, offsets, positions, hashes, np.unique(hashes), covered(positions))
+    return Fingerprint(grams.offsets, positions, hashes, np.unique(hashes), covered(positions))
+
+
+def fingerprint(texts: list[tuple[str, str]], starter: np.ndarray) -> Fingerprint:
+    return select(kgrams(texts), starter)
 
 
 def covered(positions: np.ndarray) -> int:

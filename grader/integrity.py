@@ -29,8 +29,9 @@ from .course import Course
 from .gradebook import Submission
 from .marks import Grading, write_atomically
 from .repos import commit_files
+from .review import NO_REVIEW, Decision, Review
 from .roster import RepoOwner
-from .similarity import Pair, percent, stored
+from .similarity import THRESHOLD, Pair, percent, stored
 
 KINDS = {"data-access": "accès à des données", "embedded-data": "données embarquées",
          "held-out": "tests sur données cachées", "last-minute": "tout ajouté juste avant la date limite"}
@@ -183,36 +184,56 @@ def read_flags(folders: list[Path]) -> list[Flag]:
 class ClassIntegrity:
     flags: tuple[Flag, ...]  # every flag of the class, by owner, TP and place
     similarity: tuple[tuple[str, tuple[Pair, ...]], ...]  # (TP, its stored pairs best first), TPs in course order
+    review: Review = NO_REVIEW  # the instructor's decisions (integrity-review.yaml): shown, never a mark
 
     def of(self, owner: str) -> list[Flag]:
         return [f for f in self.flags if f.owner == owner]
 
+    def visible_of(self, owner: str) -> list[Flag]:
+        """The owner's flags that no decision has set aside (écarté)."""
+        return [f for f in self.of(owner) if not ((d := self.flag_decision(f)) and d.hidden)]
+
+    def flag_decision(self, flag: Flag) -> Decision | None:
+        return self.review.of_flag(flag.owner, flag.tp, flag.kind, flag.where)
+
+    def pair_decision(self, tp: str, pair: Pair) -> Decision | None:
+        return self.review.of_pair(tp, pair.a, pair.b)
+
     def closest(self, owner: str) -> tuple[str, Pair] | None:
-        """The TP and pair of this owner's highest similarity over the TPs compared."""
-        best = [(p.score, tp, p) for tp, pairs in self.similarity for p in _first_with(pairs, owner)]
+        """The TP and pair of this owner's highest similarity over the TPs compared (classmates,
+        archive and sources), leaving out the pairs the instructor set aside (écarté)."""
+        best = [(p.score, tp, p) for tp, pairs in self.similarity for p in self._first_with(tp, pairs, owner)]
         if not best:
             return None
         _, tp, pair = max(best, key=lambda item: item[0])
         return tp, pair
 
+    def _first_with(self, tp: str, pairs: tuple[Pair, ...], owner: str) -> list[Pair]:
+        return next(([p] for p in pairs if owner in (p.a, p.b)
+                     and not ((d := self.pair_decision(tp, p)) and d.hidden)), [])
+
+    def listed_pairs(self, threshold: float = THRESHOLD) -> list[tuple[str, Pair, Decision | None]]:
+        """The pairs the gradebook page lists: at or above the threshold, or with a decision."""
+        return [(tp, p, d) for tp, pairs in self.similarity for p in pairs
+                if (d := self.pair_decision(tp, p)) is not None or p.score >= threshold]
+
     def csv(self) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["owner", "tp", "kind", "label", "where", "detail"])
+        writer.writerow(["owner", "tp", "kind", "label", "where", "detail", "decision", "note"])
         for f in self.flags:
-            writer.writerow([f.owner, f.tp, f.kind, f.label, f.where, f.detail])
+            decision = self.flag_decision(f)
+            writer.writerow([f.owner, f.tp, f.kind, f.label, f.where, f.detail, decision.decision if decision else "",
+                             decision.note if decision else ""])
         return out.getvalue()
 
     def summary(self) -> str:
         """The instructor's console line."""
         owners = len({f.owner for f in self.flags})
         tops = [f"{tp} {pairs[0].score:.0%} ({pairs[0].a} – {pairs[0].b})" for tp, pairs in self.similarity if pairs]
+        decided = f" · {len(self.review.decisions)} decision(s) in {self.review.path.name}" if self.review.decisions else ""
         return (f"integrity: {len(self.flags)} flag(s) for {owners} repositor{'y' if owners == 1 else 'ies'} "
-                f"(integrity.csv)" + (f" · highest similarity: {', '.join(tops)}" if tops else ""))
-
-
-def _first_with(pairs: tuple[Pair, ...], owner: str) -> list[Pair]:
-    return next(([p] for p in pairs if owner in (p.a, p.b)), [])
+                f"(integrity.csv)" + (f" · highest similarity: {', '.join(tops)}" if tops else "") + decided)
 
 
 def load(project: Project, course: Course, sources: list[Path], reports: list[Path],
@@ -224,4 +245,4 @@ def load(project: Project, course: Course, sources: list[Path], reports: list[Pa
     flags.sort(key=lambda f: (f.owner, order.get(f.tp, 99), f.kind, f.where))
     similarity = tuple((tp.name, tuple(pairs)) for tp in course.tps
                        if (pairs := stored(reports, tp.name)) is not None)
-    return ClassIntegrity(tuple(flags), similarity)
+    return ClassIntegrity(tuple(flags), similarity, course.review)

@@ -11,6 +11,10 @@ boilerplate: a k-gram found there is never evidence.
 
 A pair's score is the share of both submissions' own fingerprinted code that the other one also
 has: (shared a + shared b) / (own a + own b), from 0 to 1. Each side's share is kept too.
+Submissions are also compared with the archive of past classes and the known public sources
+(grader.outside): such a pair's `b` is "2025/s03" or "source:cs231n", with a French label.
+The comparison is cached; the page is rendered again at every run (the instructor's decisions,
+grader.review, change without the code changing).
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import Project
+from .course import Course
 from .errors import UsageError
 from .fingerprint import Fingerprint, fingerprint, overlap, starter_hashes
 from .gradebook import Submission
@@ -35,7 +40,8 @@ THRESHOLD = 0.8  # a pair at or above it is suspect: chosen on the test class (b
 MIN_OWN = 100  # characters of own normalised code below which a submission is not compared
 MAX_FILE = 256 << 10  # bytes: a larger .py file is data, not code (grader.codescan reports it)
 CSV_HEADER = ["tp", "a", "b", "score", "score_a", "score_b", "shared_lines_a", "shared_lines_b",
-              "regions_a", "regions_b"]
+              "regions_a", "regions_b", "origin", "label"]
+ORIGINS = {"": "classe", "archive": "archive", "source": "source"}  # where a pair's b comes from
 
 
 @dataclass(frozen=True)
@@ -73,11 +79,14 @@ class Pair:
     shared_lines_b: int  # lines of b's files in a shared region
     regions_a: tuple[Region, ...]  # where in a's files
     regions_b: tuple[Region, ...]  # where in b's files
+    origin: str = ""  # "" when b is a classmate, "archive" ("2025/s03") or "source" ("source:cs231n")
+    label: str = ""  # who or what b is, in French, when it is outside the class (instructor only)
 
     @property
     def anchor(self) -> str:
-        """The pair's id in the HTML report (owner ids are [A-Za-z0-9._-])."""
-        return f"{self.a}--{self.b}"
+        """The pair's id in the HTML report (owner ids are [A-Za-z0-9._-]; "2025/s03" → "archive-2025-s03")."""
+        other = {"archive": "archive-", "source": ""}.get(self.origin, "") + re.sub(r"[^A-Za-z0-9._-]", "-", self.b)
+        return f"{self.a}--{other}"
 
 
 @dataclass(frozen=True)
@@ -133,8 +142,9 @@ def fingerprint_all(docs: list[Document], starter: list[str]) -> list[Fingerprin
     return [Fingerprinted(doc, fingerprint([(f.path, f.text) for f in doc.files], common)) for doc in docs]
 
 
-def compare(tp: str, first: Fingerprinted, second: Fingerprinted) -> Pair:
-    a, b = sorted((first, second), key=lambda f: f.document.owner)
+def compare(tp: str, first: Fingerprinted, second: Fingerprinted, ordered: bool = False) -> Pair:
+    """`ordered`: `first` stays a (a classmate against the outside), else the smaller owner id is."""
+    a, b = (first, second) if ordered else sorted((first, second), key=lambda f: f.document.owner)
     share_a, share_b, slices_a, slices_b = overlap(a.fingerprint, b.fingerprint)
     own_a, own_b = a.fingerprint.own, b.fingerprint.own
     regions_a, regions_b = regions(a.document, slices_a), regions(b.document, slices_b)
@@ -176,33 +186,41 @@ def compare_class(tp: str, printed: list[Fingerprinted]) -> tuple[list[Pair], li
     return sorted(pairs, key=lambda p: (-p.score, p.a, p.b)), notes
 
 
-def run(project: Project, title: str, tp: str, folders: list[Path], out: Path,
+def run(project: Project, course: Course, tp: str, folders: list[Path], out: Path,
         threshold: float = THRESHOLD) -> tuple[list[Pair], list[str]]:
-    """Compare a TP's graded submissions of the collect folders; write similarity-tpN.csv and
-    similarity-tpN.html into `out` (each whole or not at all). Returns (pairs, notes)."""
+    """Compare a TP's graded submissions of the collect folders with each other, the archive and the
+    sources; write similarity-tpN.csv and similarity-tpN.html into `out` (each whole or not at all).
+    Returns (pairs, notes)."""
+    from . import outside
     from .collect import read_submissions
-    from .similarityreport import render
+    from .similarityreport import refresh, views, write_views
 
     check_sources(folders)
     submissions = read_submissions(folders)
     starter = boilerplate(project, tp)
-    # Unchanged since the last run (same graded commits, starter, settings): nothing to redo.
-    key = hashlib.sha256(json.dumps([__version__, title, tp, threshold, starter, sorted(
-        (s.owner, s.commit) for s in submissions if s.tp == tp and s.commit)]).encode()).hexdigest()
+    year = max(t.deadline for t in course.tps).year
+    # Unchanged since the last run (same graded commits, starter, archive, sources, settings): nothing to redo.
+    key = hashlib.sha256(json.dumps([__version__, course.name, tp, threshold, starter, sorted(
+        (s.owner, s.commit) for s in submissions if s.tp == tp and s.commit),
+        outside.cache_key(course.archives, course.sources, tp, year)]).encode()).hexdigest()
     done = out / f"similarity-{tp}.done.json"
-    if done.is_file() and csv_path(out, tp).is_file() and html_path(out, tp).is_file():
-        previous = json.loads(done.read_text(encoding="utf-8"))
-        if previous.get("key") == key:
-            return read_csv(csv_path(out, tp)), list(previous.get("notes", []))
-    docs, notes = documents(folders, submissions, tp)
-    printed = fingerprint_all(docs, starter)
-    pairs, more = compare_class(tp, printed)
-    notes += more
-    html = render(title, tp, pairs, printed, threshold, notes)
-    write_csv(csv_path(out, tp), pairs)
-    write_atomically(html_path(out, tp), html)
-    write_atomically(done, json.dumps({"key": key, "notes": notes}, ensure_ascii=False))  # last: the others are whole
-    return pairs, notes
+    previous = json.loads(done.read_text(encoding="utf-8")) if done.is_file() else {}
+    if previous.get("key") != key or not csv_path(out, tp).is_file() or not views_path(out, tp).is_file():
+        docs, notes = documents(folders, submissions, tp)
+        printed = fingerprint_all(docs, starter)
+        pairs, more = compare_class(tp, printed)
+        outsiders, outside_notes = outside.gather(course.archives, course.sources, tp, starter_hashes(starter), year,
+                                                  {d.owner for d in docs})
+        pairs = sorted(pairs + outside.compare_outside(tp, printed, outsiders), key=lambda p: (-p.score, p.a, p.b))
+        notes += more + outside_notes
+        counts = {"submissions": len(printed), "archive": sum(o.origin == "archive" for o in outsiders),
+                  "sources": sum(o.origin == "source" for o in outsiders)}
+        write_csv(csv_path(out, tp), pairs)
+        write_views(views_path(out, tp), views(pairs, threshold, printed + [o.printed for o in outsiders], starter))
+        previous = {"key": key, "notes": notes, "counts": counts}
+        write_atomically(done, json.dumps(previous, ensure_ascii=False))  # last: the others are whole
+    refresh(out, course.name, tp, threshold, course.review)
+    return read_csv(csv_path(out, tp)), list(previous.get("notes", []))
 
 
 def write_csv(path: Path, pairs: list[Pair]) -> None:
@@ -211,7 +229,8 @@ def write_csv(path: Path, pairs: list[Pair]) -> None:
     writer.writerow(CSV_HEADER)
     for p in pairs:
         writer.writerow([p.tp, p.a, p.b, f"{p.score:.4f}", f"{p.score_a:.4f}", f"{p.score_b:.4f}", p.shared_lines_a,
-                         p.shared_lines_b, " ".join(map(str, p.regions_a)), " ".join(map(str, p.regions_b))])
+                         p.shared_lines_b, " ".join(map(str, p.regions_a)), " ".join(map(str, p.regions_b)),
+                         p.origin, p.label])
     write_atomically(path, out.getvalue())
 
 
@@ -228,7 +247,7 @@ def _read_csv(path: Path, mtime_ns: int, size: int) -> tuple[Pair, ...]:
         rows = list(csv.DictReader(handle))
     return tuple(Pair(r["tp"], r["a"], r["b"], float(r["score"]), float(r["score_a"]), float(r["score_b"]),
                       int(r["shared_lines_a"]), int(r["shared_lines_b"]), _regions(r["regions_a"]),
-                      _regions(r["regions_b"])) for r in rows)
+                      _regions(r["regions_b"]), r.get("origin") or "", r.get("label") or "") for r in rows)
 
 
 REGION = re.compile(r"(\S+):(\d+)-(\d+)")
@@ -244,6 +263,11 @@ def csv_path(out: Path, tp: str) -> Path:
 
 def html_path(out: Path, tp: str) -> Path:
     return out / f"similarity-{tp}.html"
+
+
+def views_path(out: Path, tp: str) -> Path:
+    """The side-by-side views of the pairs shown, kept so that the page is rendered again without the code."""
+    return out / f"similarity-{tp}.views.json"
 
 
 def stored(folders: list[Path], tp: str) -> list[Pair] | None:
@@ -266,6 +290,14 @@ def percent(share: float) -> str:
 
 
 def summary_line(tp: str, pairs: list[Pair], threshold: float) -> str:
-    suspect = sum(p.score >= threshold for p in pairs)
-    top = f"; highest {pairs[0].score:.0%} ({pairs[0].a} – {pairs[0].b})" if pairs else ""
-    return f"similarity {tp}: {len(pairs)} pairs, {suspect} at or above {threshold:.0%}{top}"
+    """The console line of the class's own pairs; a second one when the archive or sources were compared."""
+    mine = [p for p in pairs if not p.origin]
+    suspect = sum(p.score >= threshold for p in mine)
+    top = f"; highest {mine[0].score:.0%} ({mine[0].a} – {mine[0].b})" if mine else ""
+    line = f"similarity {tp}: {len(mine)} pairs, {suspect} at or above {threshold:.0%}{top}"
+    others = [p for p in pairs if p.origin]
+    if others:
+        close = [p for p in others if p.score >= threshold]
+        line += (f"\nsimilarity {tp}, archive and sources: {len(others)} pairs compared, {len(close)} at or above "
+                 f"{threshold:.0%}" + (f"; highest {others[0].score:.0%} ({others[0].a} – {others[0].b})" if others else ""))
+    return line

@@ -48,6 +48,10 @@ def test_the_documented_example_loads():
     assert roster.owner_of("e2024010").url == str((EXAMPLES.parent / "depots" / "e2024010").resolve())
     assert course.marks[0].table.marks["e2024006"][0] == Mark(0.0, ABI)
     assert course.overrides[0].reason.startswith("Panne")
+    assert course.archives == (Path("/srv/enseignement/archives/apprentissage-profond"),) and course.sources == ()
+    assert [(d.pair, d.flag, d.decision) for d in course.review.decisions] == [
+        (("b02", "e2024001"), None, "écarté"), (("e2024010", "2025/e2023017"), None, "à discuter"),
+        (None, ("t04", "data-access", "tp3/models.py:41"), "confirmé")]  # member ids name their group
 
 
 def test_default_formula_covers_every_tp_and_the_project(course_dir):

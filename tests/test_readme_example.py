@@ -1,6 +1,7 @@
 """README's worked example for instructors, run line by line as written, output compared."""
 from __future__ import annotations
 
+import html
 import json
 import re
 import subprocess
@@ -21,12 +22,13 @@ def readme_blocks() -> tuple[list[str], str]:
 
 def test_worked_example_runs_as_shown(tmp_path):
     commands, expected = readme_blocks()
-    printed = ""
+    printed, done_outputs = "", []
     for command in commands:
         done = subprocess.run(command.replace("/tmp/demo", str(tmp_path / "demo")), shell=True, cwd=ROOT,
                               capture_output=True, text=True)
         assert done.returncode == 0, (command, done.stderr[-2000:])
         printed = done.stdout
+        done_outputs.append(printed)
     assert printed == expected
     assert "retard" in (tmp_path / "demo" / "out" / "feedback" / "e005.md").read_text(encoding="utf-8").lower()
     if CHROMIUM:  # the per-test class table of the worked example, as a browser shows it
@@ -36,6 +38,19 @@ def test_worked_example_runs_as_shown(tmp_path):
         rows = re.findall(r"<tr><td><code>(test_\w+\.py::test_\w+)</code>", table)
         assert len(rows) == 22 and rows[0] == "test_losses.py::test_mse_value"  # the demo's bug: the hardest test
         assert "2 / 4" in table and "<svg" in table  # e001 and e005 pass it, e002 (stubs) and b01 (the bug) do not
+    sheet = tmp_path / "demo" / "out" / "oral" / "tp1-e003.html"  # written by the example's `grader oral` line
+    assert f"{sheet}\n" in done_outputs[next(i for i, c in enumerate(commands) if " oral " in c)]
+    if CHROMIUM:  # e003's oral check sheet opens, and quotes only e003's own lines (group b01's graded files)
+        run = chromium(sheet, tmp_path / "profile", "--dump-dom")
+        assert run.returncode == 0 and not [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
+        quoted = [(path, int(n), html.unescape(text)) for path, table in re.findall(
+            r'<table class="code" data-path="([^"]+)">(.*?)</table>', run.stdout, re.S)
+            for n, text in re.findall(r'data-line="(\d+)">(.*?)</td>', table)]
+        assert len(quoted) > 10 and "Petit Chloé (e003)" in run.stdout
+        graded = tmp_path / "demo" / "repos" / "b01"
+        for path, number, text in quoted:
+            assert (graded / path).read_text(encoding="utf-8").split("\n")[number - 1] == text, (path, number)
+        assert quoted[0][0] == "tp1/losses.py" and any("np.sum(diff ** 2)" in t for _, _, t in quoted)  # mse first
 
 
 def test_gitlab_walkthrough_runs_as_shown(tmp_path):

@@ -247,3 +247,56 @@ def test_an_unchanged_class_is_not_compared_again(tmp_path, klass, monkeypatch, 
     assert main(["similarity", "tp1", "--course", str(course), "--out", str(copy)]) == 0
     assert "similarity tp1: 861 pairs" in capsys.readouterr().out  # the class's 42 repositories, from the cache
     assert (copy / "similarity-tp1.csv").read_bytes() == before
+
+
+def marked(page: str, side: str) -> list[str]:
+    import html
+
+    return [html.unescape(text) for text in re.findall(rf"<mark class='{side}'>(.*?)</mark>", page, re.S)]
+
+
+def test_the_view_highlights_own_code_only(klass, project):
+    """No comment, no docstring, no line of the starter inside a highlighted region; each file's
+    regions with their lengths, and each side's functions with their share."""
+    from grader.sidebyside import starter_lines
+
+    _, out, _ = klass
+    page = (out / "similarity-tp1.html").read_text(encoding="utf-8")
+    starter = starter_lines(similarity.boilerplate(project, "tp1"))
+    regions = marked(page, "a") + marked(page, "b")
+    assert len(regions) > 100
+    for region in regions:
+        for line in region.split("\n"):
+            assert "#" not in line and '"""' not in line and line.strip() not in starter, line
+    assert re.search(r"\d+ région\(s\) commune\(s\) : l\. \d+–\d+ \(\d+ lignes?\)", page)
+    assert re.search(r"<span title=\"tp1/mlp\.py, ligne \d+\">backward : \d+ % commun</span>", page)
+
+
+def test_a_half_copy_highlights_the_copied_functions_only(project):
+    """b copied a's mlp.py and wrote everything else differently: only mlp.py's functions are
+    highlighted, near 100 %, and every other function of a is at most a few short matches."""
+    from grader.similarityreport import views
+
+    from .classmates import HERE, compose, pools
+
+    first = solution()
+    second = {m: compose("tp1", m, {n: t for n, t in units((HERE / "v3" / "tp1" / m).read_text()).items() if n in todo})
+              for m, todo in pools("tp1").items()} | {"mlp.py": first["mlp.py"]}
+    printed = fingerprint_all([doc("a", first), doc("b", second)], similarity.boilerplate(project, "tp1"))
+    pair = compare("tp1", *printed)
+    assert 0.3 < pair.score < 0.8
+    view = views([pair], THRESHOLD, printed, similarity.boilerplate(project, "tp1"))[0]
+    shares = {(f.path, f.name): f.share for f in view.functions_a}
+    assert all(shares[("tp1/mlp.py", name)] > 0.9 for name in ("forward", "backward", "train"))
+    assert max(share for (path, _), share in shares.items() if path != "tp1/mlp.py") < 0.5
+    copied = next(f for f in view.files if f.path == "tp1/mlp.py")
+    assert '&#34;&#34;&#34;' in copied.left and not any('"""' in text for text in marked(copied.left, "a"))
+    assert copied.left_regions and all(r.lines <= r.last - r.first + 1 for r in copied.left_regions)
+
+
+def test_own_code_leaves_out_comments_docstrings_and_starter_lines():
+    from grader.sidebyside import own_code
+
+    text = 'def f(x):\n    """Le squelette."""\n    y = x + 1  # à moi\n    raise NotImplementedError\n'
+    mask = own_code(text, {"raise NotImplementedError", "def f(x):"})
+    assert "".join(c for c, m in zip(text, mask) if m) == "y=x+1"

@@ -338,6 +338,17 @@ def build_collect_folder(base: Path, independent: int = 30, seed: int = 12,
     """Real git repos of the class and a collect output folder holding their bare mirrors and
     submissions (nothing graded: `grader similarity` needs the commits only). Returns
     (course.yaml, the collect folder, the planted pairs)."""
+    owners, planted = packages(independent, seed, tps)
+    course = write_class(base, owners, tps, {"g1": ["g1a", "g1b"]})
+    return course, base / "out", planted
+
+
+def write_class(base: Path, owners: dict[str, dict[str, dict[str, str]]], tps: tuple[str, ...],
+                groups: dict[str, list[str]] | None = None, deadlines: dict[str, str] | None = None,
+                course_keys: str = "") -> Path:
+    """Each owner's repository (the stubs, then one commit per TP with its files), its bare mirror
+    and its submissions in `base/out`, the roster (`groups`: owner → its members) and course.yaml
+    (with `course_keys` appended). Returns course.yaml."""
     import subprocess
 
     import git
@@ -345,7 +356,7 @@ def build_collect_folder(base: Path, independent: int = 30, seed: int = 12,
     from grader.collect import write_submissions
     from grader.gradebook import Submission
 
-    owners, planted = packages(independent, seed, tps)
+    groups, deadlines = groups or {}, deadlines or DEADLINES
     actor = git.Actor("Étudiant", "e@example.org")
     out, rows = base / "out", ["id,name,email,repo,group"]
     for owner, work in owners.items():
@@ -366,10 +377,10 @@ def build_collect_folder(base: Path, independent: int = 30, seed: int = 12,
             shas[tp] = repo.index.commit(tp.upper(), author=actor, committer=actor).hexsha
         subprocess.run(["git", "clone", "-q", "--mirror", str(repo_dir), str(out / "repos" / f"{owner}.git")], check=True)
         write_submissions(out / "submissions" / f"{owner}.json", [Submission(owner, tp, shas[tp], None, None) for tp in tps])
-        members = ["g1a", "g1b"] if owner == "g1" else [owner]
-        rows += [f"{m},Nom {m},{m}@etu.example.fr,depots/{owner},{'g1' if owner == 'g1' else ''}" for m in members]
+        members = groups.get(owner, [owner])
+        rows += [f"{m},Nom {m},{m}@etu.example.fr,depots/{owner},{owner if owner in groups else ''}" for m in members]
     (base / "roster.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    tp_lines = "".join(f'  {tp}: {{deadline: "{DEADLINES[tp]}"}}\n' for tp in tps)
+    tp_lines = "".join(f'  {tp}: {{deadline: "{deadlines[tp]}"}}\n' for tp in tps)
     (base / "course.yaml").write_text(f'course: "Classe synthétique"\nroster: roster.csv\ntps:\n{tp_lines}'
-                                      f'formula: "mean({", ".join(tps)})"\n', encoding="utf-8")
-    return base / "course.yaml", out, planted
+                                      f'formula: "mean({", ".join(tps)})"\n{course_keys}', encoding="utf-8")
+    return base / "course.yaml"
