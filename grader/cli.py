@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -65,6 +66,7 @@ def run() -> None:
     torch loaded that took ≈ 1 s after every command's work was done. Nothing is left to
     finalize: every file the grader writes is closed (and most are renamed into place) by then."""
     code = main()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a late Ctrl-C: the work is done, let the clean-up finish
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         stream.flush()

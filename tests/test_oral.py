@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.cli import main
+from tests.conftest import simulated_main as main  # --now: the simulated clock (DLGRADE_CLOCK)
 from grader.marks import TestResult, grade
 from grader.config import Project
 from grader.oral import QUESTIONS, failed_units, units_of

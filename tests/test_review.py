@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.cli import main
+from tests.conftest import simulated_main as main  # --now: the simulated clock (DLGRADE_CLOCK)
 from grader.course import load_class
 from grader.errors import ConfigError
 from grader.integrity import KINDS

@@ -251,8 +251,9 @@ def test_3_a_mark_made_with_other_settings_is_not_reused(tmp_path, project):
 def test_5_ctrl_c_stops_a_collect_within_two_seconds_and_the_run_resumes(tmp_path, project):
     # Ctrl-C during a collect took 20–24 s and ended in a Python traceback
     base = tmp_path
-    for index in range(6):
-        repo_with_tp1(base / "repos" / f"e{index}", project, BEFORE_TP1, mark=f"e{index}")
+    slow = {("losses.py", "mse"): "import time\ntime.sleep(0.3)\nreturn float(np.mean((y_pred - y) ** 2))"}
+    for index in range(6):  # each grading lasts a few seconds: the Ctrl-C falls in the middle of the run
+        repo_with_tp1(base / "repos" / f"e{index}", project, BEFORE_TP1, slow, mark=f"e{index}")
     write_roster(base, [(f"e{index}", f"e{index}", "") for index in range(6)])
     (base / "course.yaml").write_text(f'course: "Classe"\nroster: roster.csv\ntps:\n  tp1: {{deadline: "{TP1_DEADLINE}"}}\n'
                                       'formula: "tp1"\n', encoding="utf-8")
