@@ -25,8 +25,12 @@ class Sighting:
     repo: str = ""  # the repository's URL as the roster gave it (collect): evidence follows the repository
 
     def line(self) -> str:
-        """The sighting as one line of the ledger file (what `grader push` also writes alone)."""
-        return json.dumps(asdict(self), sort_keys=True) + "\n"
+        """The sighting as one line of the ledger file (what `grader push` also writes alone); an
+        unknown repository is left out, as in ledgers written before it was recorded."""
+        data = asdict(self)
+        if not data["repo"]:
+            del data["repo"]
+        return json.dumps(data, sort_keys=True) + "\n"
 
 
 class Ledger:
