@@ -57,3 +57,11 @@ def write_junit(grading: Grading, path: Path) -> None:
     ET.SubElement(suite, "system-out").text = f"Note : {grading.mark:g} / 20"
     ET.indent(suites)
     write_atomically(path, ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n")
+
+
+def write_grading_outputs(grading: Grading, json_path: Path | None, junit_path: Path | None) -> None:
+    """The files a grading command was asked for: result JSON, JUnit XML."""
+    if json_path:
+        grading.write_json(json_path)
+    if junit_path:
+        write_junit(grading, junit_path)
