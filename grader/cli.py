@@ -1,7 +1,7 @@
 """The `grader` command: parses arguments and calls the stages, nothing more.
 
 `grader check`, the students' command, is here and imports only what it needs (numpy, pytest,
-pyyaml, gitpython: the students' wheel, see grader/release.py). The instructor's commands are
+pyyaml, gitpython: the students' wheel, see grader/student_wheel.py). The instructor's commands are
 in grader/cli_instructor.py, imported when the parser is built; where their dependencies are
 not installed (the students' wheel), `grader` offers `check` alone and says so.
 
@@ -106,9 +106,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, str | None]:
 
     try:
         from .cli_instructor import add_instructor_commands  # the full install's dependencies
-    except ModuleNotFoundError as exc:
-        if not exc.name or exc.name.split(".")[0] == "grader":  # a bug of the grader, not a lighter install
-            raise
+    except ModuleNotFoundError as exc:  # the students' wheel has neither cli_instructor nor its libraries
+        if not exc.name or (exc.name.split(".")[0] == "grader" and exc.name != "grader.cli_instructor"):
+            raise  # a module of the grader itself is missing from a full install: a bug, said as it is
         parser.description += (" This is the students' installation: `grader check` only "
                                f"(no module named {exc.name!r}).")
         return parser, f"no module named {exc.name!r}"

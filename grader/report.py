@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .marks import Grading, write_atomically
-from .sandbox import IsolationReport
+
+if TYPE_CHECKING:  # an annotation only: `grader check` (the students' wheel) has no sandbox
+    from .sandbox import IsolationReport
 
 STATUS_FR = {"passed": "réussi", "failed": "échoué", "error": "erreur", "timeout": "délai dépassé"}
 

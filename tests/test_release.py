@@ -1,5 +1,6 @@
 """Tests of grader/release.py: the starter repo is a one-commit git repo with the stubs, the public
-tests and the student CI, and nothing of solutions/ or reference/ — not even in its git objects."""
+tests and the student CI, and nothing of solutions/ or reference/ — not even in its git objects;
+and of grader/student_wheel.py, the students' wheel in it: `grader check` and its dependencies only."""
 from __future__ import annotations
 
 import ast
@@ -18,10 +19,9 @@ import pytest
 import yaml
 
 from grader.cli import main
-from grader.release import STUDENT_DEPENDENCIES, STUDENT_EXTRAS, requirements
+from grader.student_wheel import STUDENT_DEPENDENCIES, STUDENT_EXTRAS, requirements
 from tests.conftest import answer_lines
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def solution_lines(project) -> set[str]:
@@ -101,11 +101,17 @@ def test_release_refuses_a_non_empty_folder(tmp_path, capsys):
 BLOCKER = '''
 import importlib.abc, importlib.metadata, os, re, sys
 _allowed = set(os.environ["DLGRADE_TEST_ALLOWED"].split(","))
+_wheel = os.environ["DLGRADE_TEST_WHEEL"]
 _owners = importlib.metadata.packages_distributions()
 
 
 class _StudentInstall(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "grader":  # only what the wheel holds
+            base = os.path.join(_wheel, *name.split("."))
+            if not (os.path.isfile(base + ".py") or os.path.isfile(os.path.join(base, "__init__.py"))):
+                raise ModuleNotFoundError(f"No module named {name!r} (not in the students' wheel)", name=name)
+            return None
         owners = _owners.get(name.split(".")[0])
         if owners and not any(re.sub(r"[-_.]+", "-", owner).lower() in _allowed for owner in owners):
             raise ModuleNotFoundError(f"No module named {name!r} (not in the students' install)", name=name)
@@ -142,12 +148,16 @@ def closure(requirements) -> set[str]:
     return seen
 
 
-def student_process(tmp_path, allowed: set[str]):
+def student_process(tmp_path, wheel: Path, allowed: set[str]):
+    """`grader …` run from the students' wheel alone, as if the environment held only `allowed`."""
+    unpacked = tmp_path / "wheel"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(unpacked)
     folder = tmp_path / "blocker"
     folder.mkdir(exist_ok=True)
     (folder / "sitecustomize.py").write_text(BLOCKER, encoding="utf-8")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(folder), str(ROOT)]),
-               DLGRADE_TEST_ALLOWED=",".join(sorted(allowed | {"dlgrade"})))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(folder), str(unpacked)]), DLGRADE_TEST_WHEEL=str(unpacked),
+               DLGRADE_TEST_ALLOWED=",".join(sorted(allowed)))
 
     def grader(*argv: str, cwd=None) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "grader.cli", *argv], cwd=cwd, env=env, capture_output=True,
@@ -177,8 +187,15 @@ def test_the_students_pins_are_the_projects(project):
     assert student - declared == {"notebook>=7"}  # Jupyter itself: the tests run notebooks with nbclient
 
 
-def test_grader_check_runs_with_only_the_students_install(tmp_path, project):
-    grader = student_process(tmp_path, closure(STUDENT_DEPENDENCIES))
+def test_grader_check_runs_from_the_students_wheel_alone(released, tmp_path, project):
+    """Only the modules `grader check` imports are in the wheel, and nothing but its dependencies
+    is needed: the instructor's modules (and what their docstrings say) stay out."""
+    [wheel] = (released / "outils").glob("dlgrade-*.whl")
+    modules = {name for name in zipfile.ZipFile(wheel).namelist() if name.startswith("grader/")}
+    assert {"grader/cli.py", "grader/check.py", "grader/check_plugin.py"} <= modules
+    assert not modules & {"grader/cli_instructor.py", "grader/runner.py", "grader/sandbox/__init__.py",
+                          "grader/oral.py", "grader/collect.py"}
+    grader = student_process(tmp_path, wheel, closure(STUDENT_DEPENDENCIES))
     repo = tmp_path / "repo"
     shutil.copytree(project.solutions, repo, ignore=shutil.ignore_patterns("__pycache__", "handouts"))
     done = grader("check", "tp1", str(repo))
@@ -191,8 +208,9 @@ def test_grader_check_runs_with_only_the_students_install(tmp_path, project):
     assert "Traceback" not in refused.stderr + helped.stderr
 
 
-def test_a_tp_that_needs_torch_says_how_to_install_it(tmp_path):
-    grader = student_process(tmp_path, closure(STUDENT_DEPENDENCIES))
+def test_a_tp_that_needs_torch_says_how_to_install_it(released, tmp_path):
+    [wheel] = (released / "outils").glob("dlgrade-*.whl")
+    grader = student_process(tmp_path, wheel, closure(STUDENT_DEPENDENCIES))
     repo = tmp_path / "tp2-repo"
     for folder, name, text in (("tp2", "__init__.py", ""), ("tp2", "reseaux.py", "import torch\n"),
                                ("tests", "test_tp2.py", "from tp2 import reseaux\n\n\ndef test_x():\n    pass\n"),
