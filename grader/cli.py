@@ -1,5 +1,10 @@
 """The `grader` command: parses arguments and calls the stages, nothing more.
 
+`grader check`, the students' command, is here and imports only what it needs (numpy, pytest,
+pyyaml, gitpython: the students' wheel, see grader/student_wheel.py). The instructor's commands are
+in grader/cli_instructor.py, imported when the parser is built; where their dependencies are
+not installed (the students' wheel), `grader` offers `check` alone and says so.
+
 Exit codes (DESIGN.md): 0 the command did its job whatever the marks, 1 `validate` found a
 mismatch, 2 bad usage, path or configuration, 3 a required isolation layer is missing.
 """
@@ -10,33 +15,25 @@ import atexit
 import os
 import signal
 import sys
-import tempfile
 from pathlib import Path
 
 from . import __version__
-from .check import TEST_TIMEOUT, check
-from .cli_class import add_class_commands
-from .cli_integrity import add_integrity_commands
-from .cli_options import add_isolation_options, check_isolation, run_options
+from .check import TEST_TIMEOUT, locate, run_check
 from .config import Project
-from .gitlab_admin import add_gitlab_commands
-from .heldout import dataset_folders
-from .errors import GraderError, IsolationError, UsageError
-from .marks import Grading
-from .mutants.command import add_mutant_options, validate_mutants
-from .reference import build_expected
-from .push import Push, banner, hidden_modules, push_context, sighting, student_view, write_sighting
-from .release import release
-from .scaffold import add_new_command
-from .report import render_table, write_junit
-from .repos import commit_of
-from .runner import grade_checkout, hidden_paths, sandbox_policy
-from .sandbox import CallFailure, SandboxError, SandboxPolicy, WorkerSession
-from .stubs import drift, generate
+from .errors import GraderError, UsageError
+from .marks import TestResult
+from .report import STATUS_FR, render_table, write_grading_outputs
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser, missing = build_parser()
+    command = command_word(argv)
+    if missing is not None and command not in (None, "check"):
+        print(f"grader: error: `grader {command}`: this installation is the students' one, `grader check` only "
+              f"({missing}); the instructor's commands need dlgrade with its dependencies (./setup.sh, or "
+              "pip install -e <the dlgrade checkout>)", file=sys.stderr)
+        return 2
     args, extra = parser.parse_known_args(argv)
     if extra:  # argparse would say so in English, with the top-level usage: check's own parser says it in French
         (args.parser_of_command if args.run is cmd_check else parser).error(
@@ -60,6 +57,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def command_word(argv: list[str]) -> str | None:
+    """The command's name in `argv` ("check", "test"…), past the global options."""
+    words = iter(argv)
+    for word in words:
+        if word == "--project":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
 def run() -> None:
     """The `grader` command: `main`, then the atexit handlers (templates closed, multiprocessing's
     finalizers), the output flushed, and an exit that skips tearing the interpreter down: with
@@ -73,38 +81,12 @@ def run() -> None:
     os._exit(code if isinstance(code, int) else 0)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> tuple[argparse.ArgumentParser, str | None]:
+    """The parser, and what is missing for the instructor's commands (None: they are all there)."""
     parser = argparse.ArgumentParser(prog="grader", description="dlgrade: grade the TPs of Apprentissage profond.")
     parser.add_argument("--version", action="version", version=f"dlgrade {__version__}")
     parser.add_argument("--project", help="the dlgrade checkout (default: the one grader is installed from)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    test = commands.add_parser("test", help="grade one TP of one student checkout with the hidden tests")
-    test.add_argument("tp", help="tp1, tp2, …")
-    test.add_argument("repo", type=Path, help="the student's checkout")
-    test.add_argument("--json", type=Path, help="write the result JSON (schema 1) here")
-    test.add_argument("--junit", type=Path, help="write a JUnit XML report (French messages only) here")
-    test.add_argument("--student", help="student id in the outputs (default: the folder's name)")
-    test.add_argument("--only", action="append", default=[], metavar="TEST_ID",
-                      help="run only this hidden test (repeatable; e.g. test_losses.py::test_name): "
-                           "the score is then out of the selected tests' points")
-    test.add_argument("--timeout", type=float, metavar="SECONDS",
-                      help="wall-clock limit per call into student code (default: the TP's rubric.yaml)")
-    test.add_argument("--heldout-seed", type=int, metavar="N",
-                      help="calibration: draw the held-out data from seed N instead of this submission's secret")
-    add_isolation_options(test)
-    test.set_defaults(run=cmd_test)
-
-    push = commands.add_parser("push", help="grade the pushed commit in a GitLab CI job (gitlab/grade.yml)")
-    push.add_argument("tp", help="tp1, tp2, …")
-    push.add_argument("repo", type=Path, nargs="?", default=Path("."), help="the pushed checkout (default: .)")
-    push.add_argument("--course", type=Path, required=True, help="course.yaml (deadlines, extensions, ci.before_deadline)")
-    push.add_argument("--json", type=Path, help="write what the student may see, as result JSON, here")
-    push.add_argument("--junit", type=Path, help="write what the student may see, as JUnit XML, here")
-    push.add_argument("--sighting", type=Path, help="write the pipeline's first-seen evidence (a ledger line) here")
-    push.add_argument("--timeout", type=float, metavar="SECONDS", help="wall-clock limit per call into student code")
-    add_isolation_options(push)
-    push.set_defaults(run=cmd_push)
 
     check_cmd = commands.add_parser(
         "check", help="les tests publics de votre TP et une note provisoire (étudiants)", add_help=False,
@@ -124,55 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
     check_cmd.error = lambda message: french_usage_error(check_cmd, message)
     check_cmd.set_defaults(run=cmd_check, parser_of_command=check_cmd)
 
-    validate = commands.add_parser("validate", help="solutions/ must score full marks and assignments/ 0")
-    validate.add_argument("tps", nargs="*", help="TPs to check (default: all)")
-    add_isolation_options(validate)
-    add_mutant_options(validate)
-    validate.set_defaults(run=cmd_validate)
-
-    doctor = commands.add_parser("doctor", help="start a worker and report which isolation layers it gets")
-    add_isolation_options(doctor)
-    doctor.set_defaults(run=cmd_doctor)
-
-    reference = commands.add_parser("reference", help="the hidden side")
-    actions = reference.add_subparsers(dest="action", required=True, metavar="ACTION")
-    build = actions.add_parser("build", help="regenerate expected outputs from solutions/")
-    build.add_argument("tps", nargs="*", help="TPs to build (default: all)")
-    build.set_defaults(run=cmd_reference_build)
-
-    add_class_commands(commands)
-    add_integrity_commands(commands)
-    add_gitlab_commands(commands)
-    add_new_command(commands)
-
-    release_cmd = commands.add_parser("release", help="build the starter repo students fork (git, one commit)")
-    release_cmd.add_argument("out", type=Path, help="a new or empty folder")
-    release_cmd.set_defaults(run=cmd_release)
-
-    stubs = commands.add_parser("stubs", help="regenerate assignments/ from solutions/ (or --check it)")
-    stubs.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
-    stubs.set_defaults(run=cmd_stubs)
-    return parser
-
-
-def cmd_doctor(project: Project, args: argparse.Namespace) -> int:
-    with tempfile.TemporaryDirectory() as empty:
-        policy = SandboxPolicy(probes_path=project.probes, without=frozenset(args.without),
-                               hidden_paths=hidden_paths(project), masked_paths=dataset_folders())
-        try:
-            with WorkerSession(Path(empty), policy) as session:
-                session.call("ping", {})
-                isolation = session.isolation
-        except (SandboxError, OSError) as exc:
-            raise IsolationError(f"cannot start a worker: {exc}") from None
-    print(f"dlgrade {__version__}: isolation of student code on this machine")
-    print("\n".join(isolation.lines()))
-    missing = ", ".join(layer.name for layer in isolation.missing)
-    gpu = next(layer for layer in isolation.layers if layer.name == "gpu")
-    print((f"missing: {missing}" if missing else "every isolation layer is active")
-          + ("" if gpu.active else " (no GPU here: student code computes on the CPU, which is not a missing layer)"))
-    check_isolation(args, isolation)
-    return 0
+    try:
+        from .cli_instructor import add_instructor_commands  # the full install's dependencies
+    except ModuleNotFoundError as exc:  # the students' wheel has neither cli_instructor nor its libraries
+        if not exc.name or (exc.name.split(".")[0] == "grader" and exc.name != "grader.cli_instructor"):
+            raise  # a module of the grader itself is missing from a full install: a bug, said as it is
+        parser.description += (" This is the students' installation: `grader check` only "
+                               f"(no module named {exc.name!r}).")
+        return parser, f"no module named {exc.name!r}"
+    add_instructor_commands(commands)
+    return parser, None
 
 
 class FrenchHelpFormatter(argparse.HelpFormatter):
@@ -199,114 +142,24 @@ def cmd_check(project: Project | None, args: argparse.Namespace) -> int:
         raise UsageError(f"{args.repo} : ce dossier n'existe pas")
     if args.timeout <= 0:
         raise UsageError("--timeout : un nombre de secondes positif est attendu")
-    grading, checkout = check(args.tp, args.repo, timeout=args.timeout)
+    checkout = locate(args.tp, args.repo)
     print("Tests publics seulement, sans bac à sable : votre propre code, sur votre machine. "
           "Note provisoire : les tests cachés décident de la note.")
     if checkout.dirty:
-        print(f"Copie de travail non commitée : la note porte sur vos fichiers tels qu'ils sont, pas sur un commit"
-              f" (dernier commit : {checkout.commit[:10]}). Commitez et poussez pour rendre ce travail.")
+        shown = ", ".join(checkout.changed[:3]) + (" …" if len(checkout.changed) > 3 else "")
+        print(f"Copie de travail non commitée ({shown}) : la note porte sur vos fichiers tels qu'ils sont, pas sur "
+              f"un commit (dernier commit : {checkout.commit[:10]}). Commitez et poussez pour rendre ce travail.")
+    print(f"{args.tp} : chaque test public a {args.timeout:g} s au plus (--timeout pour changer)", flush=True)
+    grading = run_check(checkout, args.tp, timeout=args.timeout, progress=print_progress)
     print(render_table(grading))
     write_grading_outputs(grading, args.json, args.junit)
     return 0
 
 
-def cmd_test(project: Project, args: argparse.Namespace) -> int:
-    tp = project.tp(args.tp)
-    repo = args.repo
-    if not repo.is_dir():
-        raise UsageError(f"{repo}: no such directory")
-    options = run_options(args)
-    grading, isolation = grade_checkout(project, tp, repo, args.student, commit_of(repo), options)
-    check_isolation(args, isolation)
-    print(render_table(grading, isolation))
-    write_grading_outputs(grading, args.json, args.junit)
-    return 0
-
-
-def cmd_push(project: Project, args: argparse.Namespace) -> int:
-    tp = project.tp(args.tp)
-    if not args.repo.is_dir():
-        raise UsageError(f"{args.repo}: no such directory")
-    push = Push.from_environment(os.environ)
-    context = push_context(args.course, tp.name, push)
-    if context is None:
-        print(f"{tp.name} n'est pas (encore) dans {args.course.name} : rien à noter pour ce TP.")
-        return 0
-    before_deadline = push.created_at <= context.deadline
-    print(banner(push, context, before_deadline))
-    if args.sighting:  # first: the evidence stands even if grading fails
-        write_sighting(args.sighting, sighting(push, context))
-    grading, isolation = grade_checkout(project, tp, args.repo, context.owner, commit_of(args.repo), run_options(args))
-    check_isolation(args, isolation)
-    view = student_view(grading, context.policy, before_deadline, hidden_modules(tp.reference, tp.name))
-    print(render_table(view, isolation))
-    write_grading_outputs(view, args.json, args.junit)
-    return 0
-
-
-def write_grading_outputs(grading: Grading, json_path: Path | None, junit_path: Path | None) -> None:
-    if json_path:
-        grading.write_json(json_path)
-    if junit_path:
-        write_junit(grading, junit_path)
-
-
-def selected(project: Project, names: list[str]) -> list:
-    return [project.tp(name) for name in (names or project.tp_names())]
-
-
-def cmd_validate(project: Project, args: argparse.Namespace) -> int:
-    if args.mutants:
-        return validate_mutants(project, selected(project, args.tps), args, run_options(args))
-    ok = True
-    problems = drift(project.solutions, project.assignments)
-    if problems:
-        ok = False
-        print(f"assignments/ drifted from solutions/ ({len(problems)} files): run `grader stubs`")
-    for tp in selected(project, args.tps):
-        for label, folder, wanted in (("solutions", project.solutions, tp.rubric.max_score),
-                                      ("assignments", project.assignments, 0.0)):
-            grading, isolation = grade_checkout(project, tp, folder, label, options=run_options(args))
-            check_isolation(args, isolation)
-            good = abs(grading.score - wanted) < 1e-9
-            ok &= good
-            print(f"{tp.name} {label:<11} {grading.score:g}/{grading.max_score:g}  "
-                  f"{'ok' if good else f'MISMATCH (expected {wanted:g})'}")
-            if not good:
-                for test in grading.tests:
-                    if (test.status == "passed") != (wanted > 0):
-                        print(f"    {test.id}: {test.status} {test.message}")
-    return 0 if ok else 1
-
-
-def cmd_reference_build(project: Project, args: argparse.Namespace) -> int:
-    for tp in selected(project, args.tps):
-        if not (tp.reference / "cases.py").exists():
-            print(f"{tp.name}: no cases.py, nothing to build")
-            continue
-        with WorkerSession(project.solutions, sandbox_policy(project, tp)) as session:
-            try:
-                arrays = build_expected(tp.reference, session)
-            except CallFailure as failure:
-                raise GraderError(f"{tp.name}: a case failed on solutions/: {failure.message}") from None
-        print(f"{tp.name}: {len(arrays)} expected arrays written to {tp.reference / 'expected.npz'}")
-    return 0
-
-
-def cmd_release(project: Project, args: argparse.Namespace) -> int:
-    sha = release(project, args.out)
-    print(f"starter repo written to {args.out} (commit {sha[:10]}): push it as the project students fork")
-    return 0
-
-
-def cmd_stubs(project: Project, args: argparse.Namespace) -> int:
-    if args.check:
-        problems = drift(project.solutions, project.assignments)
-        print("\n".join(problems) or "assignments/ is up to date")
-        return 1 if problems else 0
-    count = generate(project.solutions, project.assignments)
-    print(f"{count} files written to {project.assignments}")
-    return 0
+def print_progress(result: TestResult, rank: int, total: int) -> None:
+    """One line per public test as it finishes: the student sees the run go on."""
+    status = STATUS_FR.get(result.status, result.status)
+    print(f"  [{rank:>{len(str(total))}}/{total}] {status:<13} {result.id} ({result.duration_s:.2f} s)", flush=True)
 
 
 if __name__ == "__main__":

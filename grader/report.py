@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .marks import Grading, write_atomically
-from .sandbox import IsolationReport
+
+if TYPE_CHECKING:  # an annotation only: `grader check` (the students' wheel) has no sandbox
+    from .sandbox import IsolationReport
 
 STATUS_FR = {"passed": "réussi", "failed": "échoué", "error": "erreur", "timeout": "délai dépassé"}
 
@@ -57,3 +60,11 @@ def write_junit(grading: Grading, path: Path) -> None:
     ET.SubElement(suite, "system-out").text = f"Note : {grading.mark:g} / 20"
     ET.indent(suites)
     write_atomically(path, ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n")
+
+
+def write_grading_outputs(grading: Grading, json_path: Path | None, junit_path: Path | None) -> None:
+    """The files a grading command was asked for: result JSON, JUnit XML."""
+    if json_path:
+        grading.write_json(json_path)
+    if junit_path:
+        write_junit(grading, junit_path)

@@ -51,6 +51,36 @@ def commit_of(checkout: Path) -> str | None:
         return None
 
 
+def uncommitted(checkout: Path, paths: list[str]) -> list[str]:
+    """Files under `paths` of the work tree at `checkout` that differ from HEAD: modified, added,
+    deleted or untracked ("tp1/losses.py"); Python's caches are not work. [] outside a git work tree."""
+    try:
+        status = git.Repo(checkout).git.status("--porcelain", "-z", "--untracked-files=all", "--", *paths)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError):
+        return []
+    fields, changed = status.split("\0"), []
+    index = 0
+    while index < len(fields):
+        entry = fields[index]
+        index += 1
+        if len(entry) < 4:
+            continue
+        code, path = entry[:2], entry[3:]
+        if "R" in code or "C" in code:  # a rename: the next field is where the file came from
+            index += 1
+        if "__pycache__" not in path.split("/") and not path.endswith((".pyc", ".pyo")):
+            changed.append(path)
+    return sorted(set(changed))
+
+
+def committed_folders(checkout: Path) -> set[str]:
+    """The top-level folders of HEAD's tree at `checkout` (a git work tree)."""
+    try:
+        return {item.name for item in git.Repo(checkout).head.commit.tree.trees}
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError, git.GitCommandError):
+        return set()
+
+
 def authenticated(url: str, token_env: str | None) -> str:
     """An HTTPS URL with the token of `token_env` in it (GitLab's oauth2 form), else `url`."""
     token = os.environ.get(token_env or "")

@@ -212,3 +212,26 @@ def test_the_command_exits_with_mains_code_after_the_atexit_handlers_and_flushed
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert done.returncode == 2 and "tp9" in done.stderr
     assert done.stdout == "bufferedhandler ran\n"
+
+
+def test_grading_a_checkout_with_uncommitted_changes_says_so_and_claims_no_commit(student_repo, tmp_path, capsys):
+    """Issue 24: `grader test` reported the HEAD commit while grading the modified files."""
+    repo = student_repo()
+    losses = repo / "tp1" / "losses.py"
+    losses.write_text(losses.read_text(encoding="utf-8") + "\n# brouillon\n", encoding="utf-8")
+    (repo / "tp1" / "nouveau.py").write_text("X = 1\n", encoding="utf-8")  # untracked counts too
+    (repo / "tp1" / "__pycache__").mkdir(exist_ok=True)
+    (repo / "tp1" / "__pycache__" / "losses.cpython-311.pyc").write_bytes(b"")  # Python's cache does not
+    out_json = tmp_path / "r.json"
+    assert main(["test", "tp1", str(repo), "--only", "test_losses.py::test_mse_value", "--json", str(out_json)]) == 0
+    captured = capsys.readouterr()
+    assert "tp1/ has uncommitted changes (tp1/losses.py, tp1/nouveau.py): grading the files as they are on disk, " \
+           "not commit" in captured.err
+    result = json.loads(out_json.read_text())
+    assert result["commit"] is None and result["mark"] == 20
+    assert any(error.startswith("copie de travail modifiée (tp1/losses.py, tp1/nouveau.py)") for error in result["errors"])
+    header = next(line for line in captured.out.splitlines() if line.startswith("dlgrade "))
+    assert "commit" not in header and "copie de travail modifiée" in captured.out
+    clean = student_repo(name="clean")
+    assert main(["test", "tp1", str(clean), "--only", "test_losses.py::test_mse_value", "--json", str(out_json)]) == 0
+    assert "uncommitted" not in capsys.readouterr().err and len(json.loads(out_json.read_text())["commit"]) == 40
