@@ -24,7 +24,7 @@ from .config import Project
 from .course import load_class
 from .errors import GraderError, UsageError
 from .gradebook import build_gradebook
-from .history import history
+from .history import history, write_histories
 from .integrity import ClassIntegrity
 from .integrity import load as load_integrity
 from .oral import write_sheets
@@ -112,7 +112,7 @@ def cmd_collect(project: Project, args: argparse.Namespace) -> int:
             with steps("similarity"):
                 lines += similarity_step(project, args.course, [args.out], args.out, [])
         with steps("gradebook"):
-            written, integrity = render_class(project, args.course, [args.out], args.out)
+            written, integrity = render_class(project, args.course, [args.out], args.out, args.ledger)
         print(f"{len(written)} files written to {args.out}")
         lines.append(integrity.summary())
     print(f"{summary.owners} repositor{'y' if summary.owners == 1 else 'ies'} · {summary.graded} graded · {summary.cached} from the cache · "
@@ -177,7 +177,7 @@ def cmd_similarity(project: Project, args: argparse.Namespace) -> int:
     if unknown:
         raise UsageError(f"{', '.join(unknown)}: not a TP of {args.course}")
     lines = similarity_step(project, args.course, sources, args.out, args.tps)
-    written, integrity = render_class(project, args.course, sources, args.out)
+    written, integrity = render_class(project, args.course, sources, args.out, args.ledger)
     print(f"{len(written)} files written to {args.out}")
     for line in lines + [integrity.summary()]:
         print(line)
@@ -207,13 +207,14 @@ def cmd_history(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_report(project: Project, args: argparse.Namespace) -> int:
-    written, integrity = render_class(project, args.course, args.sources or [args.out], args.out)
+    written, integrity = render_class(project, args.course, args.sources or [args.out], args.out, args.ledger)
     print(f"{len(written)} files written to {args.out}")
     print(integrity.summary())
     return 0
 
 
-def render_class(project: Project, course_path: Path, sources: list[Path], out: Path) -> tuple[list[Path], ClassIntegrity]:
+def render_class(project: Project, course_path: Path, sources: list[Path], out: Path,
+                 ledger: Path | None = None) -> tuple[list[Path], ClassIntegrity]:
     """Gradebook, feedback, a-verifier.csv and integrity.csv from stored results only: nothing is
     graded here. What needs the instructor's eye is also said on the console."""
     course, roster = load_class(course_path)
@@ -238,4 +239,6 @@ def render_class(project: Project, course_path: Path, sources: list[Path], out: 
     for warning in late:
         print(f"grader: warning: {warning}", file=sys.stderr)
     print(summary_line(attention_items(gradebook)) + " (a-verifier.csv)")
-    return write_outputs(gradebook, out, integrity, notices, [out, *sources]), integrity
+    written = write_outputs(gradebook, out, integrity, notices, [out, *sources])
+    written += write_histories(gradebook, roster, out, ledger or course_path.parent / "ledger.jsonl")
+    return written, integrity

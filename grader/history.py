@@ -18,9 +18,9 @@ from .collect import read_submissions
 from .config import Project
 from .course import Course, load_class
 from .errors import UsageError
-from .gradebook import StudentRow, TPMark, build_gradebook, french_number
+from .gradebook import Gradebook, StudentRow, TPMark, build_gradebook, french_number
 from .ledger import Ledger, Sighting
-from .marks import Grading
+from .marks import Grading, write_atomically
 from .roster import Roster
 
 SOURCES = {"snapshot": "relevé planifié", "collect": "collecte", "ci": "pipeline GitLab de l'étudiant",
@@ -30,8 +30,21 @@ SOURCES = {"snapshot": "relevé planifié", "collect": "collecte", "ci": "pipeli
 def history(project: Project, course_path: Path, out: Path, ledger_path: Path, student_id: str) -> str:
     """The student's history as French text (Markdown)."""
     course, roster = load_class(course_path, project.tp_names())
-    row = student_row(course, roster, out, student_id)
-    ledger = Ledger(ledger_path)
+    return history_of(student_row(course, roster, out, student_id), course, roster, out, Ledger(ledger_path))
+
+
+def write_histories(gradebook: Gradebook, roster: Roster, out: Path, ledger_path: Path) -> list[Path]:
+    """`out/history/<student>.md` for every student: the instructor's view beside each feedback
+    file (out/ is the instructor's folder, mode 0700)."""
+    ledger, written = Ledger(ledger_path), []
+    for row in gradebook.rows:
+        path = out / "history" / f"{row.student.id}.md"
+        write_atomically(path, history_of(row, gradebook.course, roster, out, ledger))
+        written.append(path)
+    return written
+
+
+def history_of(row: StudentRow, course: Course, roster: Roster, out: Path, ledger: Ledger) -> str:
     lines = [f"# Historique de {row.student.name} ({row.student.id})", ""]
     if row.owner != row.student.id:
         lines += [f"Dépôt du groupe {row.owner}.", ""]

@@ -168,6 +168,8 @@ def test_history_of_two_students(semester, capsys):
     assert "vu pour la première fois le 20/02/2026" in tp1 and "pénalité : −10 point(s)" in tp1
     assert "## TP2 : 0 / 20" in p2
     assert real_main(["history", "nobody", "--course", str(base / "course.yaml"), "--out", str(base / "out")]) == 2
+    # The same, for every student, beside the feedback files: the instructor's view of each
+    assert (base / "out" / "history" / "s3.md").read_text(encoding="utf-8") == s3
 
 
 # ---------------------------------------------------------------- one test per numbered problem
