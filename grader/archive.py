@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .fingerprint import K, Kgrams, kgram_hashes, kgrams
-from .marks import write_atomically
+from .base.files import write_atomically
 from .similarity import Document, SourceFile
 
 SCHEMA = 1

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .check_messages import MESSAGE_LIMIT, crashed, dumped_frames, import_timed_out, pytest_failed, timed_out
 from .config import Rubric
-from .errors import UsageError
+from .base.errors import UsageError
 from .marks import Grading, TestResult, grade
 from .repos import commit_of, committed_folders, uncommitted
 

@@ -22,12 +22,11 @@ from .course import FINAL, Course
 from .formula import ABI, ABJ, MISSING, NOT_TAKEN, Mark
 from .gradebook import Gradebook, StudentRow, TPMark, french_number
 from .integrity import ClassIntegrity, Flag
-from .marks import write_atomically
+from .base.files import TEMPLATES, write_atomically
 from .review import Decision
 from .similarity import THRESHOLD, Pair, percent
 from .similarityreport import shown
 
-TEMPLATES = Path(__file__).with_name("templates")
 STATUS_FR = {"passed": "réussi", "failed": "échoué", "error": "erreur", "timeout": "délai dépassé"}
 CODE_FR = {ABI: "absence injustifiée, compte 0", ABJ: "absence justifiée, retirée de la formule",
            NOT_TAKEN: "pas de note, retirée de la formule", MISSING: "note manquante"}

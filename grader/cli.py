@@ -20,7 +20,7 @@ from pathlib import Path
 from . import __version__
 from .check import TEST_TIMEOUT, locate, run_check
 from .config import Project
-from .errors import GraderError, UsageError
+from .base.errors import GraderError, UsageError
 from .marks import TestResult
 from .report import STATUS_FR, render_table, write_grading_outputs
 

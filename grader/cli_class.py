@@ -22,7 +22,7 @@ from .cli_options import add_isolation_options, run_options
 from .collect import CollectOptions, collect, parse_shard, read_submissions, trusted_commit_dates
 from .config import Project
 from .course import load_class
-from .errors import GraderError, UsageError
+from .base.errors import GraderError, UsageError
 from .gradebook import build_gradebook
 from .history import history, write_histories
 from .integrity import ClassIntegrity

@@ -20,7 +20,7 @@ from .cli_class import add_class_commands
 from .cli_integrity import add_integrity_commands
 from .cli_options import add_isolation_options, check_isolation, run_options
 from .config import Project
-from .errors import GraderError, IsolationError, UsageError
+from .base.errors import GraderError, IsolationError, UsageError
 from .gitlab_admin import add_gitlab_commands
 from .heldout import dataset_folders
 from .mutants.command import add_mutant_options, validate_mutants

@@ -13,7 +13,7 @@ from .cli_class import add_course_options
 from .collect import read_submissions
 from .config import Project
 from .course import load_class
-from .errors import UsageError
+from .base.errors import UsageError
 from .gradebook import build_gradebook
 from .oral import write_sheets
 from .similarity import check_sources

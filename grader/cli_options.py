@@ -5,7 +5,7 @@ import argparse
 import os
 import sys
 
-from .errors import IsolationError, UsageError
+from .base.errors import IsolationError, UsageError
 from .heldout import KEY_ENV
 from .runner import RunOptions
 from .sandbox import LAYERS, IsolationReport

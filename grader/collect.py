@@ -32,12 +32,13 @@ from . import __version__
 from .codescan import ScanMemo
 from .config import TP, Project
 from .course import Course, TPConfig, load_class
-from .errors import GraderError, UsageError
+from .base.errors import GraderError, UsageError
 from .gitlab_events import pipeline_sightings, push_sightings
 from .gradebook import Submission, late_penalty
 from .integrity import PASTE_WINDOW, cached_scan, starter_lines, write_flags
 from .ledger import Ledger, Sighting
-from .marks import Grading, write_atomically
+from .base.files import write_atomically
+from .marks import Grading
 from .pool import Pool, Task
 from .repos import Fetched, commit_date, export, fetch, is_ancestor, pick, sightings_now
 from .roster import RepoOwner, Roster

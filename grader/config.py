@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from .errors import UsageError
-from .yamlsource import YamlSource, read_yaml
+from .base.errors import UsageError
+from .base.yamlsource import YamlSource, read_yaml
 
 TP_NAME = re.compile(r"^tp\d+$")
 RUBRIC_KEYS = ("title", "memory_mb", "call_timeout_s", "budget_s", "tests", "held_out", "preload")

@@ -23,7 +23,7 @@ from gitlab.v4.objects import Project
 
 from .config import Project as GraderProject
 from .course import load_course
-from .errors import ConfigError, UsageError
+from .base.errors import ConfigError, UsageError
 from .gitlab_events import connect, pipeline_sightings, project_path, push_sightings
 from .ledger import Ledger
 from .roster import Roster, Student, load_roster

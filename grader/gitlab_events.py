@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 import gitlab
 from gitlab.v4.objects import Project
 
-from .errors import GraderError, UsageError
+from .base.errors import GraderError, UsageError
 from .ledger import Sighting
 from .roster import RepoOwner
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from .course import FINAL, Course, Extension, LatePenalty, MarkSource, Override, TPConfig
-from .errors import GraderError
+from .base.errors import GraderError
 from .formula import ABI, ABJ, MISSING, NOT_TAKEN, FormulaError, Mark, evaluate, render
 from .marks import Grading
 from .roster import Roster, Student

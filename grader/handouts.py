@@ -13,7 +13,7 @@ import re
 
 import nbformat
 
-from .errors import GraderError
+from .base.errors import GraderError
 
 FENCE = re.compile(r"^```(\w*)\s*$")
 SPLIT = "<!-- cell -->"

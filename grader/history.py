@@ -17,10 +17,11 @@ from .classreport import french_duration, french_time, mark_text
 from .collect import read_submissions
 from .config import Project
 from .course import Course, load_class
-from .errors import UsageError
+from .base.errors import UsageError
 from .gradebook import Gradebook, StudentRow, TPMark, build_gradebook, french_number
 from .ledger import Ledger, Sighting
-from .marks import Grading, write_atomically
+from .base.files import write_atomically
+from .marks import Grading
 from .roster import Roster
 
 SOURCES = {"snapshot": "relevé planifié", "collect": "collecte", "ci": "pipeline GitLab de l'étudiant",

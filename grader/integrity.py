@@ -27,7 +27,8 @@ from .codescan import ScanMemo, scan_commit
 from .config import Project
 from .course import Course
 from .gradebook import Submission
-from .marks import Grading, write_atomically
+from .base.files import write_atomically
+from .marks import Grading
 from .repos import commit_files
 from .review import NO_REVIEW, Decision, Review
 from .roster import RepoOwner

@@ -5,13 +5,12 @@ Everything a student sees is built from these objects, never from pytest's own r
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import __version__
+from .base.files import write_atomically
 from .config import Rubric
 
 SCHEMA = 1
@@ -89,32 +88,3 @@ def grade(tp: str, student: str, commit: str | None, rubric: Rubric, tests: list
     mark = round(max(0.0, on_twenty - late_penalty), 2)
     return Grading(tp, student, commit, submitted_at, score, rubric.max_score, mark, late_penalty,
                    tuple(tests), tuple(errors))
-
-
-def write_atomically(path: Path, data: str | bytes) -> None:
-    """Whole file or nothing: write a temporary file, fsync it, rename it over `path`. A file that
-    already holds exactly `data` is left as it is (an unchanged re-run rewrites and syncs nothing)."""
-    data = data.encode("utf-8") if isinstance(data, str) else data
-    try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return
-    except OSError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
-        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)

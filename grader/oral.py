@@ -29,9 +29,10 @@ from pathlib import Path
 import jinja2
 
 from .config import Project
-from .errors import UsageError
+from .base.errors import UsageError
 from .gradebook import Gradebook, StudentRow, french_number
-from .marks import Grading, write_atomically
+from .base.files import TEMPLATES, write_atomically
+from .marks import Grading
 from .oralquestions import follow_up, line_question, notion
 from .sidebyside import units
 from .similarity import Document, SourceFile
@@ -41,7 +42,6 @@ FAILED_FIRST = 2  # at most this many questions come from failed tests
 GRAM = 4  # syntax nodes per compared gram
 MIN_OWN = 6  # grams of its own (not the starter's) below which a function counts as not written
 EXCERPT = 30  # lines quoted at most per question
-TEMPLATES = Path(__file__).with_name("templates")
 CODE = hashlib.sha256(b"".join(Path(__file__).with_name(n).read_bytes() for n in ("oral.py", "oralquestions.py"))
                       + (TEMPLATES / "oral.html").read_bytes()).hexdigest()[:16]
 

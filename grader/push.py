@@ -21,10 +21,11 @@ from typing import Mapping
 from zoneinfo import ZoneInfo
 
 from .course import Course, load_course
-from .errors import ConfigError, UsageError
+from .base.errors import ConfigError, UsageError
 from .gitlab_events import project_path
 from .ledger import Sighting
-from .marks import Grading, TestResult, write_atomically
+from .base.files import write_atomically
+from .marks import Grading, TestResult
 from .roster import RepoOwner, load_roster
 
 HIDDEN_SUMMARY_PREFIX = "tests_caches::"  # + the module's name: the id of its summary under the `count` policy

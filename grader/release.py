@@ -15,7 +15,7 @@ from pathlib import Path
 import git
 
 from .config import Project
-from .errors import UsageError
+from .base.errors import UsageError
 from .scaffold import with_tp_matrix
 from .stubs import SKIPPED, drift
 from .student_wheel import build_wheel

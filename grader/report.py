@@ -9,7 +9,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .marks import Grading, write_atomically
+from .base.files import write_atomically
+from .marks import Grading
 
 if TYPE_CHECKING:  # an annotation only: `grader check` (the students' wheel) has no sandbox
     from .sandbox import IsolationReport

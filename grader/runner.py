@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from .config import TP, Project, Rubric
-from .errors import IsolationError, ReferenceSetupError, UsageError
+from .base.errors import IsolationError, ReferenceSetupError, UsageError
 from .heldout import HeldOut, dataset_folders
 from .marks import Grading, TestResult, grade
 from .replayer import Replayer

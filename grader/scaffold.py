@@ -15,9 +15,10 @@ from pathlib import Path
 import jinja2
 
 from .config import TP_NAME, Project
-from .errors import GraderError, UsageError
+from .base.files import TEMPLATES as GRADER_TEMPLATES
+from .base.errors import GraderError, UsageError
 
-TEMPLATES = Path(__file__).with_name("templates") / "new_tp"
+TEMPLATES = GRADER_TEMPLATES / "new_tp"
 CI_FILES = ("gitlab/student-ci.yml", "gitlab/grade.yml")  # their matrix lists every TP of reference/
 MATRIX = re.compile(r"^(\s*- TP: )\[[^\]\n]*\]\s*$", re.M)
 

@@ -30,10 +30,10 @@ from pathlib import Path
 from . import __version__
 from .config import Project
 from .course import Course
-from .errors import UsageError
+from .base.errors import UsageError
 from .fingerprint import Fingerprint, fingerprint, overlap, starter_hashes
 from .gradebook import Submission
-from .marks import write_atomically
+from .base.files import write_atomically
 from .repos import commit_files
 
 THRESHOLD = 0.8  # a pair at or above it is suspect: chosen on the test class (benchmarks/RESULTS.md)

@@ -18,13 +18,12 @@ from pathlib import Path
 import jinja2
 
 from .fingerprint import K, overlap
-from .marks import write_atomically
+from .base.files import TEMPLATES, write_atomically
 from .review import Review
 from .sidebyside import FunctionShare, Span, side, starter_lines
 from .similarity import Fingerprinted, Pair, csv_path, html_path, percent, read_csv, views_path
 
 MIN_SHOWN, MAX_SHOWN = 10, 50  # pairs shown side by side: every suspect one, within these bounds
-TEMPLATES = Path(__file__).with_name("templates")
 MARK_A = ("<mark class='a'>", "</mark>")
 MARK_B = ("<mark class='b'>", "</mark>")
 

@@ -12,7 +12,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import GraderError
+from .base.errors import GraderError
 from .handouts import notebook_source
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"

@@ -20,7 +20,7 @@ import zipfile
 from pathlib import Path
 
 from .config import Project
-from .errors import GraderError
+from .base.errors import GraderError
 
 # `grader check` (numpy, pytest, pyyaml, gitpython) and, as extras, what the TPs need beyond it.
 # Pins as in pyproject.toml (a test compares them).

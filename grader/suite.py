@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
-from .codescan import parse
+from .base.parsing import parse
 from .config import TP
-from .errors import ReferenceSetupError
+from .base.errors import ReferenceSetupError
 from .reference import ReferenceData
 
 ARGS = ("-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:warnings",

@@ -18,7 +18,7 @@ from grader import similarity
 from grader.archive import read_record, records
 from grader.cli import main
 from grader.course import load_course
-from grader.errors import ConfigError
+from grader.base.errors import ConfigError
 from grader.similarity import THRESHOLD, read_csv
 
 from .classmates import ROOT

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader.course import load_class, load_course
-from grader.errors import ConfigError, GraderError
+from grader.base.errors import ConfigError, GraderError
 from grader.formula import ABI, ABJ, Mark
 from tests.test_gradebook import write_class
 

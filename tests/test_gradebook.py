@@ -9,7 +9,7 @@ import pytest
 
 from grader.config import Rubric
 from grader.course import LatePenalty, load_class
-from grader.errors import GraderError
+from grader.base.errors import GraderError
 from grader.formula import ABI, ABJ, MISSING
 from grader.gradebook import Submission, build_gradebook, late_penalty
 from grader.marks import TestResult, grade

@@ -16,7 +16,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from grader.errors import GraderError
+from grader.base.errors import GraderError
 from grader.handouts import notebook_source
 from tests.conftest import answer_lines
 

@@ -17,7 +17,9 @@ import git
 import numpy as np
 import pytest
 
-from grader import codescan, integrity, similarity
+from grader import codescan
+from grader import integrity
+from grader import similarity
 from grader.cli import main as real_main  # noqa: F401 - the real --now
 
 from .conftest import simulated_main as main  # --now: the simulated clock

@@ -1,4 +1,4 @@
-"""Tests of grader/marks.py: the arithmetic of a mark, the JSON layout, and atomic writes."""
+"""Tests of grader/marks.py (the arithmetic of a mark, the JSON layout) and grader/base/files.py (atomic writes)."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import marks
+from grader.base import files
 from grader.config import Rubric
 from grader.marks import TestResult, grade
 
@@ -45,24 +45,24 @@ def test_writes_are_atomic(tmp_path: Path, monkeypatch):
     def crash(*args):
         raise OSError("disque plein")
 
-    monkeypatch.setattr(marks.os, "replace", crash)
+    monkeypatch.setattr(files.os, "replace", crash)
     with pytest.raises(OSError):
-        marks.write_atomically(target, b"nouveau\n")
+        files.write_atomically(target, b"nouveau\n")
     assert target.read_text(encoding="utf-8") == "ancien\n" and os.listdir(tmp_path) == ["gradebook.csv"]
 
 
 def test_an_unchanged_file_is_not_rewritten(tmp_path: Path, monkeypatch):
     """A re-run writes the same results again: nothing is replaced or synced; a change still is."""
     target = tmp_path / "r.json"
-    marks.write_atomically(target, "{}\n")
+    files.write_atomically(target, "{}\n")
     replaced = []
-    monkeypatch.setattr(marks.os, "replace", lambda *args: replaced.append(args))
-    marks.write_atomically(target, "{}\n")
-    marks.write_atomically(target, b"{}\n")
+    monkeypatch.setattr(files.os, "replace", lambda *args: replaced.append(args))
+    files.write_atomically(target, "{}\n")
+    files.write_atomically(target, b"{}\n")
     assert replaced == [] and os.listdir(tmp_path) == ["r.json"]
     monkeypatch.undo()
-    marks.write_atomically(target, '{"a": 1}\n')
-    marks.write_atomically(target, '{"a": 2}\n')  # same size, other bytes
+    files.write_atomically(target, '{"a": 1}\n')
+    files.write_atomically(target, '{"a": 2}\n')  # same size, other bytes
     assert target.read_text(encoding="utf-8") == '{"a": 2}\n'
 
 

@@ -11,7 +11,7 @@ from cosmic_ray.mutating import mutate_code
 
 from grader.cli import main
 from grader.config import Project
-from grader.errors import ConfigError
+from grader.base.errors import ConfigError
 from grader.mutants.generate import mutants_of_file, sample
 from grader.mutants.operators import OURS, operators
 from grader.mutants.report import load_equivalents

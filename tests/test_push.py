@@ -9,7 +9,7 @@ import git
 import pytest
 
 from grader.cli import main
-from grader.errors import UsageError
+from grader.base.errors import UsageError
 from grader.marks import Grading, TestResult
 from grader.push import HIDDEN_SUMMARY_PREFIX, Push, hidden_modules, push_context, student_view
 

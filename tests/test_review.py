@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import simulated_main as main  # --now: the simulated clock (DLGRADE_CLOCK)
 from grader.course import load_class
-from grader.errors import ConfigError
+from grader.base.errors import ConfigError
 from grader.integrity import KINDS
 from grader.review import FLAG_KINDS
 from tests.test_classreport import chromium, needs_chromium

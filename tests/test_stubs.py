@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.errors import GraderError
+from grader.base.errors import GraderError
 from grader.stubs import drift, generate, stub_source
 
 SOLUTION = '''def f(x):

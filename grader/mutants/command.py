@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from ..config import TP, Project
-from ..errors import UsageError
+from ..base.errors import UsageError
 from .report import load_equivalents, render, tallies, write_json
 from .run import MutationOptions, mutation_run
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import NOT_GRADED, TP
-from ..yamlsource import read_yaml
+from ..base.yamlsource import read_yaml
 from .run import MutantResult, MutationRun
 
 EQUIVALENTS_FILE = NOT_GRADED

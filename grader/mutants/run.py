@@ -30,8 +30,8 @@ from .. import __version__
 from ..collect import JOB_MARGIN, PoolStart, project_tp
 from ..pool import Pool, Task
 from ..config import TP, Project
-from ..errors import GraderError, UsageError
-from ..marks import write_atomically
+from ..base.errors import GraderError, UsageError
+from ..base.files import write_atomically
 from ..runner import RunOptions, grade_checkout
 from ..sandbox.templates import offer_templates
 from ..stubs import BEGIN, SKIPPED, stub_source
