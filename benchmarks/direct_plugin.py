@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import probes
+from grader.sandbox.runtime import probes
 from grader.reference import ReferenceData
 from grader.testkit import Student
 

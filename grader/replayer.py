@@ -2,7 +2,7 @@
 
 A held-out test gets a trained model as plain data from the worker (`probes.describe_model`) and
 scores it on inputs the worker never sees. Nothing computed from that description runs in the
-grader's process: `Replayer` starts a process of its own for the grading (`grader/replay.py` as
+grader's process: `Replayer` starts a process of its own for the grading (`grader/sandbox/runtime/replay.py` as
 its probes, no student code, no secret but the inputs it is handed, the sandbox's layers and
 limits, the grading's time budget), sends it the description, and gets outputs back as plain
 data. Its crash, hang or blow-up is a French message that costs the test, nothing else.
@@ -22,12 +22,13 @@ from typing import Any
 import numpy as np
 
 from .sandbox import CallFailure, Limits, SandboxError, SandboxPolicy, WorkerSession
+from .sandbox.runtime import REPLAY
 from .sandbox.layers import linux_root_templates, seccomp_available
 from .sandbox.session import Budget, base_environment, fast_scratch
 from .sandbox.templates import PROCESS_TEMPLATES
 from .testkit import Feedback, expect
 
-REPLAY_PROBES = Path(__file__).with_name("replay.py")
+REPLAY_PROBES = REPLAY  # the replay process's "probes": grader/sandbox/runtime/replay.py
 REPLAY_TIMEOUT = 60.0  # seconds for one rebuild or one prediction (the graph's work is bounded before it runs)
 REPLAY_LIMITS = Limits(memory_bytes=3 << 30, cpu_seconds=600, processes=16)
 FAILED = "le correcteur n'a pas pu évaluer votre modèle"

@@ -63,7 +63,7 @@ class Student:
 
 
     def probe(self, name: str, timeout: float | None = None, **request: Any) -> Any:
-        """Any other probe of grader/probes.py (e.g. "torch_forward"), with its named arguments."""
+        """Any other probe of grader/sandbox/runtime/probes.py (e.g. "torch_forward"), with its named arguments."""
         return self._caller.call(name, request, timeout)
 
 

@@ -1,4 +1,4 @@
-"""Tests of grader/sandbox/protocol.py: values round-trip; anything else is refused, in bounded time."""
+"""Tests of grader/sandbox/runtime/protocol.py: values round-trip; anything else is refused, in bounded time."""
 from __future__ import annotations
 
 import io
@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from grader.sandbox import protocol
+from grader.sandbox.runtime import protocol
 
 
 def round_trip(value):

@@ -1,4 +1,4 @@
-"""grader/replay.py, the interpreter of the replay process: a trained model described by the worker
+"""grader/sandbox/runtime/replay.py, the interpreter of the replay process: a trained model described by the worker
 (probes.describe_model) is rebuilt from torch's own classes and gives the model's outputs; a
 description it cannot trust, or that would make it compute without bound, is refused with a French
 message. Run here in-process; tests/test_replayer.py runs it contained, as the grader does."""
@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.probes import describe_model
-from grader.replay import Refused, replay
+from grader.sandbox.runtime.probes import describe_model
+from grader.sandbox.runtime.replay import Refused, replay
 from grader.sandbox import CallFailure, Limits, SandboxPolicy, WorkerSession
 from grader.testkit import Feedback, Student
 
@@ -419,7 +419,7 @@ def test_every_operation_and_what_stays_alive_is_costed(model, shape, message):
     crafted = description(nn.Identity(), check)  # the graph is traced, never run in the test
     traced = torch.fx.symbolic_trace(model()).graph
     position = {}
-    from grader.probes import fx_value
+    from grader.sandbox.runtime.probes import fx_value
     from torch.fx.node import _get_qualified_name
     crafted["nodes"] = []
     for node in traced.nodes:

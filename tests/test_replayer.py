@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 from grader.heldout import dataset_folders
-from grader.probes import describe_model
-from grader.replay import replay
+from grader.sandbox.runtime.probes import describe_model
+from grader.sandbox.runtime.replay import replay
 from grader.replayer import REPLAY_PROBES, Replayer, replay_policy
 from grader.runner import hidden_paths
 from grader.sandbox import SandboxPolicy

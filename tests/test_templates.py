@@ -1,4 +1,4 @@
-"""Workers forked from a template (grader/sandbox/template.py, confine.py, templates.py): each
+"""Workers forked from a template (grader/sandbox/runtime/template.py, confine.py, templates.py): each
 submission still gets its own process, confined before it reads anything — its own namespaces,
 root, /tmp and randomness, another uid — and a template that dies costs no grading."""
 from __future__ import annotations

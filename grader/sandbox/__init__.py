@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .layers import LAYERS, IsolationReport, Layer
 from .limits import Limits
-from .protocol import ProtocolError
+from .runtime.protocol import ProtocolError
 from .session import CallFailure, SandboxError, SandboxPolicy, WorkerSession
 
 __all__ = ["LAYERS", "CallFailure", "IsolationReport", "Layer", "Limits", "ProtocolError", "SandboxError",

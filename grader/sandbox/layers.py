@@ -112,7 +112,7 @@ def describe(uid, bwrap, unshare, cgroup, seccomp, gpu, hidden, without, masked=
 
 def linux_root_templates() -> bool:
     """Whether templates can run here: Linux, as root, on a processor confine.py knows."""
-    from .confine import SYS_PIVOT_ROOT
+    from .runtime.confine import SYS_PIVOT_ROOT
 
     return sys.platform == "linux" and os.geteuid() == 0 and SYS_PIVOT_ROOT is not None
 

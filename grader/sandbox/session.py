@@ -24,7 +24,8 @@ try:
 except ImportError:  # Windows: `grader check` runs unsandboxed and never starts a worker
     fcntl = None
 
-from . import protocol
+from .runtime import FOLDER as RUNTIME
+from .runtime import protocol
 from .layers import (IsolationReport, Layer, linux_root_templates, make_plan, python_paths, seccomp_available,
                      worker_command)
 from .limits import Cgroup, Limits, UidSlot, become_subreaper, hide, kill_uid, process_state
@@ -47,7 +48,7 @@ class SandboxError(Exception):
 
 @dataclass(frozen=True)
 class SandboxPolicy:
-    probes_path: Path  # grader/probes.py, copied into the worker as `probes.py`
+    probes_path: Path  # grader/sandbox/runtime/probes.py, copied into the worker as `probes.py`
     limits: Limits = field(default_factory=Limits)  # resource limits of the worker
     call_timeout: float = 30.0  # default wall-clock seconds per call
     timeout_cap: float | None = None  # the most any call may wait, its own delay included (grader test --timeout)
@@ -170,9 +171,8 @@ class WorkerSession:
             # copying its target as root would hand the hidden files over.
             shutil.copytree(source, self._submission, symlinks=True, ignore=ignore)
         self._runtime.mkdir()
-        here = Path(__file__).parent
         for name in RUNTIME_FILES:
-            shutil.copy(here / name, self._runtime / name)
+            shutil.copy(RUNTIME / name, self._runtime / name)
         shutil.copy(self.policy.probes_path, self._runtime / "probes.py")
         for sub in ("home", "home/tmp"):
             (self._root / sub).mkdir(exist_ok=True)

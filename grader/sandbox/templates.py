@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from .runtime import FOLDER as RUNTIME
+
 FILES = ("template.py", "confine.py", "worker.py", "protocol.py")
 START_TIMEOUT = 120.0  # seconds to import torch on a loaded machine
 ANSWER_TIMEOUT = 10.0
@@ -40,9 +42,8 @@ class Template:
         in a folder only root may enter): a pool's processes then share one template."""
         self.runtime = Path(tempfile.mkdtemp(prefix="dlgrade-template-"))
         self.runtime.chmod(0o755)
-        here = Path(__file__).parent
         for name in FILES:
-            shutil.copy(here / name, self.runtime / name)
+            shutil.copy(RUNTIME / name, self.runtime / name)
         shutil.copy(probes, self.runtime / "probes.py")
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         passed = [theirs]

@@ -4,7 +4,7 @@ student's own folds, and mini-batches (every sample once per pass). Each row of 
 sample's number, so the tests can follow every sample."""
 import numpy as np
 
-from grader.probes import nearest_centroid_score
+from grader.sandbox.runtime.probes import nearest_centroid_score
 from grader.sandbox import CallFailure
 from grader.testkit import as_array, as_float, expect
 

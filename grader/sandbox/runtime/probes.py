@@ -296,7 +296,7 @@ def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict
 
 def describe_model(model: Any, check_inputs: Any) -> dict:
     """A trained model as plain data, for the grader to run it on held-out inputs on its side
-    (grader/replay.py): its torch.fx graph, each torch.nn layer's type, settings and state, the
+    (grader/sandbox/runtime/replay.py): its torch.fx graph, each torch.nn layer's type, settings and state, the
     tensors the graph reads, and the model's own outputs on the public `check_inputs`."""
     import torch
     import torch.fx
