@@ -44,8 +44,8 @@ from .repos import Fetched, commit_date, export, fetch, is_ancestor, pick, sight
 from .roster import RepoOwner, Roster
 from .replayer import replay_policy
 from .runner import RunOptions, grade_checkout, sandbox_policy
-from .sandbox.session import fast_scratch, shared_templates
-from .sandbox.templates import Template, offer_templates
+from .sandbox.policy import fast_scratch
+from .sandbox.templates import Template, offer_templates, shared_templates
 from .suite import trusted_imports
 
 

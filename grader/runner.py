@@ -20,7 +20,8 @@ from .heldout import HeldOut, dataset_folders
 from .marks import Grading, TestResult, grade
 from .replayer import Replayer
 from .sandbox import CallFailure, IsolationReport, Limits, SandboxError, SandboxPolicy, WorkerSession
-from .sandbox.session import MAX_COPIED_TOTAL, Budget
+from .sandbox.policy import Budget
+from .sandbox.session import MAX_COPIED_TOTAL
 from .suite import PROCESS_SUITES, Run, hidden_lines
 from .testkit import Caller, Feedback, Student
 

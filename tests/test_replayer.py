@@ -19,7 +19,7 @@ from grader.sandbox.runtime.replay import replay
 from grader.replayer import REPLAY_PROBES, Replayer, replay_policy
 from grader.runner import hidden_paths
 from grader.sandbox import SandboxPolicy
-from grader.sandbox.session import Budget
+from grader.sandbox.policy import Budget
 from grader.testkit import Feedback, Student
 
 CRASHING = '''

@@ -12,7 +12,7 @@ import pytest
 
 from grader.sandbox import LAYERS, CallFailure, SandboxPolicy, WorkerSession
 from grader.sandbox.limits import Limits
-from grader.sandbox.session import fast_scratch
+from grader.sandbox.policy import fast_scratch
 
 from .conftest import needs_root
 
@@ -320,7 +320,7 @@ def test_a_call_that_timed_out_once_is_not_waited_for_again_at_length(looping):
 
 
 def test_once_the_grading_budget_is_spent_calls_fail_at_once(looping):
-    from grader.sandbox.session import Budget
+    from grader.sandbox.policy import Budget
 
     submission, policy = looping
     with WorkerSession(submission, policy, budget=Budget(4.0)) as worker:
@@ -364,7 +364,7 @@ def test_scratch_folders_of_a_grader_that_no_longer_runs_are_removed(tmp_path):
     import subprocess
     import sys
 
-    from grader.sandbox.session import remove_stale_scratch
+    from grader.sandbox.policy import remove_stale_scratch
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     pid = int(dead.stdout)

@@ -12,7 +12,7 @@ import pytest
 
 from grader.sandbox import SandboxPolicy, WorkerSession
 from grader.sandbox.limits import become_subreaper, uid_processes
-from grader.sandbox.session import shared_templates
+from grader.sandbox.templates import shared_templates
 from grader.sandbox.templates import PROCESS_TEMPLATES, SharedTemplate, Template
 from grader.testkit import Student
 

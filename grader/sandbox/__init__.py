@@ -1,14 +1,22 @@
-"""The untrusted side of the trust boundary: worker processes that run student code.
+"""The untrusted side of the trust boundary: the processes that run student code, and their handles.
 
-`sandbox` imports nothing from the rest of `grader`; the rest talks to it through
-`WorkerSession` (session.py) and plain data (protocol.py).
+Place in the flow (docs/architecture.md): every call a hidden test makes into student code goes
+through `WorkerSession.call` (session.py) to a worker process, and comes back as validated plain
+data or a `CallFailure` (policy.py). What runs in those processes is in `runtime/`, copied by name
+into each worker's runtime folder; what runs here, in the grader, starts, confines and ends them:
+`layers.py` (which isolation layers this machine has), `limits.py` (rlimits, cgroups, uid slots),
+`templates.py` (processes that have imported torch once and fork a worker per submission).
+
+May import: nothing of the rest of the grader (not even `grader.base`), so that the boundary
+reads on its own; the rest talks to it through the names below and plain data (runtime/protocol.py).
 """
 from __future__ import annotations
 
 from .layers import LAYERS, IsolationReport, Layer
 from .limits import Limits
 from .runtime.protocol import ProtocolError
-from .session import CallFailure, SandboxError, SandboxPolicy, WorkerSession
+from .policy import Budget, CallFailure, SandboxError, SandboxPolicy
+from .session import WorkerSession
 
-__all__ = ["LAYERS", "CallFailure", "IsolationReport", "Layer", "Limits", "ProtocolError", "SandboxError",
+__all__ = ["LAYERS", "Budget", "CallFailure", "IsolationReport", "Layer", "Limits", "ProtocolError", "SandboxError",
            "SandboxPolicy", "WorkerSession"]

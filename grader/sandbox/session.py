@@ -7,15 +7,12 @@ or sent something malformed. Nothing here ever raises because of student code.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
-from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +21,13 @@ try:
 except ImportError:  # Windows: `grader check` runs unsandboxed and never starts a worker
     fcntl = None
 
+from .layers import IsolationReport, Layer, linux_root_templates, make_plan, python_paths, worker_command
+from .limits import Cgroup, UidSlot, become_subreaper, hide, kill_uid
+from .policy import (Budget, CallFailure, SandboxError, SandboxPolicy, base_environment, describe_exit,
+                     fast_scratch, remove_stale_scratch)
 from .runtime import FOLDER as RUNTIME
 from .runtime import protocol
-from .layers import (IsolationReport, Layer, linux_root_templates, make_plan, python_paths, seccomp_available,
-                     worker_command)
-from .limits import Cgroup, Limits, UidSlot, become_subreaper, hide, kill_uid, process_state
-from .templates import PROCESS_TEMPLATES, Template, TemplateChild, TemplateError, template_key
+from .templates import PROCESS_TEMPLATES, Template, TemplateChild, TemplateError
 
 RUNTIME_FILES = ("worker.py", "protocol.py")
 SKIPPED_NAMES = {".git", ".venv", "venv", "__pycache__", "node_modules", ".pytest_cache"}
@@ -39,48 +37,6 @@ MAX_COPIED_TOTAL = 100 << 20  # bytes of a submission's copy, all files together
 MAX_REPLY = 256 << 20  # bytes of one answer of the worker (the grader's own memory is at stake)
 MAX_REPLY_NUMBERS = 1 << 25  # numbers in one answer: 256 MiB once the grader reads them as float64
 REPEAT_TIMEOUT = (0.1, 2.0)  # a call that timed out once: later calls of it wait this share of their delay (at least s)
-PASSED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")  # needed by OpenBLAS on some CPUs
-
-
-class SandboxError(Exception):
-    """The sandbox itself could not be set up (never caused by student code)."""
-
-
-@dataclass(frozen=True)
-class SandboxPolicy:
-    probes_path: Path  # grader/sandbox/runtime/probes.py, copied into the worker as `probes.py`
-    limits: Limits = field(default_factory=Limits)  # resource limits of the worker
-    call_timeout: float = 30.0  # default wall-clock seconds per call
-    timeout_cap: float | None = None  # the most any call may wait, its own delay included (grader test --timeout)
-    python: str = field(default_factory=lambda: default_python())  # must be readable by the worker uid
-    hidden_paths: tuple[Path, ...] = ()  # never visible to the worker (reference/, solutions/, outputs…)
-    masked_paths: tuple[Path, ...] = ()  # folders shown empty to the worker where bubblewrap runs (installed datasets)
-    preload: tuple[str, ...] = ()  # modules a template imports for the worker (torch…): numpy and the probes always
-    without: frozenset[str] = frozenset()  # layers switched off on purpose (see layers.LAYERS)
-
-
-class Budget:
-    """The wall-clock seconds that all the calls of one grading may take together (the worker's
-    and the replay's): once they are spent, a call fails at once instead of waiting out its own
-    delay, so that a grading ends in bounded time whatever the submission does."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.deadline = time.monotonic() + seconds
-
-    def left(self) -> float:
-        return self.deadline - time.monotonic()
-
-
-class CallFailure(Exception):
-    """A call into student code did not give a value: why, in French, for the student."""
-
-    def __init__(self, kind: str, message: str, error_type: str = "", detail: str = "") -> None:
-        super().__init__(message)
-        self.kind = kind  # "exception", "import", "invalid", "timeout", "crash"
-        self.message = message  # French; student text in it is already capped
-        self.error_type = error_type  # the Python exception's type name, when there was one
-        self.detail = detail  # the bare fact, French: "12 s", "tué par le signal SIGFPE"; "budget": none was left
 
 
 class WorkerSession:
@@ -424,85 +380,9 @@ class WorkerSession:
         self.close()
 
 
-def shared_templates(policies: list[SandboxPolicy], running: set[tuple] = frozenset()) -> dict[tuple, Template]:
-    """Templates for these policies' workers, started now by a pool's owner and offered to its
-    grading processes (`Templates.offer`): torch imported once for the whole pool, not once per
-    process, and while the rest of the pool starts; none for the keys in `running`, nor where a
-    worker would not use one (layers.make_plan: Linux, root, the uid and seccomp layers, templates
-    not switched off)."""
-    started: dict[tuple, Template] = {}
-    if not linux_root_templates() or not seccomp_available():
-        return started
-    for policy in policies:
-        key = template_key(policy.python, policy.probes_path, policy.preload, base_environment())
-        if key not in started and key not in running and not {"uid", "seccomp", "templates"} & policy.without:
-            try:
-                started[key] = Template(policy.python, policy.probes_path, policy.preload, base_environment(),
-                                        shared=True)
-            except OSError:  # each grading process starts its own instead
-                pass
-    return started
-
-
-STALE_SCRATCH = re.compile(r"^dlgrade-(?:export-)?(\d+)-")  # sandbox folders and exports, named after their grader's pid
-
-
-@lru_cache(maxsize=1)
-def remove_stale_scratch() -> None:
-    """Once per process: remove the sandbox folders and exports that a grader killed before its
-    clean-up left behind (SIGKILL, the OOM killer, a job's timeout), named after a pid that no
-    longer runs: in /dev/shm they hold memory until the machine restarts. A folder of a running
-    process, even another one's, is left alone."""
-    for folder in {fast_scratch(), tempfile.gettempdir()} - {None}:
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            match = STALE_SCRATCH.match(entry.name)
-            if match and entry.is_dir(follow_symlinks=False) and process_state(int(match[1])) is None:
-                shutil.rmtree(entry.path, ignore_errors=True)
-
-
-@lru_cache(maxsize=1)
-def fast_scratch() -> str | None:
-    """/dev/shm when it is a writable tmpfs (Linux): sandbox folders there cost no disk journal.
-    None: the usual temporary folder."""
-    try:
-        mounts = Path("/proc/self/mounts").read_text().splitlines()
-    except OSError:
-        return None
-    tmpfs = any(line.split()[1:3] == ["/dev/shm", "tmpfs"] for line in mounts if len(line.split()) > 2)
-    return "/dev/shm" if tmpfs and os.access("/dev/shm", os.W_OK) else None
-
-
-def base_environment() -> dict[str, str]:
-    """The worker's environment but its home: also the template's, before it imports torch."""
-    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
-           "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    env.update({k: os.environ[k] for k in PASSED_ENV if k in os.environ})
-    return env
-
-
-def default_python() -> str:
-    """The grader's own interpreter, reached through the real path of its virtual environment:
-    `.venv` may be a link to a world-readable place from a checkout other users cannot enter."""
-    if sys.prefix != sys.base_prefix:
-        return str(Path(sys.prefix).resolve() / "bin" / Path(sys.executable).name)
-    return sys.executable
-
-
 def widen_pipe(fd: int) -> None:
     """Ask for a 1 MiB pipe buffer: a 1000×100 array then crosses in one write, not thirteen."""
     try:
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
     except (OSError, AttributeError):  # fcntl None, not Linux, or above /proc/sys/fs/pipe-max-size
         pass
-
-
-def describe_exit(code: int | None) -> str:
-    if code is None:
-        return "arrêt inattendu"
-    if code < 0:
-        return f"tué par le signal {signal.Signals(-code).name}" if -code in signal.valid_signals() else f"signal {-code}"
-    return f"code de sortie {code}"

@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from .layers import linux_root_templates, seccomp_available
+from .policy import SandboxPolicy, base_environment
 from .runtime import FOLDER as RUNTIME
 
 FILES = ("template.py", "confine.py", "worker.py", "protocol.py")
@@ -267,3 +269,23 @@ def offer_templates(offers: dict[tuple, tuple[str, int]]) -> None:
     A pool process ends without running atexit: multiprocessing's own finalizers close them."""
     PROCESS_TEMPLATES.offer(offers)
     multiprocessing.util.Finalize(PROCESS_TEMPLATES, PROCESS_TEMPLATES.close, exitpriority=10)
+
+
+def shared_templates(policies: list[SandboxPolicy], running: set[tuple] = frozenset()) -> dict[tuple, Template]:
+    """Templates for these policies' workers, started now by a pool's owner and offered to its
+    grading processes (`Templates.offer`): torch imported once for the whole pool, not once per
+    process, and while the rest of the pool starts; none for the keys in `running`, nor where a
+    worker would not use one (layers.make_plan: Linux, root, the uid and seccomp layers, templates
+    not switched off)."""
+    started: dict[tuple, Template] = {}
+    if not linux_root_templates() or not seccomp_available():
+        return started
+    for policy in policies:
+        key = template_key(policy.python, policy.probes_path, policy.preload, base_environment())
+        if key not in started and key not in running and not {"uid", "seccomp", "templates"} & policy.without:
+            try:
+                started[key] = Template(policy.python, policy.probes_path, policy.preload, base_environment(),
+                                        shared=True)
+            except OSError:  # each grading process starts its own instead
+                pass
+    return started
