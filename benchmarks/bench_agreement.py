@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from grader.check import check  # noqa: E402
-from grader.config import Project  # noqa: E402
-from grader.runner import content_hash, grade_checkout  # noqa: E402
+from grader.grading.config import Project  # noqa: E402
+from grader.grading.runner import content_hash, grade_checkout  # noqa: E402
 from tests.mistakes import TPS, Mistake, all_mistakes, copy_solutions, run_public  # noqa: E402
 
 

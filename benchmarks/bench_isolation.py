@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.config import Project  # noqa: E402
+from grader.grading.config import Project  # noqa: E402
 from grader.sandbox import LAYERS, SandboxPolicy, WorkerSession  # noqa: E402
 
 GRADER = Path(sys.executable).parent / "grader"

@@ -45,8 +45,8 @@ class DigitCNN(DigitCNN):
     def forward(self, x):
         return self.layers(x) + self.ballast(x.flatten(1))[:, :10] * 0.0
 '''
-PEAK = ("import sys; from pathlib import Path; from grader.config import Project; "
-        "from grader.runner import RunOptions, grade_checkout; project = Project.at(Path(sys.argv[1])); "
+PEAK = ("import sys; from pathlib import Path; from grader.grading.config import Project; "
+        "from grader.grading.runner import RunOptions, grade_checkout; project = Project.at(Path(sys.argv[1])); "
         "grading, _ = grade_checkout(project, project.tp('tp3'), Path(sys.argv[2]), options=RunOptions(only=tuple(sys.argv[3:]))); "
         "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]; "
         "print(grading.score, grading.max_score, int(hwm) // 1024)")

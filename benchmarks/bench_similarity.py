@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from grader import similarity  # noqa: E402
 from grader.collect import read_submissions  # noqa: E402
-from grader.config import Project  # noqa: E402
+from grader.grading.config import Project  # noqa: E402
 from tests.classmates import PLANTED, build_collect_folder  # noqa: E402
 
 GRADER = str(Path(sys.executable).parent / "grader")

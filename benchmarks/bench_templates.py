@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.config import Project  # noqa: E402
-from grader.runner import RunOptions, grade_checkout, sandbox_policy  # noqa: E402
+from grader.grading.config import Project  # noqa: E402
+from grader.grading.runner import RunOptions, grade_checkout, sandbox_policy  # noqa: E402
 from grader.sandbox import WorkerSession  # noqa: E402
 
 # The `grader` command as installed (its entry point, `run`, where the revision has one), from

@@ -48,7 +48,7 @@ def overhead(repeat: int) -> tuple[float, float]:
 
 def round_trip(calls: int = 300) -> float:
     sys.path.insert(0, str(ROOT))
-    from grader.config import Project
+    from grader.grading.config import Project
     from grader.sandbox import SandboxPolicy, WorkerSession
 
     with tempfile.TemporaryDirectory() as tmp:

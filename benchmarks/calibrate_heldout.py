@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/calibrate_heldout.py [--seeds 10] [--tps tp1 …] [--variants] [--attacks]
 
 Grades the held-out tests (rubric.yaml's `held_out`) of each TP with seeds 0…N-1 of the secret
-held-out data (grader/heldout.py, `HeldOut.calibration`), for `solutions/`, for the differently
+held-out data (grader/grading/heldout.py, `HeldOut.calibration`), for `solutions/`, for the differently
 written solutions of tests/alternatives/, with --variants for the plausible bugs of the TP tests
 that must fail a held-out test, and with --attacks for the attacks of tests/hostile/ (a stub whose
 training or model reads a copy of the dataset). Prints, for every score a held-out test checks,
@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.config import Project  # noqa: E402
-from grader.heldout import HeldOut  # noqa: E402
-from grader.runner import RunOptions, run_hidden_tests, sandbox_policy  # noqa: E402
+from grader.grading.config import Project  # noqa: E402
+from grader.grading.heldout import HeldOut  # noqa: E402
+from grader.grading.runner import RunOptions, run_hidden_tests, sandbox_policy  # noqa: E402
 from grader.sandbox import WorkerSession  # noqa: E402
 
 ALTERNATIVES = ROOT / "tests" / "alternatives"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from grader.sandbox.runtime import probes
-from grader.reference import ReferenceData
-from grader.testkit import Student
+from grader.grading.reference import ReferenceData
+from grader.grading.testkit import Student
 
 
 class DirectCaller:

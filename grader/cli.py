@@ -19,10 +19,10 @@ from pathlib import Path
 
 from . import __version__
 from .check import TEST_TIMEOUT, locate, run_check
-from .config import Project
+from .grading.config import Project
 from .base.errors import GraderError, UsageError
-from .marks import TestResult
-from .report import STATUS_FR, render_table, write_grading_outputs
+from .grading.marks import TestResult
+from .grading.report import STATUS_FR, render_table, write_grading_outputs
 
 
 def main(argv: list[str] | None = None) -> int:

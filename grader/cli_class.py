@@ -20,7 +20,7 @@ from .attention import attention_items, mostly_late, summary_line
 from .classreport import write_outputs
 from .cli_options import add_isolation_options, run_options
 from .collect import CollectOptions, collect, parse_shard, read_submissions, trusted_commit_dates
-from .config import Project
+from .grading.config import Project
 from .course import load_class
 from .base.errors import GraderError, UsageError
 from .gradebook import build_gradebook

@@ -19,17 +19,17 @@ from . import __version__
 from .cli_class import add_class_commands
 from .cli_integrity import add_integrity_commands
 from .cli_options import add_isolation_options, check_isolation, run_options
-from .config import Project
+from .grading.config import Project
 from .base.errors import GraderError, IsolationError, UsageError
 from .gitlab_admin import add_gitlab_commands
-from .heldout import dataset_folders
+from .grading.heldout import dataset_folders
 from .mutants.command import add_mutant_options, validate_mutants
 from .push import Push, banner, hidden_modules, push_context, sighting, student_view, write_sighting
-from .reference import build_expected
+from .grading.reference import build_expected
 from .release import release
-from .report import render_table, write_grading_outputs
-from .repos import commit_of, uncommitted
-from .runner import grade_checkout, hidden_paths, sandbox_policy
+from .grading.report import render_table, write_grading_outputs
+from .grading.repos import commit_of, uncommitted
+from .grading.runner import grade_checkout, hidden_paths, sandbox_policy
 from .sandbox import CallFailure, SandboxError, SandboxPolicy, WorkerSession
 from .scaffold import add_new_command
 from .stubs import drift, generate

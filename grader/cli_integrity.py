@@ -11,7 +11,7 @@ from pathlib import Path
 from .archive import archive_class, current_year
 from .cli_class import add_course_options
 from .collect import read_submissions
-from .config import Project
+from .grading.config import Project
 from .course import load_class
 from .base.errors import UsageError
 from .gradebook import build_gradebook

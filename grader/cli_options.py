@@ -6,8 +6,8 @@ import os
 import sys
 
 from .base.errors import IsolationError, UsageError
-from .heldout import KEY_ENV
-from .runner import RunOptions
+from .grading.heldout import KEY_ENV
+from .grading.runner import RunOptions
 from .sandbox import LAYERS, IsolationReport
 
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from .base.parsing import parse
-from .repos import CommitFile
+from .grading.repos import CommitFile
 
 DATASET_MODULES = ("sklearn.datasets", "mlxtend.data", "torchvision.datasets", "keras.datasets",
                    "tensorflow.keras.datasets", "tensorflow_datasets", "datasets", "openml", "kaggle")

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
-import multiprocessing.forkserver
 import os
 import sys
 import tempfile
@@ -20,7 +18,6 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
 from pathlib import Path
 
 try:
@@ -30,7 +27,7 @@ except ImportError:  # Windows: no lock (collect's sandbox needs Linux anyway)
 
 from . import __version__
 from .codescan import ScanMemo
-from .config import TP, Project
+from .grading.config import TP, Project
 from .course import Course, TPConfig, load_class
 from .base.errors import GraderError, UsageError
 from .gitlab_events import pipeline_sightings, push_sightings
@@ -38,22 +35,19 @@ from .gradebook import Submission, late_penalty
 from .integrity import PASTE_WINDOW, cached_scan, starter_lines, write_flags
 from .ledger import Ledger, Sighting
 from .base.files import write_atomically
-from .marks import Grading
-from .pool import Pool, Task
-from .repos import Fetched, commit_date, export, fetch, is_ancestor, pick, sightings_now
+from .grading.marks import Grading
+from .grading.pool import Pool, Task
+from .grading.repos import Fetched, commit_date, export, fetch, is_ancestor, pick, sightings_now
 from .roster import RepoOwner, Roster
-from .replayer import replay_policy
-from .runner import RunOptions, grade_checkout, sandbox_policy
+from .grading.poolstart import JOB_MARGIN, PoolStart, project_tp
+from .grading.runner import RunOptions, grade_checkout
 from .sandbox.policy import fast_scratch
-from .sandbox.templates import Template, offer_templates, shared_templates
-from .suite import trusted_imports
+from .sandbox.templates import offer_templates
 
 
 FETCHERS = 8  # clones and fetches at once
 NO_PACKAGE = "le commit {sha} ne contient pas de dossier {tp}/"
 GRADING_FAILED = "la notation n'a pas pu se faire"  # a grading that raised, or whose process died twice
-JOB_MARGIN = 180.0  # seconds a grading may take beyond its TP's budget (export, start, pytest) before it is killed
-PRELOAD_VARIABLE = "DLGRADE_TRUSTED_IMPORTS"  # read by grader/preload.py in the fork server
 RUN_FILE = "collect-run.json"  # how the last collection into this folder judged lateness
 
 
@@ -303,35 +297,6 @@ def settings_key(run: RunOptions) -> str:
     return hashlib.sha256(json.dumps(settings).encode()).hexdigest()[:10]
 
 
-class PoolStart:
-    """What the grading pool needs before its first grading, started ahead and in the background:
-    the fork server of its processes (importing the trusted side) and the workers' templates
-    (importing torch). `start` may be called early (collect starts them before fetching when a
-    grading is likely) and again for more TPs; `close` ends the templates."""
-
-    def __init__(self, project: Project, run: RunOptions) -> None:
-        self.project, self.run = project, run
-        self.context: multiprocessing.context.BaseContext | None = None
-        self.templates: dict[tuple, Template] = {}
-
-    def start(self, tps: list[TP]) -> PoolStart:
-        if self.context is None:
-            self.context = pool_context(tps)
-        policies = [sandbox_policy(self.project, tp, self.run) for tp in tps]
-        policies += [replay_policy(policy) for policy in policies if "torch" in policy.preload]  # trained models' replay
-        for key, template in shared_templates(policies, set(self.templates)).items():
-            self.templates[key] = template
-        return self
-
-    def offers(self) -> dict[tuple, tuple[str, int]]:
-        return {key: (template.address, template.pid) for key, template in self.templates.items() if template.alive}
-
-    def close(self) -> None:
-        for template in self.templates.values():
-            template.close()
-        self.templates.clear()
-
-
 def grading_likely(out: Path, tps: list[TP], owners: int, run: RunOptions = RunOptions()) -> bool:
     """Whether this run will grade (before fetching, to start the pool meanwhile): some TP has
     fewer stored results of its current hidden tests than there are repositories."""
@@ -344,7 +309,7 @@ def run_jobs(project: Project, jobs: list[Job], options: CollectOptions, summary
     """Grade in parallel, with a progress bar; return {(owner, tp, sha): [notes]}. A grading whose
     process dies (a signal, the OOM killer) or runs past its TP's budget is retried once alone,
     then recorded as failed for that student (GRADING_FAILED, "À vérifier"): the others are
-    graded as if it did not exist (grader/pool.py)."""
+    graded as if it did not exist (grader/grading/pool.py)."""
     from tqdm import tqdm
 
     notes: dict = {}
@@ -352,7 +317,7 @@ def run_jobs(project: Project, jobs: list[Job], options: CollectOptions, summary
         return notes
     tps = {name: project.tp(name) for name in sorted({job.tp for job in jobs})}
     started.start(list(tps.values()))
-    # TP by TP: a pool process keeps the hidden tests of one TP collected (grader/suite.py).
+    # TP by TP: a pool process keeps the hidden tests of one TP collected (grader/grading/suite.py).
     tasks = [Task(job, grade_job, (project.root, job, options.run), tps[job.tp].budget + JOB_MARGIN)
              for job in sorted(jobs, key=lambda job: job.tp)]
     pool = Pool(max(1, options.jobs), started.context, offer_templates, (started.offers(),))
@@ -369,34 +334,6 @@ def run_jobs(project: Project, jobs: list[Job], options: CollectOptions, summary
         pool.run(tasks, lambda task, value: record(task.key, *value),
                  lambda task, why: record(task.key, False, [f"{GRADING_FAILED} : {why}"[:300]]))
     return notes
-
-
-def pool_context(tps: list[TP]) -> multiprocessing.context.BaseContext:
-    """The pool's processes are forked by multiprocessing's fork server, a fresh single-threaded
-    interpreter that has imported the trusted side once (pytest, torch, scikit-learn's datasets…:
-    seconds per process otherwise). Never a fork of this process, which runs threads. The server
-    is started here, without waiting for its imports, and kept for this process's later pools."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():  # Windows: fresh interpreters
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["grader.preload"])  # imports the list below, whatever fails
-    previous = os.environ.get(PRELOAD_VARIABLE)
-    os.environ[PRELOAD_VARIABLE] = ",".join(trusted_imports(tps))  # read when the server starts: its first pool's
-    try:
-        multiprocessing.forkserver.ensure_running()
-    finally:
-        if previous is None:
-            os.environ.pop(PRELOAD_VARIABLE, None)
-        else:
-            os.environ[PRELOAD_VARIABLE] = previous
-    return context
-
-
-@lru_cache(maxsize=None)
-def project_tp(root: Path, name: str) -> tuple[Project, TP]:
-    """The project and one TP, read once per pool process (the TP's version hashes every hidden file)."""
-    project = Project.at(root)
-    return project, project.tp(name)
 
 
 def grade_job(root: Path, job: Job, run: RunOptions) -> tuple[bool, list[str]]:

@@ -18,7 +18,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .config import TP_NAME
+from .grading.config import TP_NAME
 from .base.errors import ConfigError
 from .formula import FUNCTIONS, Formula, FormulaError, Mark, parse_formula, parse_mark
 from .origins import Source, parse_archives, parse_sources

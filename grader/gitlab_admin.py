@@ -21,7 +21,7 @@ import gitlab
 from gitlab.const import AccessLevel
 from gitlab.v4.objects import Project
 
-from .config import Project as GraderProject
+from .grading.config import Project as GraderProject
 from .course import load_course
 from .base.errors import ConfigError, UsageError
 from .gitlab_events import connect, pipeline_sightings, project_path, push_sightings

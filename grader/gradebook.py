@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from .course import FINAL, Course, Extension, LatePenalty, MarkSource, Override, TPConfig
 from .base.errors import GraderError
 from .formula import ABI, ABJ, MISSING, NOT_TAKEN, FormulaError, Mark, evaluate, render
-from .marks import Grading
+from .grading.marks import Grading
 from .roster import Roster, Student
 
 DAY = timedelta(days=1)

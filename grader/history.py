@@ -15,13 +15,13 @@ from pathlib import Path
 
 from .classreport import french_duration, french_time, mark_text
 from .collect import read_submissions
-from .config import Project
+from .grading.config import Project
 from .course import Course, load_class
 from .base.errors import UsageError
 from .gradebook import Gradebook, StudentRow, TPMark, build_gradebook, french_number
 from .ledger import Ledger, Sighting
 from .base.files import write_atomically
-from .marks import Grading
+from .grading.marks import Grading
 from .roster import Roster
 
 SOURCES = {"snapshot": "relevé planifié", "collect": "collecte", "ci": "pipeline GitLab de l'étudiant",

@@ -24,12 +24,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .codescan import ScanMemo, scan_commit
-from .config import Project
+from .grading.config import Project
 from .course import Course
 from .gradebook import Submission
 from .base.files import write_atomically
-from .marks import Grading
-from .repos import commit_files
+from .grading.marks import Grading
+from .grading.repos import commit_files
 from .review import NO_REVIEW, Decision, Review
 from .roster import RepoOwner
 from .similarity import THRESHOLD, Pair, percent, stored

@@ -28,11 +28,11 @@ from pathlib import Path
 
 import jinja2
 
-from .config import Project
+from .grading.config import Project
 from .base.errors import UsageError
 from .gradebook import Gradebook, StudentRow, french_number
 from .base.files import TEMPLATES, write_atomically
-from .marks import Grading
+from .grading.marks import Grading
 from .oralquestions import follow_up, line_question, notion
 from .sidebyside import units
 from .similarity import Document, SourceFile

@@ -25,7 +25,7 @@ from .base.errors import ConfigError, UsageError
 from .gitlab_events import project_path
 from .ledger import Sighting
 from .base.files import write_atomically
-from .marks import Grading, TestResult
+from .grading.marks import Grading, TestResult
 from .roster import RepoOwner, load_roster
 
 HIDDEN_SUMMARY_PREFIX = "tests_caches::"  # + the module's name: the id of its summary under the `count` policy

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import git
 
-from .config import Project
+from .grading.config import Project
 from .base.errors import UsageError
 from .scaffold import with_tp_matrix
 from .stubs import SKIPPED, drift

@@ -2,7 +2,7 @@
 
 It writes the solution package (one example function between the solution markers, with its
 French docstring), the hidden side (`rubric.yaml`, `cases.py`, one test module using only
-`grader.testkit`), the public test file and the handout's source, then puts the TP into the
+`grader.grading.testkit`), the public test file and the handout's source, then puts the TP into the
 `parallel: matrix` lists of `gitlab/student-ci.yml` and `gitlab/grade.yml`. It never
 overwrites: an existing file of the TP stops it before anything is written.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jinja2
 
-from .config import TP_NAME, Project
+from .grading.config import TP_NAME, Project
 from .base.files import TEMPLATES as GRADER_TEMPLATES
 from .base.errors import GraderError, UsageError
 

@@ -28,13 +28,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import __version__
-from .config import Project
+from .grading.config import Project
 from .course import Course
 from .base.errors import UsageError
 from .fingerprint import Fingerprint, fingerprint, overlap, starter_hashes
 from .gradebook import Submission
 from .base.files import write_atomically
-from .repos import commit_files
+from .grading.repos import commit_files
 
 THRESHOLD = 0.8  # a pair at or above it is suspect: chosen on the test class (benchmarks/RESULTS.md)
 MIN_OWN = 100  # characters of own normalised code below which a submission is not compared

@@ -19,7 +19,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .config import Project
+from .grading.config import Project
 from .base.errors import GraderError
 
 # `grader check` (numpy, pytest, pyyaml, gitpython) and, as extras, what the TPs need beyond it.

@@ -9,8 +9,8 @@ from pathlib import Path
 import git
 import pytest
 
-from grader.config import Project
-from grader.runner import RunOptions, grade_checkout
+from grader.grading.config import Project
+from grader.grading.runner import RunOptions, grade_checkout
 from grader.stubs import BEGIN, END
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +48,7 @@ def replace_function(source: str, name: str, new_body: str) -> str:
 
 def commit_fixed(repo: git.Repo, message: str) -> str:
     """Commit with fixed names and dates: the same files give the same sha, hence the same secret
-    held-out data (grader/heldout.py), so that this suite grades the same way on every run."""
+    held-out data (grader/grading/heldout.py), so that this suite grades the same way on every run."""
     actor, date = git.Actor("Étudiant", "e@example.org"), "2026-01-05T10:00:00+0100"  # the form gitpython parses
     return repo.index.commit(message, author=actor, committer=actor, author_date=date, commit_date=date).hexsha
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.runner import RunOptions, grade_checkout
+from grader.grading.runner import RunOptions, grade_checkout
 
 ALTERNATIVES = Path(__file__).with_name("alternatives")
 

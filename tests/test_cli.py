@@ -14,7 +14,7 @@ import pytest
 
 from grader import __version__
 from grader.cli import main
-from grader.runner import hidden_lines
+from grader.grading.runner import hidden_lines
 from grader.sandbox import LAYERS
 
 SCHEMA_KEYS = ["schema", "tp", "student", "commit", "submitted_at", "score", "max_score", "mark",

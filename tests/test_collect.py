@@ -22,9 +22,9 @@ import git
 import pytest
 
 from grader.cli import main as real_main  # noqa: F401 - the real --now
-from grader.collect import PRELOAD_VARIABLE, pool_context
-from grader.config import TP, Rubric
-from grader.suite import trusted_imports
+from grader.grading.poolstart import PRELOAD_VARIABLE, pool_context
+from grader.grading.config import TP, Rubric
+from grader.grading.suite import trusted_imports
 
 from .conftest import simulated_main as main, replace_function
 
@@ -393,11 +393,11 @@ def test_the_pools_fork_server_imports_what_the_hidden_tests_import(tmp_path):
     (reference / "test_one.py").write_text("import numpy as np\nimport os.path, json\nfrom sklearn.datasets import load_wine\n"
                                            "from . import cases\nfrom cases import CASES\nimport test_two\n")
     (reference / "test_two.py").write_text("def f(:\n")  # does not parse: its collection will say so
-    (reference / "cases.py").write_text("from grader.testkit import expect\n")
+    (reference / "cases.py").write_text("from grader.grading.testkit import expect\n")
     tp = TP("tp7", reference, Rubric("TP7", {}), 1 << 30, 10.0, preload=("torch",))
     names = trusted_imports([tp])
-    assert names[:4] == ["grader.collect", "grader.runner", "grader.suite", "grader.cli"]  # the grading process's own
-    assert set(names[4:]) == {"numpy", "os.path", "json", "sklearn.datasets", "grader.testkit", "torch"}
+    assert names[:4] == ["grader.collect", "grader.grading.runner", "grader.grading.suite", "grader.cli"]  # the grading process's own
+    assert set(names[4:]) == {"numpy", "os.path", "json", "sklearn.datasets", "grader.grading.testkit", "torch"}
 
 
 def test_the_pools_fork_server_gets_its_imports_without_changing_the_environment(project, monkeypatch):
@@ -406,7 +406,7 @@ def test_the_pools_fork_server_gets_its_imports_without_changing_the_environment
     monkeypatch.setattr(multiprocessing.forkserver, "ensure_running", lambda: seen.update(at_start=os.environ[PRELOAD_VARIABLE]))
     context = pool_context([project.tp("tp1")])
     assert context.get_start_method() == "forkserver"  # never a fork of the grader, which runs threads
-    assert "grader.datasets" in seen["at_start"].split(",") and os.environ[PRELOAD_VARIABLE] == "kept"
+    assert "grader.grading.datasets" in seen["at_start"].split(",") and os.environ[PRELOAD_VARIABLE] == "kept"
 
 
 def test_the_console_count_of_what_to_check_is_in_correct_french():

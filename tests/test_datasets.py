@@ -1,4 +1,4 @@
-"""The hidden tests' data read without scikit-learn (grader/datasets.py) is scikit-learn's own, to
+"""The hidden tests' data read without scikit-learn (grader/grading/datasets.py) is scikit-learn's own, to
 the last bit: the held-out thresholds were calibrated on it."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import sklearn.datasets
 
-from grader import datasets
+from grader.grading import datasets
 
 
 @pytest.mark.parametrize("name", ["load_breast_cancer", "load_wine", "load_digits"])

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from grader.config import Rubric
+from grader.grading.config import Rubric
 from grader.course import LatePenalty, load_class
 from grader.base.errors import GraderError
 from grader.formula import ABI, ABJ, MISSING
 from grader.gradebook import Submission, build_gradebook, late_penalty
-from grader.marks import TestResult, grade
+from grader.grading.marks import TestResult, grade
 
 COURSE_YAML = """\
 course: "Apprentissage profond — L3 (classe de test)"

@@ -1,4 +1,4 @@
-"""grader/heldout.py: the secret of a grading, and the transforms that make a copy of a public
+"""grader/grading/heldout.py: the secret of a grading, and the transforms that make a copy of a public
 dataset useless (a classifier fitted on it, a nearest-neighbour lookup in it), while a model
 trained on what crosses still learns."""
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 
-from grader.heldout import HeldOut, dataset_folders, distort_images, permute_pixels, rotate_features, split
-from grader.testkit import Feedback
+from grader.grading.heldout import HeldOut, dataset_folders, distort_images, permute_pixels, rotate_features, split
+from grader.grading.testkit import Feedback
 
 
 def test_secret_depends_on_the_hidden_side_the_submission_and_the_course_key():

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from grader.cli import main
-from grader.runner import hidden_lines
+from grader.grading.runner import hidden_lines
 from grader.sandbox.limits import CGROUP_ROOT, UID_BASE, UID_SLOTS, process_state
 
 from .conftest import commit_fixed, replace_function
@@ -211,8 +211,8 @@ def test_the_grader_s_own_memory_stays_bounded_whatever_the_replies(project, tmp
     import sys
 
     repo = build_case(project, "bool_bomb", tmp_path / "bomb")
-    script = ("import sys; from pathlib import Path; from grader.config import Project; "
-              "from grader.runner import RunOptions, grade_checkout; project = Project.at(Path(sys.argv[1])); "
+    script = ("import sys; from pathlib import Path; from grader.grading.config import Project; "
+              "from grader.grading.runner import RunOptions, grade_checkout; project = Project.at(Path(sys.argv[1])); "
               "grading, _ = grade_checkout(project, project.tp('tp1'), Path(sys.argv[2]), options=RunOptions(call_timeout=10)); "
               "print(grading.mark, [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])")
     done = subprocess.run([sys.executable, "-c", script, str(project.root), str(repo)], capture_output=True, text=True,

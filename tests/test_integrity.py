@@ -26,8 +26,8 @@ from .conftest import simulated_main as main  # --now: the simulated clock
 from grader.codescan import data_access, embedded_data, literals, scan_commit
 from grader.gradebook import Submission
 from grader.integrity import held_out_flags, last_minute, starter_lines
-from grader.marks import TestResult, grade
-from grader.repos import CommitFile, commit_files
+from grader.grading.marks import TestResult, grade
+from grader.grading.repos import CommitFile, commit_files
 
 from .test_collect import commit as commit_at
 

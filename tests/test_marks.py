@@ -1,4 +1,4 @@
-"""Tests of grader/marks.py (the arithmetic of a mark, the JSON layout) and grader/base/files.py (atomic writes)."""
+"""Tests of grader/grading/marks.py (the arithmetic of a mark, the JSON layout) and grader/base/files.py (atomic writes)."""
 from __future__ import annotations
 
 import json
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from grader.base import files
-from grader.config import Rubric
-from grader.marks import TestResult, grade
+from grader.grading.config import Rubric
+from grader.grading.marks import TestResult, grade
 
 RUBRIC = Rubric("TP", {"a": 1.5, "b": 2.5})
 
@@ -71,7 +71,7 @@ def test_text_from_student_code_cannot_forge_the_table_or_break_the_junit(tmp_pa
     follows) and a fake row: one plain line in the table, valid XML for GitLab."""
     from xml.etree import ElementTree
 
-    from grader.report import render_table, write_junit
+    from grader.grading.report import render_table, write_junit
 
     forged = ("votre code a levé RuntimeError : x\r\x1b[2K\x1b[1A  test_b  2.5/2.5  réussi\n"
               "Score : 4 / 4 · Note : 20 / 20\x1b[8m\u202e\x00\ud800")

@@ -10,7 +10,7 @@ import pytest
 from cosmic_ray.mutating import mutate_code
 
 from grader.cli import main
-from grader.config import Project
+from grader.grading.config import Project
 from grader.base.errors import ConfigError
 from grader.mutants.generate import mutants_of_file, sample
 from grader.mutants.operators import OURS, operators
@@ -96,7 +96,7 @@ def test_equivalents_file_errors_name_the_line(tmp_path):
 WEAK_TESTS = '''"""Weakened on purpose: only shapes and centring are checked."""
 import numpy as np
 
-from grader.testkit import as_array, expect
+from grader.grading.testkit import as_array, expect
 
 
 def test_standardize_expected_values(student, reference):

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import simulated_main as main  # --now: the simulated clock (DLGRADE_CLOCK)
-from grader.marks import TestResult, grade
-from grader.config import Project
+from grader.grading.marks import TestResult, grade
+from grader.grading.config import Project
 from grader.oral import QUESTIONS, failed_units, units_of
 from grader.oralquestions import NOTIONS, line_question, notion
 from grader.similarity import SourceFile

@@ -1,4 +1,4 @@
-"""grader/pool.py: a pool whose processes may die or hang under a task still runs every other task;
+"""grader/grading/pool.py: a pool whose processes may die or hang under a task still runs every other task;
 the task that killed its process is retried once alone, then reported failed; a `grader collect`
 where one student's grading kills or hangs its process, or crashes its replay process, gives every
 other student the mark they get alone."""
@@ -19,7 +19,7 @@ from grader import collect as collect_module
 from grader.cli import main as real_main  # noqa: F401 - the real --now
 
 from .conftest import simulated_main as main  # --now: the simulated clock
-from grader.pool import Pool, Task
+from grader.grading.pool import Pool, Task
 
 from .test_collect import BEFORE, WEEK_LATE, make_repo
 
@@ -100,7 +100,7 @@ def test_zz_trusted_side_dies(student):
     if value == 4444.0:  # this student's model crashes the replay process (a segfault there)
         from dataclasses import replace
         from pathlib import Path
-        from grader.testkit import expect
+        from grader.grading.testkit import expect
         student._models.policy = replace(student._models.policy, probes_path=Path(__file__).with_name("crashing.py"))
         student.replay({}, np.zeros((2, 3), dtype=np.float32), "modèle")
 '''

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from grader.check import check
-from grader.config import Project
-from grader.runner import RunOptions, grade_checkout, hidden_lines
+from grader.grading.config import Project
+from grader.grading.runner import RunOptions, grade_checkout, hidden_lines
 from tests.conftest import ROOT
 from tests.mistakes import TPS, Mistake, all_mistakes, copy_solutions, new_mistakes, run_public
 

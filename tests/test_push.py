@@ -10,7 +10,7 @@ import pytest
 
 from grader.cli import main
 from grader.base.errors import UsageError
-from grader.marks import Grading, TestResult
+from grader.grading.marks import Grading, TestResult
 from grader.push import HIDDEN_SUMMARY_PREFIX, Push, hidden_modules, push_context, student_view
 
 ENV = {"CI_PROJECT_PATH": "l3-ap/binome-1", "CI_COMMIT_SHA": "a" * 40, "CI_COMMIT_REF_NAME": "tp1",

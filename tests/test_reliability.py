@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from grader.runner import RunOptions, grade_checkout
+from grader.grading.runner import RunOptions, grade_checkout
 from grader.sandbox.templates import PROCESS_TEMPLATES
 
 from .test_hostile import HOSTILE, overlay_files, worker_processes

@@ -15,7 +15,7 @@ from torch import nn
 from grader.sandbox.runtime.probes import describe_model
 from grader.sandbox.runtime.replay import Refused, replay
 from grader.sandbox import CallFailure, Limits, SandboxPolicy, WorkerSession
-from grader.testkit import Feedback, Student
+from grader.grading.testkit import Feedback, Student
 
 
 class Functional(nn.Module):
@@ -297,7 +297,7 @@ class Memorizing(nn.Module):
 
 
 def test_training_may_change_the_weights_only():
-    from grader.replayer import same_architecture
+    from grader.grading.replayer import same_architecture
 
     check = np.ones((3, 4), dtype=np.float32)
     model = Memorizing()

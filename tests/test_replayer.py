@@ -1,4 +1,4 @@
-"""grader/replayer.py: a trained model is rebuilt and run in a replay process of its own, with the
+"""grader/grading/replayer.py: a trained model is rebuilt and run in a replay process of its own, with the
 sandbox's layers and limits; whatever it does there — a crash, a hang — is a French message for
 that test, and the grader goes on."""
 from __future__ import annotations
@@ -13,14 +13,14 @@ import pytest
 import torch
 from torch import nn
 
-from grader.heldout import dataset_folders
+from grader.grading.heldout import dataset_folders
 from grader.sandbox.runtime.probes import describe_model
 from grader.sandbox.runtime.replay import replay
-from grader.replayer import REPLAY_PROBES, Replayer, replay_policy
-from grader.runner import hidden_paths
+from grader.grading.replayer import REPLAY_PROBES, Replayer, replay_policy
+from grader.grading.runner import hidden_paths
 from grader.sandbox import SandboxPolicy
 from grader.sandbox.policy import Budget
-from grader.testkit import Feedback, Student
+from grader.grading.testkit import Feedback, Student
 
 CRASHING = '''
 import ctypes, os, time

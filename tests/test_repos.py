@@ -1,4 +1,4 @@
-"""The commit's export for grading and the reading of a commit's files (grader/repos.py)."""
+"""The commit's export for grading and the reading of a commit's files (grader/grading/repos.py)."""
 from __future__ import annotations
 
 import os
@@ -8,7 +8,7 @@ from pathlib import Path
 import git
 import pytest
 
-from grader import repos
+from grader.grading import repos
 
 
 def commit_of(tmp_path: Path) -> tuple[Path, str]:

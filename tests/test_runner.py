@@ -1,11 +1,11 @@
-"""Tests of grader/runner.py: real pytest runs of the hidden tests against real git repos."""
+"""Tests of grader/grading/runner.py: real pytest runs of the hidden tests against real git repos."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from grader.runner import grade_checkout, hidden_lines
+from grader.grading.runner import grade_checkout, hidden_lines
 
 
 def failed(grading) -> set[str]:
@@ -99,7 +99,7 @@ def test_feedback_never_quotes_hidden_tests(project, tp1, student_repo):
 
 def test_bare_asserts_in_hidden_tests_never_show_their_values(tmp_path):
     """Only `expect`'s French messages reach students: numpy.testing's text would quote the secret."""
-    from grader.config import Project
+    from grader.grading.config import Project
 
     (tmp_path / "reference" / "tp9").mkdir(parents=True)
     (tmp_path / "reference" / "tp9" / "test_secret.py").write_text(

@@ -14,7 +14,7 @@ from grader.sandbox import SandboxPolicy, WorkerSession
 from grader.sandbox.limits import become_subreaper, uid_processes
 from grader.sandbox.templates import shared_templates
 from grader.sandbox.templates import PROCESS_TEMPLATES, SharedTemplate, Template
-from grader.testkit import Student
+from grader.grading.testkit import Student
 
 from .conftest import needs_root
 

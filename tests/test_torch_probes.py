@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from grader.sandbox import CallFailure, Limits, SandboxPolicy, WorkerSession
-from grader.testkit import Student
+from grader.grading.testkit import Student
 
 CODE = '''
 import torch
@@ -97,7 +97,7 @@ def test_private_methods_are_refused(student):
 
 
 def test_the_model_as_built_is_described_without_changing_what_the_call_sees(student):
-    from grader.replayer import architecture
+    from grader.grading.replayer import architecture
 
     x = np.ones((2, 3), dtype=np.float32)
     plain = student.probe("torch_call", module="tp9.m", function="mode_and_draw", args=("@net",), seed=5,

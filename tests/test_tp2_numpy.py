@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.runner import grade_checkout
+from grader.grading.runner import grade_checkout
 
 
 def failed(grading) -> set[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.runner import RunOptions, grade_checkout
+from grader.grading.runner import RunOptions, grade_checkout
 
 from .conftest import loses_points
 

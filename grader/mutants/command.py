@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..config import TP, Project
+from ..grading.config import TP, Project
 from ..base.errors import UsageError
 from .report import load_equivalents, render, tallies, write_json
 from .run import MutationOptions, mutation_run

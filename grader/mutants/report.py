@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import NOT_GRADED, TP
+from ..grading.config import NOT_GRADED, TP
 from ..base.yamlsource import read_yaml
 from .run import MutantResult, MutationRun
 

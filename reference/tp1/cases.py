@@ -5,7 +5,7 @@ result unique, so the solution's (w, b) is the expected one for every correct su
 """
 import numpy as np
 
-from grader.reference import Case
+from grader.grading.reference import Case
 
 # The course's tree-disease example: (broken branches, height in metres) -> sick (1) or not (0).
 TREES_X = np.array([[1, 8.0], [2, 9.5], [0, 6.0], [3, 10.0], [2, 5.5], [1, 4.0],

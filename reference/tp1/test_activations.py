@@ -2,7 +2,7 @@
 central differences of the true functions, softmax invariants."""
 import numpy as np
 
-from grader.testkit import as_array, expect, numerical_gradient, rel_error
+from grader.grading.testkit import as_array, expect, numerical_gradient, rel_error
 
 Z = np.linspace(-6.0, 6.0, 25).reshape(5, 5)
 Z_AWAY_FROM_ZERO = np.array([-3.7, -1.2, -0.4, 0.3, 0.9, 2.5])

@@ -3,7 +3,7 @@ function, dependence on the start on a non-convex one. Gradients are polynomials
 builds them (functions cannot cross the sandbox boundary)."""
 import numpy as np
 
-from grader.testkit import as_array, expect
+from grader.grading.testkit import as_array, expect
 
 SQUARE = {"kind": "polynomial", "coefs": [2.0, 0.0]}  # f(x) = x², f'(x) = 2x
 # f(x) = x⁴ − 3x² + x: a global minimum near −1.30 and a local one near 1.13.

@@ -1,7 +1,7 @@
 """Hidden tests of tp1/losses.py: the mean over every element, and a gradient check."""
 import numpy as np
 
-from grader.testkit import as_array, as_float, expect, numerical_gradient, rel_error
+from grader.grading.testkit import as_array, as_float, expect, numerical_gradient, rel_error
 
 RNG = np.random.default_rng(21)
 A, Y = RNG.normal(size=(7, 3)), RNG.normal(size=(7, 3))

@@ -2,10 +2,10 @@
 the definition, backward against numerical gradients of the true loss, full-batch gradient
 descent, and held-out accuracy on real data (scikit-learn's breast-cancer set)."""
 import numpy as np
-from grader.datasets import load_breast_cancer  # scikit-learn's data, without importing it
+from grader.grading.datasets import load_breast_cancer  # scikit-learn's data, without importing it
 
-from grader.heldout import rotate_features, split
-from grader.testkit import as_array, expect, numerical_gradient, rel_error
+from grader.grading.heldout import rotate_features, split
+from grader.grading.testkit import as_array, expect, numerical_gradient, rel_error
 
 SIZES = [4, 5, 3]
 
@@ -111,7 +111,7 @@ def test_train_is_full_batch_gradient_descent(student):
 
 
 def test_train_held_out_accuracy(student, heldout):
-    # A secret split and rotation of the standardised features (grader/heldout.py): the test rows
+    # A secret split and rotation of the standardised features (grader/grading/heldout.py): the test rows
     # never cross to the worker, and the training rows match no row of a copy of the dataset.
     X, y = load_breast_cancer()
     rng = heldout.rng("tp1 mlp breast cancer")

@@ -2,7 +2,7 @@
 tree-disease example and on a seeded linearly separable set."""
 import numpy as np
 
-from grader.testkit import as_array, as_float, expect
+from grader.grading.testkit import as_array, as_float, expect
 
 
 def step(w, b, X):

@@ -6,7 +6,7 @@ import numpy as np
 
 from grader.sandbox.runtime.probes import nearest_centroid_score
 from grader.sandbox import CallFailure
-from grader.testkit import as_array, as_float, expect
+from grader.grading.testkit import as_array, as_float, expect
 
 
 def numbered(n):

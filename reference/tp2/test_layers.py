@@ -4,7 +4,7 @@ against torch.nn.BatchNorm1d in both modes, and its backward pass against centra
 import numpy as np
 import torch
 
-from grader.testkit import as_array, expect, numerical_gradient, rel_error
+from grader.grading.testkit import as_array, expect, numerical_gradient, rel_error
 
 RNG = np.random.default_rng(210)
 X_SMALL = RNG.uniform(0.5, 2.0, size=(6, 40)) * RNG.choice([-1.0, 1.0], size=(6, 40))  # no zero

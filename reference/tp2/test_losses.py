@@ -2,7 +2,7 @@
 gradients against central differences of the true losses."""
 import numpy as np
 
-from grader.testkit import as_array, as_float, expect, numerical_gradient, rel_error
+from grader.grading.testkit import as_array, as_float, expect, numerical_gradient, rel_error
 
 RNG = np.random.default_rng(201)
 P = RNG.uniform(0.05, 0.95, size=(12, 1))

@@ -5,10 +5,10 @@ scores on real and seeded data. The network lives in the worker: `student.steps`
 runs its methods; for training, only (secretly transformed) training data crosses, and the
 learned parameters are scored here on held-out data the worker never sees."""
 import numpy as np
-from grader.datasets import load_breast_cancer, load_wine, make_regression  # scikit-learn's, without importing it
+from grader.grading.datasets import load_breast_cancer, load_wine, make_regression  # scikit-learn's, without importing it
 
-from grader.heldout import rotate_features, split
-from grader.testkit import as_array, expect, numerical_gradient, rel_error
+from grader.grading.heldout import rotate_features, split
+from grader.grading.testkit import as_array, expect, numerical_gradient, rel_error
 
 OUTPUTS = ("sigmoid", "linear", "softmax")
 LOSS_NAMES = {"sigmoid": "BCE", "linear": "MSE", "softmax": "CCE"}
@@ -165,7 +165,7 @@ def train_network(student, sizes, output, X_train, Y_train, **options):
 
 
 def test_binary_breast_cancer_accuracy(student, heldout):
-    # A secret split and rotation of the standardised features (grader/heldout.py).
+    # A secret split and rotation of the standardised features (grader/grading/heldout.py).
     X, y = load_breast_cancer()
     rng = heldout.rng("tp2 numpy breast cancer")
     train, test = split(rng, len(X), 0.3, labels=y)

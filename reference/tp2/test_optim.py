@@ -4,7 +4,7 @@ torch's own parameters θ_t and gradient g_t and must give torch's θ_{t+1}."""
 import numpy as np
 import torch
 
-from grader.testkit import as_array, expect, rel_error
+from grader.grading.testkit import as_array, expect, rel_error
 
 SHAPES = [(3, 4), (4,), (4, 2), (2,)]
 N_STEPS = 6

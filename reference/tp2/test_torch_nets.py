@@ -4,11 +4,11 @@ data (secretly transformed), the trained model rebuilt and scored here on held-o
 never reaches the worker, and the evaluation function."""
 import numpy as np
 import torch
-from grader.datasets import load_breast_cancer, load_wine, make_regression  # scikit-learn's, without importing it
+from grader.grading.datasets import load_breast_cancer, load_wine, make_regression  # scikit-learn's, without importing it
 
-from grader.heldout import rotate_features, split
-from grader.replayer import numbers, same_architecture
-from grader.testkit import as_array, as_float, expect
+from grader.grading.heldout import rotate_features, split
+from grader.grading.replayer import numbers, same_architecture
+from grader.grading.testkit import as_array, as_float, expect
 
 MODULE = "tp2.torch_nets"
 ARCHITECTURES = {  # factory, args, layer sizes, output: the course's n→16→4→1 / 1 / 3 and 20→128→64→1
@@ -60,7 +60,7 @@ def test_outputs_with_given_weights(student):
 
 def train(student, heldout, factory, args, X_train, y_train, loss, optimizer, lr, batch_size, epochs, classes=False):
     """Train the student's model with the student's fit; return it rebuilt in the replay process
-    (grader/replayer.py), to be run there on held-out inputs the worker never sees. Training may
+    (grader/grading/replayer.py), to be run there on held-out inputs the worker never sees. Training may
     change its weights only, and the model holds the course architecture's numbers, nothing more
     (no copy of the training rows)."""
     check = heldout.rng(f"{factory} check inputs").normal(size=(8, X_train.shape[1])).astype(np.float32)
@@ -113,7 +113,7 @@ def course_forward(student, factory, args, sizes, output):
 
 
 def tabular(heldout, purpose, X, y):
-    """A secret stratified split and rotation of the standardised features (grader/heldout.py)."""
+    """A secret stratified split and rotation of the standardised features (grader/grading/heldout.py)."""
     rng = heldout.rng(purpose)
     fit_rows, test_rows = split(rng, len(X), 0.3, labels=y)
     X_train, X_test = rotate_features(rng, X[fit_rows], X[test_rows])

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from grader.testkit import as_array, expect, numerical_gradient, rel_error
+from grader.grading.testkit import as_array, expect, numerical_gradient, rel_error
 
 MODULE = "tp3.conv"
 # The course's 5×5 image and 3×3 kernel (slides "Principe de convolution").

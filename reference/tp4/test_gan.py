@@ -5,8 +5,8 @@ through the updated D), and a GAN trained by the student's loop on N(3, 0.5²) w
 mean and standard deviation are checked here (best of the seeds in SEEDS)."""
 import numpy as np
 
-from grader.replayer import same_architecture
-from grader.testkit import as_array, as_float, expect
+from grader.grading.replayer import same_architecture
+from grader.grading.testkit import as_array, as_float, expect
 
 MODULE = "tp4.gan"
 SEEDS = (0, 1)  # the GAN check passes if one of these training seeds lands within the tolerances

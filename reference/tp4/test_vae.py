@@ -6,9 +6,9 @@ reconstructed, and the posterior stays close to the prior (KL computed here)."""
 
 import numpy as np
 
-from grader.datasets import load_digits  # scikit-learn's 8×8 digits, without importing it
-from grader.heldout import permute_pixels, split
-from grader.testkit import as_array, as_float, expect
+from grader.grading.datasets import load_digits  # scikit-learn's 8×8 digits, without importing it
+from grader.grading.heldout import permute_pixels, split
+from grader.grading.testkit import as_array, as_float, expect
 
 MODULE = "tp4.vae"
 FACTORY = MODULE + ".VAE"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from grader.config import Project
+from grader.grading.config import Project
 from tests import test_runner, test_tp2_numpy, test_tp2_torch, test_tp3, test_tp4
 from tests.conftest import ROOT
 from tests.mistakes import Mistake

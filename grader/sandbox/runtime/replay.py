@@ -1,9 +1,9 @@
 """The replay process: a student's trained PyTorch model rebuilt from plain data and run, contained.
 
-Held-out inputs must never reach student code (`grader.heldout`). So the worker does not run the
+Held-out inputs must never reach student code (`grader.grading.heldout`). So the worker does not run the
 trained model on them: it traces it with torch.fx and sends its graph, the type and settings of
 each torch.nn layer and every parameter and buffer (the probe `describe_model`). This file is the
-"probes" module of a process of its own (`grader.replayer` starts it with the sandbox's layers and
+"probes" module of a process of its own (`grader.grading.replayer` starts it with the sandbox's layers and
 limits): it rebuilds the model from torch's own classes and functions, chosen from fixed lists,
 and runs it with a small interpreter. No student code, no code generation, nothing unpickled; no
 secret either (no labels, no reference tree: only the inputs it is handed). Whatever a description
@@ -575,7 +575,7 @@ def tensor(value: Any, what: str, keep_integers: bool = False) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------- the replay process's probes
-# `grader.replayer` calls these through the worker's protocol (worker.py serves this module as
+# `grader.grading.replayer` calls these through the worker's protocol (worker.py serves this module as
 # its probes). Models live in this process until it ends, with the grading that started it.
 
 _MODELS: dict[int, Model] = {}

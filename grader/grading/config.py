@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from .base.errors import UsageError
-from .base.yamlsource import YamlSource, read_yaml
+from ..base.errors import UsageError
+from ..base.yamlsource import YamlSource, read_yaml
 
 TP_NAME = re.compile(r"^tp\d+$")
 RUBRIC_KEYS = ("title", "memory_mb", "call_timeout_s", "budget_s", "tests", "held_out", "preload")
@@ -68,11 +68,11 @@ class Project:
 
     @classmethod
     def installed(cls) -> Project:
-        return cls.at(Path(__file__).resolve().parents[1])
+        return cls.at(Path(__file__).resolve().parents[2])
 
     @property
     def probes(self) -> Path:
-        return Path(__file__).parent / "sandbox" / "runtime" / "probes.py"  # a path: the students' wheel has no sandbox
+        return Path(__file__).parent.parent / "sandbox" / "runtime" / "probes.py"  # a path: the students' wheel has no sandbox
 
     def tp_names(self) -> list[str]:
         names = [p.name for p in self.reference.iterdir() if p.is_dir() and TP_NAME.match(p.name)]

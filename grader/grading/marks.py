@@ -9,8 +9,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import __version__
-from .base.files import write_atomically
+from .. import __version__
+from ..base.files import write_atomically
 from .config import Rubric
 
 SCHEMA = 1

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 
 from .config import TP, Project, Rubric
-from .base.errors import IsolationError, ReferenceSetupError, UsageError
+from ..base.errors import IsolationError, ReferenceSetupError, UsageError
 from .heldout import HeldOut, dataset_folders
 from .marks import Grading, TestResult, grade
 from .replayer import Replayer
-from .sandbox import CallFailure, IsolationReport, Limits, SandboxError, SandboxPolicy, WorkerSession
-from .sandbox.policy import Budget
-from .sandbox.session import MAX_COPIED_TOTAL
+from ..sandbox import CallFailure, IsolationReport, Limits, SandboxError, SandboxPolicy, WorkerSession
+from ..sandbox.policy import Budget
+from ..sandbox.session import MAX_COPIED_TOTAL
 from .suite import PROCESS_SUITES, Run, hidden_lines
 from .testkit import Caller, Feedback, Student
 
@@ -84,7 +84,7 @@ def run_hidden_tests(tp: TP, caller: Caller, only: tuple[str, ...] = (), heldout
     """Run the hidden tests of `tp` (all, or the ids in `only`) against the student behind `caller`,
     with `heldout` as the secret of the held-out data (a fixed one when None). Trained models are
     rebuilt and run by `models`, or by a replay process of this call's own when `caller` is a
-    worker session. pytest's set-up and collection happen once per TP and process (grader/suite.py)."""
+    worker session. pytest's set-up and collection happen once per TP and process (grader/grading/suite.py)."""
     unknown = [test_id for test_id in only if test_id not in tp.rubric.points]
     if unknown:
         raise UsageError(f"--only: no hidden test {unknown[0]!r} in {tp.name} (ids are file.py::test_name)")

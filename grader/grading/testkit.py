@@ -29,7 +29,7 @@ class Student:
 
     def replay(self, description: Any, check: np.ndarray, what: str = "modèle") -> Any:
         """A trained model described by the worker (`probes.describe_model`), rebuilt and checked
-        on `check` in the replay process (grader/replayer.py): it has `predict(X)`, `bottleneck()`,
+        on `check` in the replay process (grader/grading/replayer.py): it has `predict(X)`, `bottleneck()`,
         `layers` and `functions`. Held-out inputs go there, never to the worker."""
         if self._models is None:
             raise Feedback(f"{what} : le correcteur n'a pas de processus pour évaluer les modèles ici")

@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from .sandbox import CallFailure, Limits, SandboxError, SandboxPolicy, WorkerSession
-from .sandbox.runtime import REPLAY
-from .sandbox.layers import linux_root_templates, seccomp_available
-from .sandbox.policy import Budget, base_environment, fast_scratch
-from .sandbox.templates import PROCESS_TEMPLATES
+from ..sandbox import CallFailure, Limits, SandboxError, SandboxPolicy, WorkerSession
+from ..sandbox.runtime import REPLAY
+from ..sandbox.layers import linux_root_templates, seccomp_available
+from ..sandbox.policy import Budget, base_environment, fast_scratch
+from ..sandbox.templates import PROCESS_TEMPLATES
 from .testkit import Feedback, expect
 
 REPLAY_PROBES = REPLAY  # the replay process's "probes": grader/sandbox/runtime/replay.py

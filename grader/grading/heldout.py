@@ -5,7 +5,7 @@ can read or copy into the repo; matching a test input against that copy would gi
 away (DESIGN.md, trust boundary 5). Two rules close that door:
 
 1. Held-out inputs never reach student code: the trained model comes back as plain data and runs
-   in a replay process of its own (`grader.replayer`), or its parameters go through a forward written in the
+   in a replay process of its own (`grader.grading.replayer`), or its parameters go through a forward written in the
    hidden test.
 2. What does cross — the training data — and the held-out data with it go through a transform
    drawn from this grading's secret, so that any copy of the public dataset matches nothing:

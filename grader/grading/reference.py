@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .base.errors import ReferenceSetupError
-from .base.files import write_atomically
+from ..base.errors import ReferenceSetupError
+from ..base.files import write_atomically
 from .testkit import Caller, Student
 
 

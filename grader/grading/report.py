@@ -9,11 +9,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .base.files import write_atomically
+from ..base.files import write_atomically
 from .marks import Grading
 
 if TYPE_CHECKING:  # an annotation only: `grader check` (the students' wheel) has no sandbox
-    from .sandbox import IsolationReport
+    from ..sandbox import IsolationReport
 
 STATUS_FR = {"passed": "réussi", "failed": "échoué", "error": "erreur", "timeout": "délai dépassé"}
 
