@@ -4,7 +4,7 @@
 
 Every mistake of `tests/mistakes/` (the project's buggy variants of tests/test_tp*.py, then the
 new mistakes of tests/mistakes/tpN.py) is applied to a copy of solutions/, graded in full by the
-hidden tests (`grade_checkout`, sandboxed) and checked by the public tests (`grader.check.check`,
+hidden tests (`grade_checkout`, sandboxed) and checked by the public tests (`grader.student.check.check`,
 what a student runs). Agreement of a TP = among the mistakes whose hidden mark is < 20, the share
 whose public mark is < 20 too. A mistake the hidden tests miss (20/20) is listed apart: an
 equivalent variant or a hole of the hidden tests. Also reported: where a mistake's data disagree
@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.check import check  # noqa: E402
+from grader.student.check import check  # noqa: E402
 from grader.grading.config import Project  # noqa: E402
 from grader.grading.runner import content_hash, grade_checkout  # noqa: E402
 from tests.mistakes import TPS, Mistake, all_mistakes, copy_solutions, run_public  # noqa: E402

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .check import TEST_TIMEOUT, locate, run_check
+from .student.check import TEST_TIMEOUT, locate, run_check
 from .grading.config import Project
 from .base.errors import GraderError, UsageError
 from .grading.marks import TestResult

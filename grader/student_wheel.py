@@ -1,7 +1,7 @@
 """The students' wheel (`outils/` of the starter repo): `grader check` and nothing else.
 
 Built by `grader release` from a copy of the modules `grader check` imports — followed from
-grader/cli.py and grader/check_plugin.py through their module-level imports (a function-level
+grader/cli.py and grader/student/check_plugin.py through their module-level imports (a function-level
 import is a lazy one on purpose, like cli.py's of the instructor's commands) — and
 pyproject.toml with the students' own dependencies: what those modules import, with PyTorch
 and the handouts' libraries as extras, never the instructor's packages (cosmic-ray, copydetect,
@@ -29,7 +29,7 @@ STUDENT_EXTRAS = {
     "torch": ("torch==2.13.0",),  # TP2 to TP4: their code and public tests
     "notebooks": ("matplotlib>=3.7", "scikit-learn>=1.3", "mlxtend>=0.23", "notebook>=7"),  # the handouts in Jupyter
 }
-ENTRY_MODULES = ("cli", "check_plugin")  # the console script, and the plugin pytest loads by name
+ENTRY_MODULES = ("cli", "student/check_plugin")  # the console script, and the plugin pytest loads by name
 DEPENDENCIES = re.compile(r"^dependencies = \[.*?^\]\n", re.M | re.S)
 EXTRAS = re.compile(r"^\[project\.optional-dependencies\]\n.*?(?=^\[)", re.M | re.S)
 

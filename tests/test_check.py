@@ -1,4 +1,4 @@
-"""Tests of grader/check.py: `grader check TP`, the students' own public tests and provisional mark."""
+"""Tests of grader/student/check.py: `grader check TP`, the students' own public tests and provisional mark."""
 from __future__ import annotations
 
 import json
@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 import git
 import pytest
 
-from grader.check import TEST_TIMEOUT, public_test_names
+from grader.student.check import TEST_TIMEOUT, public_test_names
 from grader.cli import main
 
 from .conftest import commit_fixed

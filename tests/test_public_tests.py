@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.check import check
+from grader.student.check import check
 from grader.grading.config import Project
 from grader.grading.runner import RunOptions, grade_checkout, hidden_lines
 from tests.conftest import ROOT

@@ -69,7 +69,7 @@ def test_one_commit_with_stubs_public_tests_and_ci(released, project):
 def test_the_wheel_holds_the_grader_package_only(released):
     [wheel] = (released / "outils").glob("dlgrade-*-py3-none-any.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "grader/check.py" in names and "grader/cli.py" in names
+    assert "grader/student/check.py" in names and "grader/cli.py" in names
     assert {name.split("/")[0] for name in names} == {"grader", wheel.name.split("-py3")[0] + ".dist-info"}
 
 
@@ -192,7 +192,7 @@ def test_grader_check_runs_from_the_students_wheel_alone(released, tmp_path, pro
     is needed: the instructor's modules (and what their docstrings say) stay out."""
     [wheel] = (released / "outils").glob("dlgrade-*.whl")
     modules = {name for name in zipfile.ZipFile(wheel).namelist() if name.startswith("grader/")}
-    assert {"grader/cli.py", "grader/check.py", "grader/check_plugin.py"} <= modules
+    assert {"grader/cli.py", "grader/student/check.py", "grader/student/check_plugin.py"} <= modules
     assert not modules & {"grader/cli_instructor.py", "grader/grading/runner.py", "grader/sandbox/__init__.py",
                           "grader/oral.py", "grader/collect.py"}
     grader = student_process(tmp_path, wheel, closure(STUDENT_DEPENDENCIES))

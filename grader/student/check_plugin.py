@@ -1,9 +1,9 @@
 """pytest plugin of `grader check`: records each public test's outcome as plain JSON lines.
 
-Loaded with `-p grader.check_plugin` in the pytest process that runs the student's own public
+Loaded with `-p grader.student.check_plugin` in the pytest process that runs the student's own public
 tests (`check.py` reads what it writes, line by line, while the tests run: to show each test as
 it finishes and to stop one that hangs). Public tests only: their messages may be shown. Every
-message is French (grader/check_messages.py): a public test's own `assert …, "message"`, or what
+message is French (grader/student/check_messages.py): a public test's own `assert …, "message"`, or what
 the student's code raised and where.
 
 A time limit is armed with faulthandler around the import of the student's package and around

@@ -6,7 +6,7 @@ Windows. Each public test weighs the same; the result is a provisional mark: the
 decide the real one. Each test is reported as it finishes; one that runs past its time limit is
 stopped, naming the function, file and line where the student's code was at that moment, and the
 others still run. A missing TP folder, a module that does not import, a test module that does not
-load: everything is said in French (grader/check_messages.py).
+load: everything is said in French (grader/student/check_messages.py).
 """
 from __future__ import annotations
 
@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .check_messages import MESSAGE_LIMIT, crashed, dumped_frames, import_timed_out, pytest_failed, timed_out
-from .grading.config import Rubric
-from .base.errors import UsageError
-from .grading.marks import Grading, TestResult, grade
-from .grading.repos import commit_of, committed_folders, uncommitted
+from ..grading.config import Rubric
+from ..base.errors import UsageError
+from ..grading.marks import Grading, TestResult, grade
+from ..grading.repos import commit_of, committed_folders, uncommitted
 
 TEST_TIMEOUT = 20.0  # seconds per public test: the longest public test takes a few seconds on a laptop
 GRACE = 3.0  # seconds past the limit before a pytest that did not stop by itself is killed
@@ -200,11 +200,11 @@ def run_once(root: Path, tp: str, tests: Path, names: list[str], scratch: Path, 
         path.write_text("", encoding="utf-8")
     env = dict(os.environ, DLGRADE_CHECK_OUT=str(out), DLGRADE_CHECK_ROOT=str(root), DLGRADE_CHECK_TP=tp,
                DLGRADE_CHECK_TIMEOUT=repr(timeout), DLGRADE_CHECK_STACK=str(stack), DLGRADE_CHECK_CRASH=str(crash),
-               PYTHONDONTWRITEBYTECODE="1", PYTHONBREAKPOINT="grader.check_plugin.breakpoint_called",
+               PYTHONDONTWRITEBYTECODE="1", PYTHONBREAKPOINT="grader.student.check_plugin.breakpoint_called",
                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")  # the public tests need no plugin; a broken one cannot stop them
     # no:debugging: pdb reads stdin like input(), which the plugin says in French (breakpoint(): its own hook)
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:debugging",
-               "-p", "no:faulthandler", "-p", "grader.check_plugin", "--assert=plain", "--rootdir", str(root),
+               "-p", "no:faulthandler", "-p", "grader.student.check_plugin", "--assert=plain", "--rootdir", str(root),
                *(f"{tests}::{name}" for name in names)]
     session = Session()
     with tempfile.TemporaryFile() as log:
