@@ -137,8 +137,8 @@ def archive_class(course, roster, folders: list[Path], to: Path, year: int,
                   tps: list[str]) -> tuple[dict[str, int], list[str]]:
     """Store every graded submission of `tps` read from the collect folders: (records per TP, French
     notes on what could not be read). Re-archiving a year replaces its records owner by owner."""
-    from .collect import read_submissions
-    from .gradebook import build_gradebook
+    from .course.submissions import read_submissions
+    from .course.gradebook import build_gradebook
     from .similarity import documents
 
     submissions = read_submissions(folders)

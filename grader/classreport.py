@@ -18,12 +18,12 @@ import jinja2
 
 from .attention import Item, attention_csv, attention_items
 from .classtests import BAR_H, BAR_W, TPTests, class_tests, tests_csv
-from .course import FINAL, Course
-from .formula import ABI, ABJ, MISSING, NOT_TAKEN, Mark
-from .gradebook import Gradebook, StudentRow, TPMark, french_number
+from .course.course import FINAL, Course
+from .course.formula import ABI, ABJ, MISSING, NOT_TAKEN, Mark
+from .course.gradebook import Gradebook, StudentRow, TPMark, french_number
 from .integrity import ClassIntegrity, Flag
 from .base.files import TEMPLATES, write_atomically
-from .review import Decision
+from .course.review import Decision
 from .similarity import THRESHOLD, Pair, percent
 from .similarityreport import shown
 

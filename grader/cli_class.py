@@ -19,11 +19,12 @@ from . import similarity
 from .attention import attention_items, mostly_late, summary_line
 from .classreport import write_outputs
 from .cli_options import add_isolation_options, run_options
-from .collect import CollectOptions, collect, parse_shard, read_submissions, trusted_commit_dates
+from .collect import CollectOptions, collect, parse_shard
+from .course.submissions import read_submissions, trusted_commit_dates
 from .grading.config import Project
-from .course import load_class
+from .course.course import load_class
 from .base.errors import GraderError, UsageError
-from .gradebook import build_gradebook
+from .course.gradebook import build_gradebook
 from .history import history, write_histories
 from .integrity import ClassIntegrity
 from .integrity import load as load_integrity

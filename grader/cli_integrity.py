@@ -10,11 +10,11 @@ from pathlib import Path
 
 from .archive import archive_class, current_year
 from .cli_class import add_course_options
-from .collect import read_submissions
+from .course.submissions import read_submissions
 from .grading.config import Project
-from .course import load_class
+from .course.course import load_class
 from .base.errors import UsageError
-from .gradebook import build_gradebook
+from .course.gradebook import build_gradebook
 from .oral import write_sheets
 from .similarity import check_sources
 

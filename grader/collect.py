@@ -28,17 +28,18 @@ except ImportError:  # Windows: no lock (collect's sandbox needs Linux anyway)
 from . import __version__
 from .codescan import ScanMemo
 from .grading.config import TP, Project
-from .course import Course, TPConfig, load_class
+from .course.course import Course, TPConfig, load_class
 from .base.errors import GraderError, UsageError
 from .gitlab_events import pipeline_sightings, push_sightings
-from .gradebook import Submission, late_penalty
+from .course.gradebook import Submission, late_penalty
 from .integrity import PASTE_WINDOW, cached_scan, starter_lines, write_flags
-from .ledger import Ledger, Sighting
+from .course.ledger import Ledger, Sighting
 from .base.files import write_atomically
 from .grading.marks import Grading
 from .grading.pool import Pool, Task
 from .grading.repos import Fetched, commit_date, export, fetch, is_ancestor, pick, sightings_now
-from .roster import RepoOwner, Roster
+from .course.roster import RepoOwner, Roster
+from .course.submissions import RUN_FILE, write_submissions
 from .grading.poolstart import JOB_MARGIN, PoolStart, project_tp
 from .grading.runner import RunOptions, grade_checkout
 from .sandbox.policy import fast_scratch
@@ -48,7 +49,6 @@ from .sandbox.templates import offer_templates
 FETCHERS = 8  # clones and fetches at once
 NO_PACKAGE = "le commit {sha} ne contient pas de dossier {tp}/"
 GRADING_FAILED = "la notation n'a pas pu se faire"  # a grading that raised, or whose process died twice
-RUN_FILE = "collect-run.json"  # how the last collection into this folder judged lateness
 
 
 @dataclass(frozen=True)
@@ -426,36 +426,3 @@ def check_evidence(course: Course, ledger: Ledger, plans: dict, candidates: dict
                 "Record first-seen evidence before deadlines (`grader collect --snapshot` on a schedule, or GitLab's "
                 "push times with `gitlab:` in course.yaml, then run again), or take the commits' own dates on trust "
                 "for this run with --trust-commit-dates (the gradebook says so)")
-
-
-def trusted_commit_dates(folders: list[Path]) -> list[str]:
-    """When each of these output folders' runs took the commits' own dates on trust."""
-    found = []
-    for folder in folders:
-        if (folder / RUN_FILE).is_file():
-            run = json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
-            if run.get("trust_commit_dates"):
-                found.append(str(run.get("at", "")))
-    return found
-
-
-def write_submissions(path: Path, submissions: list[Submission]) -> None:
-    data = [{"owner": s.owner, "tp": s.tp, "commit": s.commit,
-             "first_seen_at": s.first_seen_at.isoformat() if s.first_seen_at else None,
-             "grading": json.loads(s.grading.to_json()) if s.grading else None, "notes": list(s.notes),
-             "ref": s.ref, "checks": list(s.checks)}
-            for s in submissions]
-    write_atomically(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
-
-
-def read_submissions(folders: list[Path]) -> list[Submission]:
-    """Every stored submission of the given output folders (the shards of one class)."""
-    found = []
-    for folder in folders:
-        for path in sorted((folder / "submissions").glob("*.json")):
-            for item in json.loads(path.read_text(encoding="utf-8")):
-                grading = Grading.from_json(json.dumps(item["grading"])) if item["grading"] else None
-                seen = datetime.fromisoformat(item["first_seen_at"]) if item["first_seen_at"] else None
-                found.append(Submission(item["owner"], item["tp"], item["commit"], seen, grading, tuple(item["notes"]),
-                                        item.get("ref"), tuple(item.get("checks", ()))))
-    return found

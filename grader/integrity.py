@@ -25,13 +25,13 @@ from pathlib import Path
 
 from .codescan import ScanMemo, scan_commit
 from .grading.config import Project
-from .course import Course
-from .gradebook import Submission
+from .course.course import Course
+from .course.gradebook import Submission
 from .base.files import write_atomically
 from .grading.marks import Grading
 from .grading.repos import commit_files
-from .review import NO_REVIEW, Decision, Review
-from .roster import RepoOwner
+from .course.review import NO_REVIEW, Decision, Review
+from .course.roster import RepoOwner
 from .similarity import THRESHOLD, Pair, percent, stored
 
 KINDS = {"data-access": "accès à des données", "embedded-data": "données embarquées",

@@ -30,7 +30,7 @@ import jinja2
 
 from .grading.config import Project
 from .base.errors import UsageError
-from .gradebook import Gradebook, StudentRow, french_number
+from .course.gradebook import Gradebook, StudentRow, french_number
 from .base.files import TEMPLATES, write_atomically
 from .grading.marks import Grading
 from .oralquestions import follow_up, line_question, notion
@@ -224,7 +224,7 @@ def _excerpt(unit: Unit) -> tuple[tuple[int, str], ...]:
 def build_sheets(project: Project, gradebook: Gradebook, folders: list[Path], tp: str,
                  only: set[str] | None = None) -> list[Sheet]:
     """The sheets of a TP for every student of the roster (or those in `only`)."""
-    from .collect import read_submissions
+    from .course.submissions import read_submissions
     from .similarity import documents
 
     submissions = read_submissions(folders)
@@ -264,7 +264,7 @@ def write_sheets(project: Project, gradebook: Gradebook, folders: list[Path], ou
                  only: set[str] | None = None) -> list[Path]:
     """Write `out/oral/<tp>-<student>.html`. For the whole class (`only` None) nothing is redone
     when the graded commits and this module are those of the last run."""
-    from .collect import read_submissions
+    from .course.submissions import read_submissions
 
     known = {row.student.id for row in gradebook.rows}
     if only is not None and only - known:

@@ -20,7 +20,7 @@ import numpy as np
 
 from .archive import listing, read_record, records
 from .fingerprint import fingerprint, select
-from .origins import Source
+from .course.origins import Source
 from .similarity import MAX_FILE, MIN_OWN, Document, Fingerprinted, Pair, SourceFile, compare
 
 CANDIDATES = 5  # archived submissions compared exactly with each submission of the class

@@ -14,7 +14,7 @@ has: (shared a + shared b) / (own a + own b), from 0 to 1. Each side's share is 
 Submissions are also compared with the archive of past classes and the known public sources
 (grader.outside): such a pair's `b` is "2025/s03" or "source:cs231n", with a French label.
 The comparison is cached; the page is rendered again at every run (the instructor's decisions,
-grader.review, change without the code changing).
+grader.course.review, change without the code changing).
 """
 from __future__ import annotations
 
@@ -29,10 +29,10 @@ from pathlib import Path
 
 from . import __version__
 from .grading.config import Project
-from .course import Course
+from .course.course import Course
 from .base.errors import UsageError
 from .fingerprint import Fingerprint, fingerprint, overlap, starter_hashes
-from .gradebook import Submission
+from .course.gradebook import Submission
 from .base.files import write_atomically
 from .grading.repos import commit_files
 
@@ -192,7 +192,7 @@ def run(project: Project, course: Course, tp: str, folders: list[Path], out: Pat
     sources; write similarity-tpN.csv and similarity-tpN.html into `out` (each whole or not at all).
     Returns (pairs, notes)."""
     from . import outside
-    from .collect import read_submissions
+    from .course.submissions import read_submissions
     from .similarityreport import refresh, views, write_views
 
     check_sources(folders)

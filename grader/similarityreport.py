@@ -19,7 +19,7 @@ import jinja2
 
 from .fingerprint import K, overlap
 from .base.files import TEMPLATES, write_atomically
-from .review import Review
+from .course.review import Review
 from .sidebyside import FunctionShare, Span, side, starter_lines
 from .similarity import Fingerprinted, Pair, csv_path, html_path, percent, read_csv, views_path
 

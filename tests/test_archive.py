@@ -1,4 +1,4 @@
-"""Tests of grader/archive.py, grader/outside.py and grader/origins.py: a 2025 class archived with
+"""Tests of grader/archive.py, grader/outside.py and grader/course/origins.py: a 2025 class archived with
 `grader archive`, then a 2026 class with disguised copies of 2025 submissions and of a public
 source among independent students, compared with `grader similarity` (real git repos, real runs)."""
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from grader import similarity
 from grader.archive import read_record, records
 from grader.cli import main
-from grader.course import load_course
+from grader.course.course import load_course
 from grader.base.errors import ConfigError
 from grader.similarity import THRESHOLD, read_csv
 

@@ -14,8 +14,8 @@ import pytest
 
 from grader.classtests import class_tests
 from grader.classreport import write_outputs
-from grader.course import load_class
-from grader.gradebook import build_gradebook
+from grader.course.course import load_class
+from grader.course.gradebook import build_gradebook
 from tests.test_gradebook import EXPECTED_FINAL, submissions, write_class
 
 CHROMIUM = shutil.which("chromium")

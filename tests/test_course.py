@@ -1,4 +1,4 @@
-"""Tests of grader/course.py and grader/roster.py: course.yaml, the roster, the marks files, the
+"""Tests of grader/course/course.py and grader/course/roster.py: course.yaml, the roster, the marks files, the
 overrides; every malformed input stops with an error naming the file, the line and the key."""
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import load_class, load_course
+from grader.course.course import load_class, load_course
 from grader.base.errors import ConfigError, GraderError
-from grader.formula import ABI, ABJ, Mark
+from grader.course.formula import ABI, ABJ, Mark
 from tests.test_gradebook import write_class
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

@@ -1,9 +1,9 @@
-"""Tests of grader/formula.py: the whitelist, left-out marks, and the worked formula shown to students."""
+"""Tests of grader/course/formula.py: the whitelist, left-out marks, and the worked formula shown to students."""
 from __future__ import annotations
 
 import pytest
 
-from grader.formula import ABI, ABJ, FormulaError, Mark, evaluate, parse_formula, parse_mark, render
+from grader.course.formula import ABI, ABJ, FormulaError, Mark, evaluate, parse_formula, parse_mark, render
 
 DEFAULT = "0.5*exam + 0.5*mean(tp1, tp2, tp3, tp4, project)"
 MARKS = {"exam": 12.0, "tp1": 16.0, "tp2": 14.0, "tp3": 12.0, "tp4": 10.0, "project": 14.0, "resit": None}

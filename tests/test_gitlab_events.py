@@ -11,8 +11,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import pytest
 
 from grader.gitlab_events import pipeline_sightings, project_path, push_sightings
-from grader.ledger import Ledger
-from grader.roster import RepoOwner
+from grader.course.ledger import Ledger
+from grader.course.roster import RepoOwner
 
 EVENTS = {
     "l3-ap/e001": [

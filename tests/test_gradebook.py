@@ -1,4 +1,4 @@
-"""Tests of grader/gradebook.py: a realistic class of 30 (pairs, a trio, extensions, lateness, ABI/ABJ,
+"""Tests of grader/course/gradebook.py: a realistic class of 30 (pairs, a trio, extensions, lateness, ABI/ABJ,
 a resit, overrides, a student with nothing submitted), built from real files and `grade(...)` results."""
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from grader.grading.config import Rubric
-from grader.course import LatePenalty, load_class
+from grader.course.course import LatePenalty, load_class
 from grader.base.errors import GraderError
-from grader.formula import ABI, ABJ, MISSING
-from grader.gradebook import Submission, build_gradebook, late_penalty
+from grader.course.formula import ABI, ABJ, MISSING
+from grader.course.gradebook import Submission, build_gradebook, late_penalty
 from grader.grading.marks import TestResult, grade
 
 COURSE_YAML = """\

@@ -24,7 +24,7 @@ from grader.cli import main as real_main  # noqa: F401 - the real --now
 
 from .conftest import simulated_main as main  # --now: the simulated clock
 from grader.codescan import data_access, embedded_data, literals, scan_commit
-from grader.gradebook import Submission
+from grader.course.gradebook import Submission
 from grader.integrity import held_out_flags, last_minute, starter_lines
 from grader.grading.marks import TestResult, grade
 from grader.grading.repos import CommitFile, commit_files

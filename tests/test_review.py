@@ -1,4 +1,4 @@
-"""Tests of grader/review.py: integrity-review.yaml checked with file, line and key; its decisions on
+"""Tests of grader/course/review.py: integrity-review.yaml checked with file, line and key; its decisions on
 the similarity page and the gradebook page (also in a real headless Chromium), across re-runs, and
 never a mark change."""
 from __future__ import annotations
@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import simulated_main as main  # --now: the simulated clock (DLGRADE_CLOCK)
-from grader.course import load_class
+from grader.course.course import load_class
 from grader.base.errors import ConfigError
 from grader.integrity import KINDS
-from grader.review import FLAG_KINDS
+from grader.course.review import FLAG_KINDS
 from tests.test_classreport import chromium, needs_chromium
 from tests.test_gradebook import write_class
 from tests.test_oral import demo_class

@@ -353,8 +353,8 @@ def write_class(base: Path, owners: dict[str, dict[str, dict[str, str]]], tps: t
 
     import git
 
-    from grader.collect import write_submissions
-    from grader.gradebook import Submission
+    from grader.course.submissions import write_submissions
+    from grader.course.gradebook import Submission
 
     groups, deadlines = groups or {}, deadlines or DEADLINES
     actor = git.Actor("Étudiant", "e@example.org")

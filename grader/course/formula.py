@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from .base.errors import GraderError
+from ..base.errors import GraderError
 
 FUNCTIONS = ("mean", "min", "max")
 ABI, ABJ = "ABI", "ABJ"  # unjustified absence (counts 0), justified absence (left out)

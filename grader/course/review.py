@@ -29,8 +29,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
-from .base.errors import ConfigError
-from .base.yamlsource import YamlSource, kind, read_yaml
+from ..base.errors import ConfigError
+from ..base.yamlsource import YamlSource, kind, read_yaml
 
 DECISIONS = {"écarté": "écarté", "confirmé": "confirmé", "à discuter": "à discuter"}  # value → label
 HIDDEN = "écarté"  # hidden by default on both pages

@@ -10,7 +10,7 @@ the student's deadline loses `per_day` points per started day, at most `max`, an
 `cutoff_days`; a commit with no first-seen time is late with no evidence of how late: it loses the
 cap (`max`), or the whole mark when there is no cap (nothing when `per_day` is 0); the mark never
 goes below 0; then a manual override, if any, replaces the mark. Nothing gradable submitted: 0.
-The final mark is the formula (see `grader.formula` for left-out marks), clamped to 0…20 and
+The final mark is the formula (see `grader.course.formula` for left-out marks), clamped to 0…20 and
 rounded per course.yaml, unless an override replaces it.
 """
 from __future__ import annotations
@@ -20,9 +20,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from .course import FINAL, Course, Extension, LatePenalty, MarkSource, Override, TPConfig
-from .base.errors import GraderError
+from ..base.errors import GraderError
 from .formula import ABI, ABJ, MISSING, NOT_TAKEN, FormulaError, Mark, evaluate, render
-from .grading.marks import Grading
+from ..grading.marks import Grading
 from .roster import Roster, Student
 
 DAY = timedelta(days=1)

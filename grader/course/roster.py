@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .base.errors import ConfigError
+from ..base.errors import ConfigError
 from .formula import Mark, parse_mark
 
 REQUIRED_COLUMNS = ("id", "name", "email", "repo")
