@@ -6,7 +6,7 @@ Builds (tests/classmates/years.py) a past class of `--archive` independent stude
 public solutions, and this year's class of `--students` repository owners as real git repos and a
 collect folder: independent students and the planted copies of tests/classmates/years.COPIES (five
 2025 submissions and one source, disguised by renaming, reordering, comments, reformatting, one
-function rewritten). The archive is filled with grader.archive.write_record (what `grader archive`
+function rewritten). The archive is filled with grader.integrity.archive.write_record (what `grader archive`
 writes for each submission; its fingerprinting is timed apart). Then times `grader similarity TP`
 as an instructor runs it (CSV, HTML report, oral sheets, gradebook page), once from nothing and
 once again unchanged (the cache), and scores the ranking: precision and recall of "score ≥
@@ -26,8 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader import archive, similarity  # noqa: E402
-from grader.similarity import THRESHOLD, Document, SourceFile, read_csv  # noqa: E402
+from grader.integrity import archive, similarity  # noqa: E402
+from grader.integrity.documents import Document, SourceFile  # noqa: E402
+from grader.integrity.pairs import THRESHOLD, read_csv  # noqa: E402
 from tests.classmates.years import COPIES, build_years  # noqa: E402
 
 COMMAND = [sys.executable, "-c", "import sys; from grader.cli import run; sys.argv[0] = 'grader'; run()"]

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader import similarity  # noqa: E402
+from grader.integrity import similarity  # noqa: E402
 from grader.course.submissions import read_submissions  # noqa: E402
 from grader.grading.config import Project  # noqa: E402
 from tests.classmates import PLANTED, build_collect_folder  # noqa: E402

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from . import similarity
+from .integrity import similarity
 from .attention import attention_items, mostly_late, summary_line
 from .classreport import write_outputs
 from .cli_options import add_isolation_options, run_options
@@ -26,10 +26,10 @@ from .course.course import load_class
 from .base.errors import GraderError, UsageError
 from .course.gradebook import build_gradebook
 from .history import history, write_histories
-from .integrity import ClassIntegrity
-from .integrity import load as load_integrity
-from .oral import write_sheets
-from .similarityreport import refresh
+from .integrity.flags import ClassIntegrity
+from .integrity.flags import load as load_integrity
+from .integrity.oral import write_sheets
+from .integrity.similarityreport import refresh
 
 
 def add_class_commands(commands: argparse._SubParsersAction) -> None:

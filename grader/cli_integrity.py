@@ -1,6 +1,6 @@
 """The instructor's integrity commands beyond the class: `grader archive` and `grader oral`.
 
-Wired into the parser by cli.py; each handler calls its stage (grader.archive, grader.oral) on a
+Wired into the parser by cli.py; each handler calls its stage (grader.integrity.archive, grader.integrity.oral) on a
 collect output folder and prints what it wrote. Nothing here grades, compares or renders by itself.
 """
 from __future__ import annotations
@@ -8,15 +8,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .archive import archive_class, current_year
+from .integrity.archive import archive_class, current_year
 from .cli_class import add_course_options
 from .course.submissions import read_submissions
 from .grading.config import Project
 from .course.course import load_class
 from .base.errors import UsageError
 from .course.gradebook import build_gradebook
-from .oral import write_sheets
-from .similarity import check_sources
+from .integrity.oral import write_sheets
+from .integrity.similarity import check_sources
 
 
 def add_integrity_commands(commands: argparse._SubParsersAction) -> None:

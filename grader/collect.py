@@ -26,13 +26,13 @@ except ImportError:  # Windows: no lock (collect's sandbox needs Linux anyway)
     fcntl = None
 
 from . import __version__
-from .codescan import ScanMemo
+from .integrity.codescan import ScanMemo
 from .grading.config import TP, Project
 from .course.course import Course, TPConfig, load_class
 from .base.errors import GraderError, UsageError
 from .gitlab_events import pipeline_sightings, push_sightings
 from .course.gradebook import Submission, late_penalty
-from .integrity import PASTE_WINDOW, cached_scan, starter_lines, write_flags
+from .integrity.flags import PASTE_WINDOW, cached_scan, starter_lines, write_flags
 from .course.ledger import Ledger, Sighting
 from .base.files import write_atomically
 from .grading.marks import Grading

@@ -1,4 +1,4 @@
-"""Tests of grader/archive.py, grader/outside.py and grader/course/origins.py: a 2025 class archived with
+"""Tests of grader/integrity/archive.py, grader/integrity/outside.py and grader/course/origins.py: a 2025 class archived with
 `grader archive`, then a 2026 class with disguised copies of 2025 submissions and of a public
 source among independent students, compared with `grader similarity` (real git repos, real runs)."""
 from __future__ import annotations
@@ -14,12 +14,12 @@ import sys
 import numpy as np
 import pytest
 
-from grader import similarity
-from grader.archive import read_record, records
+from grader.integrity import similarity
+from grader.integrity.archive import read_record, records
 from grader.cli import main
 from grader.course.course import load_course
 from grader.base.errors import ConfigError
-from grader.similarity import THRESHOLD, read_csv
+from grader.integrity.pairs import THRESHOLD, read_csv
 
 from .classmates import ROOT
 from .classmates.years import COPIES, build_years
@@ -155,7 +155,7 @@ def test_malformed_archive_and_sources_name_file_line_and_key(tmp_path, keys, li
 
 
 def test_two_archive_folders_with_the_same_submission_compare_it_once(years, tmp_path):
-    from grader.outside import gather
+    from grader.integrity.outside import gather
 
     built, _ = years
     other = tmp_path / "autre-groupe"

@@ -1,4 +1,4 @@
-"""Tests of grader/integrity.py and grader/codescan.py: static scans on real commits, the
+"""Tests of grader/integrity/flags.py and grader/integrity/codescan.py: static scans on real commits, the
 last-minute paste on real git histories, the held-out flag on real gradings of TP2's rubric, and a
 small class collected end to end: flags reach integrity.csv, the page and the console, and never a
 feedback file, Moodle's CSV or a mark."""
@@ -17,15 +17,13 @@ import git
 import numpy as np
 import pytest
 
-from grader import codescan
-from grader import integrity
-from grader import similarity
+from grader.integrity import codescan, flags, similarity
 from grader.cli import main as real_main  # noqa: F401 - the real --now
 
 from .conftest import simulated_main as main  # --now: the simulated clock
-from grader.codescan import data_access, embedded_data, literals, scan_commit
+from grader.integrity.codescan import data_access, embedded_data, literals, scan_commit
 from grader.course.gradebook import Submission
-from grader.integrity import held_out_flags, last_minute, starter_lines
+from grader.integrity.flags import held_out_flags, last_minute, starter_lines
 from grader.grading.marks import TestResult, grade
 from grader.grading.repos import CommitFile, commit_files
 
@@ -332,8 +330,8 @@ def test_a_rerun_reads_the_scans_back_unless_what_they_depend_on_changed(flagged
     common = ["collect", "--course", str(base / "course.yaml"), "--out", str(copy), "--jobs", "2",
               "--now", "2026-02-16T09:00:00+01:00", "--no-similarity"]
     scanned = []
-    real = integrity.scan_submission
-    monkeypatch.setattr(integrity, "scan_submission", lambda *args: scanned.append(args[1].id) or real(*args))
+    real = flags.scan_submission
+    monkeypatch.setattr(flags, "scan_submission", lambda *args: scanned.append(args[1].id) or real(*args))
     assert main(common) == 0
     assert scanned == [] and flags_csv(copy) == flags_csv(base / "out")
     assert main([*common, "--paste-window", "5"]) == 0

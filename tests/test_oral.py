@@ -1,4 +1,4 @@
-"""Tests of grader/oral.py and grader/oralquestions.py: the oral check sheets of README's demo class
+"""Tests of grader/integrity/oral.py and grader/integrity/oralquestions.py: the oral check sheets of README's demo class
 (real repositories, a real collect), and the choice of functions and questions."""
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import pytest
 from tests.conftest import simulated_main as main  # --now: the simulated clock (DLGRADE_CLOCK)
 from grader.grading.marks import TestResult, grade
 from grader.grading.config import Project
-from grader.oral import QUESTIONS, failed_units, units_of
-from grader.oralquestions import NOTIONS, line_question, notion
-from grader.similarity import SourceFile
+from grader.integrity.oral import QUESTIONS, failed_units, units_of
+from grader.integrity.oralquestions import NOTIONS, line_question, notion
+from grader.integrity.documents import SourceFile
 from tests.test_classreport import chromium, needs_chromium
 
 ROOT = Path(__file__).resolve().parents[1]

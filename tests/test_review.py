@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import simulated_main as main  # --now: the simulated clock (DLGRADE_CLOCK)
 from grader.course.course import load_class
 from grader.base.errors import ConfigError
-from grader.integrity import KINDS
+from grader.integrity.flags import KINDS
 from grader.course.review import FLAG_KINDS
 from tests.test_classreport import chromium, needs_chromium
 from tests.test_gradebook import write_class

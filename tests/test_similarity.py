@@ -1,4 +1,4 @@
-"""Tests of grader/similarity.py, grader/fingerprint.py and the similarity report: a synthetic class
+"""Tests of grader/integrity/similarity.py, grader/integrity/fingerprint.py and the similarity report: a synthetic class
 of 42 repository owners (tests/classmates: 30 independent students, tests/alternatives/ as one,
 a declared pair, 10 planted copies disguised by code), real git mirrors, real copydetect runs."""
 from __future__ import annotations
@@ -12,10 +12,11 @@ import shutil
 import numpy as np
 import pytest
 
-from grader import similarity
+from grader.integrity import similarity
 from grader.cli import main
-from grader.fingerprint import fingerprint, overlap, starter_hashes
-from grader.similarity import THRESHOLD, Document, SourceFile, compare, fingerprint_all, read_csv, write_csv
+from grader.integrity.fingerprint import fingerprint, overlap, starter_hashes
+from grader.integrity.documents import Document, SourceFile, boilerplate
+from grader.integrity.pairs import CSV_HEADER, THRESHOLD, compare, compare_class, fingerprint_all, read_csv, write_csv
 
 from .classmates import ALL, PLANTED, ROOT, alternative, disguise, units
 from .test_classreport import chromium, needs_chromium
@@ -66,7 +67,7 @@ def test_shared_lines_point_at_the_copied_code(klass):
     assert pair.shared_lines_a > 100 and pair.shared_lines_b > 100
     assert {r.path for r in pair.regions_a} >= {"tp1/mlp.py", "tp1/perceptron.py", "tp1/activations.py"}
     rows = list(csv.DictReader(io.StringIO((out / "similarity-tp1.csv").read_text(encoding="utf-8"))))
-    assert list(rows[0]) == similarity.CSV_HEADER and rows[0]["regions_a"].startswith("tp1/")
+    assert list(rows[0]) == CSV_HEADER and rows[0]["regions_a"].startswith("tp1/")
 
 
 def test_a_declared_pair_is_one_submission(klass):
@@ -99,7 +100,7 @@ def solution(tp: str = "tp1") -> dict[str, str]:
 
 
 def score(project, first: dict[str, str], second: dict[str, str], tp: str = "tp1") -> float:
-    printed = fingerprint_all([doc("a", first, tp), doc("b", second, tp)], similarity.boilerplate(project, tp))
+    printed = fingerprint_all([doc("a", first, tp), doc("b", second, tp)], boilerplate(project, tp))
     return compare(tp, *printed).score
 
 
@@ -114,7 +115,7 @@ def renamed(text: str) -> str:
 def test_renaming_and_comments_and_whitespace_change_no_fingerprint(project):
     """copydetect normalises every identifier and drops comments and whitespace: the fingerprint
     sets are equal, not merely close."""
-    common = starter_hashes(similarity.boilerplate(project, "tp1"))
+    common = starter_hashes(boilerplate(project, "tp1"))
     original = solution()
     edited = {name: re.sub(r"  +#.*|### (BEGIN|END) SOLUTION", "# mon commentaire",
                            renamed(text).replace(" = ", "=").replace(", ", " ,  ").replace("\n\n\n", "\n\n\n\n"))
@@ -150,12 +151,12 @@ def test_independent_solutions_are_far_below_the_threshold(project):
 def test_starter_code_is_never_evidence(project):
     """Two students who only kept the stubs and pasted the handout's code cells share nothing that counts."""
     stubs = {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "assignments" / "tp1").glob("*.py")}
-    handout = similarity.boilerplate(project, "tp1")[-1]  # every code cell, pasted in a row
+    handout = boilerplate(project, "tp1")[-1]  # every code cell, pasted in a row
     assert "tp1" in handout  # the cells call the student's package
     both = {**stubs, "essais.py": handout}
-    printed = fingerprint_all([doc("a", both), doc("b", dict(both))], similarity.boilerplate(project, "tp1"))
+    printed = fingerprint_all([doc("a", both), doc("b", dict(both))], boilerplate(project, "tp1"))
     assert [p.fingerprint.own for p in printed] == [0, 0]
-    pairs, notes = similarity.compare_class("tp1", printed)
+    pairs, notes = compare_class("tp1", printed)
     assert pairs == [] and len(notes) == 2 and "trop peu de code propre" in notes[0]
 
 
@@ -258,11 +259,11 @@ def marked(page: str, side: str) -> list[str]:
 def test_the_view_highlights_own_code_only(klass, project):
     """No comment, no docstring, no line of the starter inside a highlighted region; each file's
     regions with their lengths, and each side's functions with their share."""
-    from grader.sidebyside import starter_lines
+    from grader.integrity.sidebyside import starter_lines
 
     _, out, _ = klass
     page = (out / "similarity-tp1.html").read_text(encoding="utf-8")
-    starter = starter_lines(similarity.boilerplate(project, "tp1"))
+    starter = starter_lines(boilerplate(project, "tp1"))
     regions = marked(page, "a") + marked(page, "b")
     assert len(regions) > 100
     for region in regions:
@@ -275,17 +276,17 @@ def test_the_view_highlights_own_code_only(klass, project):
 def test_a_half_copy_highlights_the_copied_functions_only(project):
     """b copied a's mlp.py and wrote everything else differently: only mlp.py's functions are
     highlighted, near 100 %, and every other function of a is at most a few short matches."""
-    from grader.similarityreport import views
+    from grader.integrity.similarityreport import views
 
     from .classmates import HERE, compose, pools
 
     first = solution()
     second = {m: compose("tp1", m, {n: t for n, t in units((HERE / "v3" / "tp1" / m).read_text()).items() if n in todo})
               for m, todo in pools("tp1").items()} | {"mlp.py": first["mlp.py"]}
-    printed = fingerprint_all([doc("a", first), doc("b", second)], similarity.boilerplate(project, "tp1"))
+    printed = fingerprint_all([doc("a", first), doc("b", second)], boilerplate(project, "tp1"))
     pair = compare("tp1", *printed)
     assert 0.3 < pair.score < 0.8
-    view = views([pair], THRESHOLD, printed, similarity.boilerplate(project, "tp1"))[0]
+    view = views([pair], THRESHOLD, printed, boilerplate(project, "tp1"))[0]
     shares = {(f.path, f.name): f.share for f in view.functions_a}
     assert all(shares[("tp1/mlp.py", name)] > 0.9 for name in ("forward", "backward", "train"))
     assert max(share for (path, _), share in shares.items() if path != "tp1/mlp.py") < 0.5
@@ -295,7 +296,7 @@ def test_a_half_copy_highlights_the_copied_functions_only(project):
 
 
 def test_own_code_leaves_out_comments_docstrings_and_starter_lines():
-    from grader.sidebyside import own_code
+    from grader.integrity.sidebyside import own_code
 
     text = 'def f(x):\n    """Le squelette."""\n    y = x + 1  # à moi\n    raise NotImplementedError\n'
     mask = own_code(text, {"raise NotImplementedError", "def f(x):"})

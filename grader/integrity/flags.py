@@ -2,7 +2,7 @@
 a mark, and they never reach a student (not the feedback files, not Moodle's CSV).
 
 Four kinds (labels in French, as on the instructor's page):
-- `data-access`: the TP package loads a dataset, reads files or opens the network (grader.codescan);
+- `data-access`: the TP package loads a dataset, reads files or opens the network (grader.integrity.codescan);
 - `embedded-data`: the repository carries data files, or `.py` files with huge numeric literals;
 - `held-out`: the held-out tests (rubric's `held_out`) pass while most other tests fail;
 - `last-minute`: one commit adds most of the TP's code just before the deadline.
@@ -24,15 +24,15 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .codescan import ScanMemo, scan_commit
-from .grading.config import Project
-from .course.course import Course
-from .course.gradebook import Submission
-from .base.files import write_atomically
-from .grading.marks import Grading
-from .grading.repos import commit_files
-from .course.review import NO_REVIEW, Decision, Review
-from .course.roster import RepoOwner
-from .similarity import THRESHOLD, Pair, percent, stored
+from ..grading.config import Project
+from ..course.course import Course
+from ..course.gradebook import Submission
+from ..base.files import write_atomically
+from ..grading.marks import Grading
+from ..grading.repos import commit_files
+from ..course.review import NO_REVIEW, Decision, Review
+from ..course.roster import RepoOwner
+from .pairs import THRESHOLD, Pair, percent, stored
 
 KINDS = {"data-access": "accès à des données", "embedded-data": "données embarquées",
          "held-out": "tests sur données cachées", "last-minute": "tout ajouté juste avant la date limite"}
@@ -42,7 +42,7 @@ PASTE_MIN_LINES = 30  # below this many code lines the TP is too small to judge
 HELD_OUT_PASS, OTHERS_FAIL, GAP_OVER_CLASS = 0.75, 0.5, 0.5  # see held_out_flags
 MAX_PER_SUBMISSION = 20  # findings kept per (owner, TP): the first ones by file and line
 SCANNERS = hashlib.sha256(b"".join(Path(__file__).with_name(name).read_bytes()
-                                   for name in ("codescan.py", "integrity.py"))).hexdigest()[:16]
+                                   for name in ("codescan.py", "flags.py"))).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ import numpy as np
 
 from .archive import listing, read_record, records
 from .fingerprint import fingerprint, select
-from .course.origins import Source
-from .similarity import MAX_FILE, MIN_OWN, Document, Fingerprinted, Pair, SourceFile, compare
+from ..course.origins import Source
+from .documents import MAX_FILE, Document, SourceFile
+from .pairs import MIN_OWN, Fingerprinted, Pair, compare
 
 CANDIDATES = 5  # archived submissions compared exactly with each submission of the class
 

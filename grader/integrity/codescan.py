@@ -12,8 +12,8 @@ import ast
 import re
 from dataclasses import dataclass
 
-from .base.parsing import parse
-from .grading.repos import CommitFile
+from ..base.parsing import parse
+from ..grading.repos import CommitFile
 
 DATASET_MODULES = ("sklearn.datasets", "mlxtend.data", "torchvision.datasets", "keras.datasets",
                    "tensorflow.keras.datasets", "tensorflow_datasets", "datasets", "openml", "kaggle")

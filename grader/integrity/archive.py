@@ -24,8 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from .fingerprint import K, Kgrams, kgram_hashes, kgrams
-from .base.files import write_atomically
-from .similarity import Document, SourceFile
+from ..base.files import write_atomically
+from .documents import Document, SourceFile, documents
+from ..course.gradebook import build_gradebook
+from ..course.submissions import read_submissions
 
 SCHEMA = 1
 YEAR = re.compile(r"^\d{4}$")
@@ -137,9 +139,6 @@ def archive_class(course, roster, folders: list[Path], to: Path, year: int,
                   tps: list[str]) -> tuple[dict[str, int], list[str]]:
     """Store every graded submission of `tps` read from the collect folders: (records per TP, French
     notes on what could not be read). Re-archiving a year replaces its records owner by owner."""
-    from .course.submissions import read_submissions
-    from .course.gradebook import build_gradebook
-    from .similarity import documents
 
     submissions = read_submissions(folders)
     gradebook = build_gradebook(course, roster, submissions)

@@ -3,7 +3,7 @@
 copydetect's own report shows one file pair at a time and embeds matplotlib images; ours shows
 one *submission* pair at a time (every file of the TP package), is one self-contained page like
 the gradebook (no external asset, no script from elsewhere), and is in French like it. The views
-of the pairs shown (grader.sidebyside: the copy without the boilerplate, its regions, the share
+of the pairs shown (grader.integrity.sidebyside: the copy without the boilerplate, its regions, the share
 per function) are computed with the comparison and kept in `similarity-tpN.views.json`; the page
 is rendered from them, the CSV and the instructor's review file at every run, so that a decision
 shows without comparing anything again.
@@ -18,10 +18,10 @@ from pathlib import Path
 import jinja2
 
 from .fingerprint import K, overlap
-from .base.files import TEMPLATES, write_atomically
-from .course.review import Review
+from ..base.files import TEMPLATES, write_atomically
+from ..course.review import Review
 from .sidebyside import FunctionShare, Span, side, starter_lines
-from .similarity import Fingerprinted, Pair, csv_path, html_path, percent, read_csv, views_path
+from .pairs import Fingerprinted, Pair, csv_path, html_path, percent, read_csv, views_path
 
 MIN_SHOWN, MAX_SHOWN = 10, 50  # pairs shown side by side: every suspect one, within these bounds
 MARK_A = ("<mark class='a'>", "</mark>")

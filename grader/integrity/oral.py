@@ -11,7 +11,7 @@ four questions, each on one function of the graded commit, picked in this order:
   version of the same function: "rarity" is the share of them that most classmates do not have.
 Each question quotes the function's lines as the student's commit has them (docstrings, which are
 the starter's, left out), gives the file and lines, and asks about the course notion it belongs
-to (grader.oralquestions), pointing at one line where it can. Nothing runs student code: the
+to (grader.integrity.oralquestions), pointing at one line where it can. Nothing runs student code: the
 files are read from the mirror and parsed with `ast`.
 """
 from __future__ import annotations
@@ -28,14 +28,15 @@ from pathlib import Path
 
 import jinja2
 
-from .grading.config import Project
-from .base.errors import UsageError
-from .course.gradebook import Gradebook, StudentRow, french_number
-from .base.files import TEMPLATES, write_atomically
-from .grading.marks import Grading
+from ..grading.config import Project
+from ..base.errors import UsageError
+from ..course.gradebook import Gradebook, StudentRow, french_number
+from ..base.files import TEMPLATES, write_atomically
+from ..grading.marks import Grading
 from .oralquestions import follow_up, line_question, notion
 from .sidebyside import units
-from .similarity import Document, SourceFile
+from .documents import Document, SourceFile, documents
+from ..course.submissions import read_submissions
 
 QUESTIONS = 4  # at most, per sheet (three or four when the student wrote that many functions)
 FAILED_FIRST = 2  # at most this many questions come from failed tests
@@ -224,8 +225,6 @@ def _excerpt(unit: Unit) -> tuple[tuple[int, str], ...]:
 def build_sheets(project: Project, gradebook: Gradebook, folders: list[Path], tp: str,
                  only: set[str] | None = None) -> list[Sheet]:
     """The sheets of a TP for every student of the roster (or those in `only`)."""
-    from .course.submissions import read_submissions
-    from .similarity import documents
 
     submissions = read_submissions(folders)
     docs, _ = documents(folders, submissions, tp)
@@ -264,7 +263,6 @@ def write_sheets(project: Project, gradebook: Gradebook, folders: list[Path], ou
                  only: set[str] | None = None) -> list[Path]:
     """Write `out/oral/<tp>-<student>.html`. For the whole class (`only` None) nothing is redone
     when the graded commits and this module are those of the last run."""
-    from .course.submissions import read_submissions
 
     known = {row.student.id for row in gradebook.rows}
     if only is not None and only - known:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from markupsafe import escape
 
-from .similarity import Document
+from .documents import Document
 
 SKIPPED = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER,
            tokenize.ENCODING}
@@ -95,7 +95,7 @@ def _statement_strings(text: str) -> set[tuple[int, int]]:
 def side(doc: Document, slices: np.ndarray, starter: set[str],
          mark: tuple[str, str]) -> tuple[dict[str, FileSide], list[FunctionShare]]:
     """Each file of `doc` highlighted where the copied `slices` (raw characters of the files end to
-    end, as grader.fingerprint.overlap gives them) cover its own code; the share per function."""
+    end, as grader.integrity.fingerprint.overlap gives them) cover its own code; the share per function."""
     spans = list(zip(slices[0].tolist(), slices[1].tolist())) if slices.size else []
     files, functions, start = {}, [], 0
     for file in doc.files:
