@@ -21,10 +21,10 @@ from .cli_integrity import add_integrity_commands
 from .cli_options import add_isolation_options, check_isolation, run_options
 from .grading.config import Project
 from .base.errors import GraderError, IsolationError, UsageError
-from .gitlab_admin import add_gitlab_commands
+from .gitlab.admin import add_gitlab_commands
 from .grading.heldout import dataset_folders
 from .mutants.command import add_mutant_options, validate_mutants
-from .push import Push, banner, hidden_modules, push_context, sighting, student_view, write_sighting
+from .gitlab.push import Push, banner, hidden_modules, push_context, sighting, student_view, write_sighting
 from .grading.reference import build_expected
 from .release import release
 from .grading.report import render_table, write_grading_outputs

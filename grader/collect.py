@@ -30,7 +30,7 @@ from .integrity.codescan import ScanMemo
 from .grading.config import TP, Project
 from .course.course import Course, TPConfig, load_class
 from .base.errors import GraderError, UsageError
-from .gitlab_events import pipeline_sightings, push_sightings
+from .gitlab.events import pipeline_sightings, push_sightings
 from .course.gradebook import Submission, late_penalty
 from .integrity.flags import PASTE_WINDOW, cached_scan, starter_lines, write_flags
 from .course.ledger import Ledger, Sighting

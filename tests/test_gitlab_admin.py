@@ -1,4 +1,4 @@
-"""Tests of grader/gitlab_admin.py (`grader gitlab setup` and `grader gitlab snapshot`) against a
+"""Tests of grader/gitlab/admin.py (`grader gitlab setup` and `grader gitlab snapshot`) against a
 local HTTP stub that records every API call and answers as GitLab's REST API documentation says:
 projects (get, edit, fork, fork relation), members, users, protected tags and branches, events,
 pipelines. Status codes: 200 read or edited, 201 created, 204 deleted, 304 nothing to delete,

@@ -1,4 +1,4 @@
-"""Tests of grader/gitlab_events.py against a local HTTP stub that answers as GitLab's events and
+"""Tests of grader/gitlab/events.py against a local HTTP stub that answers as GitLab's events and
 pipelines API documentation says (GET /api/v4/projects/:id/events?action=pushed, and
 GET /api/v4/projects/:id/pipelines?scope=tags|branches: the newest pipeline of each tag or branch)."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
-from grader.gitlab_events import pipeline_sightings, project_path, push_sightings
+from grader.gitlab.events import pipeline_sightings, project_path, push_sightings
 from grader.course.ledger import Ledger
 from grader.course.roster import RepoOwner
 

@@ -1,4 +1,4 @@
-"""Tests of grader/push.py and `grader push`: one push graded in a GitLab CI job."""
+"""Tests of grader/gitlab/push.py and `grader push`: one push graded in a GitLab CI job."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,7 @@ import pytest
 from grader.cli import main
 from grader.base.errors import UsageError
 from grader.grading.marks import Grading, TestResult
-from grader.push import HIDDEN_SUMMARY_PREFIX, Push, hidden_modules, push_context, student_view
+from grader.gitlab.push import HIDDEN_SUMMARY_PREFIX, Push, hidden_modules, push_context, student_view
 
 ENV = {"CI_PROJECT_PATH": "l3-ap/binome-1", "CI_COMMIT_SHA": "a" * 40, "CI_COMMIT_REF_NAME": "tp1",
        "CI_COMMIT_TAG": "tp1", "CI_PIPELINE_CREATED_AT": "2026-02-15T21:30:00Z"}

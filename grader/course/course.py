@@ -33,7 +33,7 @@ TOP_KEYS = ("course", "timezone", "roster", "max_group_size", "late_penalty", "t
             "rounding", "rounding_mode", "extensions", "overrides", "outputs", "gitlab", "ci", "archive", "sources",
             "review")
 REVIEW_FILE = "integrity-review.yaml"  # read beside course.yaml when it exists and no `review:` key names another
-CI_FEEDBACK = ("count", "full")  # what a push's grade job shows before the deadline (grader/push.py)
+CI_FEEDBACK = ("count", "full")  # what a push's grade job shows before the deadline (grader/gitlab/push.py)
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from typing import Callable, Iterator
 import gitlab
 from gitlab.v4.objects import Project
 
-from .base.errors import GraderError, UsageError
-from .course.ledger import Sighting
-from .course.roster import RepoOwner
+from ..base.errors import GraderError, UsageError
+from ..course.ledger import Sighting
+from ..course.roster import RepoOwner
 
 PROJECT_PATH = re.compile(r"^(?:https?://[^/]+/|ssh://[^/]+/|[\w.-]+@[\w.-]+:)(?P<path>.+?)(?:\.git)?/?$")
 PIPELINE_SCOPES = (("tags", "tag"), ("branches", "branch"))  # GitLab's list scope -> the ledger's ref kind
