@@ -1,7 +1,7 @@
 """The `grader` command: parses arguments and calls the stages, nothing more.
 
 `grader check`, the students' command, is here and imports only what it needs (numpy, pytest,
-pyyaml, gitpython: the students' wheel, see grader/student_wheel.py). The instructor's commands are
+pyyaml, gitpython: the students' wheel, see grader/authoring/student_wheel.py). The instructor's commands are
 in grader/cli_instructor.py, imported when the parser is built; where their dependencies are
 not installed (the students' wheel), `grader` offers `check` alone and says so.
 

@@ -11,7 +11,7 @@ import pytest
 
 from grader.grading.config import Project
 from grader.grading.runner import RunOptions, grade_checkout
-from grader.stubs import BEGIN, END
+from grader.authoring.stubs import BEGIN, END
 
 ROOT = Path(__file__).resolve().parents[1]
 

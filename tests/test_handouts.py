@@ -1,4 +1,4 @@
-"""Tests of grader/handouts.py and of the four handout notebooks it builds.
+"""Tests of grader/authoring/handouts.py and of the four handout notebooks it builds.
 
 The builder's rules come first (fast). Then each notebook of `assignments/handouts/` is executed
 with nbclient, as Jupyter would run it from the `handouts/` folder of a student repo: against a copy
@@ -17,7 +17,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from grader.base.errors import GraderError
-from grader.handouts import notebook_source
+from grader.authoring.handouts import notebook_source
 from tests.conftest import answer_lines
 
 TPS = ["tp1", "tp2", "tp3", "tp4"]

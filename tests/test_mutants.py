@@ -1,4 +1,4 @@
-"""Tests of grader/mutants/: the operators, which code is mutated, sampling, the reviewed
+"""Tests of grader/authoring/mutants/: the operators, which code is mutated, sampling, the reviewed
 equivalents, and that a weakened hidden test lowers the kill rate (on a scaffolded toy TP)."""
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from cosmic_ray.mutating import mutate_code
 from grader.cli import main
 from grader.grading.config import Project
 from grader.base.errors import ConfigError
-from grader.mutants.generate import mutants_of_file, sample
-from grader.mutants.operators import OURS, operators
-from grader.mutants.report import load_equivalents
+from grader.authoring.mutants.generate import mutants_of_file, sample
+from grader.authoring.mutants.operators import OURS, operators
+from grader.authoring.mutants.report import load_equivalents
 
 SOURCE = '''import numpy as np
 

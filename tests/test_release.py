@@ -1,6 +1,6 @@
-"""Tests of grader/release.py: the starter repo is a one-commit git repo with the stubs, the public
+"""Tests of grader/authoring/release.py: the starter repo is a one-commit git repo with the stubs, the public
 tests and the student CI, and nothing of solutions/ or reference/ — not even in its git objects;
-and of grader/student_wheel.py, the students' wheel in it: `grader check` and its dependencies only."""
+and of grader/authoring/student_wheel.py, the students' wheel in it: `grader check` and its dependencies only."""
 from __future__ import annotations
 
 import ast
@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from grader.cli import main
-from grader.student_wheel import STUDENT_DEPENDENCIES, STUDENT_EXTRAS, requirements
+from grader.authoring.student_wheel import STUDENT_DEPENDENCIES, STUDENT_EXTRAS, requirements
 from tests.conftest import answer_lines
 
 

@@ -1,4 +1,4 @@
-"""Tests of grader/scaffold.py (`grader new`): README's "Adding a TP" walk on a toy TP5, in a
+"""Tests of grader/authoring/scaffold.py (`grader new`): README's "Adding a TP" walk on a toy TP5, in a
 temporary copy of the project, from the scaffold down to a collect of two students."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import git
 import pytest
 
 from grader.cli import main
-from grader.scaffold import CI_FILES, TEMPLATES, matrix_of
+from grader.authoring.scaffold import CI_FILES, TEMPLATES, matrix_of
 
 from .conftest import ROOT, commit_fixed
 

@@ -1,10 +1,10 @@
-"""Tests of grader/stubs.py: stubs come from solutions/, and the committed assignments/ match."""
+"""Tests of grader/authoring/stubs.py: stubs come from solutions/, and the committed assignments/ match."""
 from __future__ import annotations
 
 import pytest
 
 from grader.base.errors import GraderError
-from grader.stubs import drift, generate, stub_source
+from grader.authoring.stubs import drift, generate, stub_source
 
 SOLUTION = '''def f(x):
     """Docstring en français."""

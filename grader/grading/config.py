@@ -16,7 +16,7 @@ from ..base.yamlsource import YamlSource, read_yaml
 
 TP_NAME = re.compile(r"^tp\d+$")
 RUBRIC_KEYS = ("title", "memory_mb", "call_timeout_s", "budget_s", "tests", "held_out", "preload")
-NOT_GRADED = "mutants.yaml"  # reviewed equivalent mutants (grader.mutants): left out of TP.version
+NOT_GRADED = "mutants.yaml"  # reviewed equivalent mutants (grader.authoring.mutants): left out of TP.version
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ MESSAGE_LIMIT = 500
 STDIN_CAPTURED = "reading from stdin while output is captured"  # pytest's text when code reads stdin
 CANNOT_IMPORT = re.compile(r"cannot import name '([^']+)' from '([^']+)'")
 DUMPED_FRAME = re.compile(r'^\s*File "(.+)", line (\d+) in (.+?)\s*$')  # a line of a faulthandler dump
-# The students' wheel's extra that installs a module (STUDENT_EXTRAS in grader/student_wheel.py)
+# The students' wheel's extra that installs a module (STUDENT_EXTRAS in grader/authoring/student_wheel.py)
 EXTRAS = {"torch": "torch", "matplotlib": "notebooks", "sklearn": "notebooks", "mlxtend": "notebooks"}
 
 

@@ -19,8 +19,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .grading.config import Project
-from .base.errors import GraderError
+from ..grading.config import Project
+from ..base.errors import GraderError
 
 # `grader check` (numpy, pytest, pyyaml, gitpython) and, as extras, what the TPs need beyond it.
 # Pins as in pyproject.toml (a test compares them).
@@ -102,7 +102,7 @@ def build_wheel(project: Project, into: Path) -> Path:
                                               for name in names)])
     if requirements(wheels[0]) != wanted:
         raise GraderError(f"the students' wheel depends on {requirements(wheels[0])}, not {wanted}: "
-                          "see STUDENT_DEPENDENCIES in grader/student_wheel.py and pyproject.toml")
+                          "see STUDENT_DEPENDENCIES in grader/authoring/student_wheel.py and pyproject.toml")
     return wheels[0]
 
 

@@ -3,7 +3,7 @@
 It holds what `assignments/` holds (stubs generated from `solutions/`, public tests, handout
 notebooks, the French README), the student `.gitlab-ci.yml` (dlgrade's `gitlab/student-ci.yml`,
 its matrix listing the project's TPs), and `outils/`, the students' wheel of the grader
-(grader/student_wheel.py: `grader check` alone), so that students install it with one pip
+(grader/authoring/student_wheel.py: `grader check` alone), so that students install it with one pip
 command and no access to the instructor's project. Nothing of `solutions/` or `reference/` is
 copied; a test greps the result, the wheel and the git objects.
 """
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import git
 
-from .grading.config import Project
-from .base.errors import UsageError
+from ..grading.config import Project
+from ..base.errors import UsageError
 from .scaffold import with_tp_matrix
 from .stubs import SKIPPED, drift
 from .student_wheel import build_wheel

@@ -26,14 +26,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import __version__
-from ..grading.poolstart import JOB_MARGIN, PoolStart, project_tp
-from ..grading.pool import Pool, Task
-from ..grading.config import TP, Project
-from ..base.errors import GraderError, UsageError
-from ..base.files import write_atomically
-from ..grading.runner import RunOptions, grade_checkout
-from ..sandbox.templates import offer_templates
+from ... import __version__
+from ...grading.poolstart import JOB_MARGIN, PoolStart, project_tp
+from ...grading.pool import Pool, Task
+from ...grading.config import TP, Project
+from ...base.errors import GraderError, UsageError
+from ...base.files import write_atomically
+from ...grading.runner import RunOptions, grade_checkout
+from ...sandbox.templates import offer_templates
 from ..stubs import BEGIN, SKIPPED, stub_source
 from .generate import Mutant, answer_functions, mutants_of, sample, solution_files
 

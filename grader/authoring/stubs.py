@@ -12,11 +12,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .base.errors import GraderError
+from ..base.errors import GraderError
 from .handouts import notebook_source
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-HANDOUTS = "handouts"  # Markdown sources in solutions/, notebooks in assignments/ (grader/handouts.py)
+HANDOUTS = "handouts"  # Markdown sources in solutions/, notebooks in assignments/ (grader/authoring/handouts.py)
 SKIPPED = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
 DEF = re.compile(r"^\s*(?:async\s+)?(?:def|class)\s+(\w+)")
 

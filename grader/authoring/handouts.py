@@ -13,7 +13,7 @@ import re
 
 import nbformat
 
-from .base.errors import GraderError
+from ..base.errors import GraderError
 
 FENCE = re.compile(r"^```(\w*)\s*$")
 SPLIT = "<!-- cell -->"
