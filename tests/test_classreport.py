@@ -1,4 +1,4 @@
-"""Tests of grader/classreport.py: the Moodle CSVs, the feedback files, the HTML page (in a real
+"""Tests of grader/classrun/classreport.py: the Moodle CSVs, the feedback files, the HTML page (in a real
 headless Chromium)."""
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.classtests import class_tests
-from grader.classreport import write_outputs
+from grader.classrun.classtests import class_tests
+from grader.classrun.classreport import write_outputs
 from grader.course.course import load_class
 from grader.course.gradebook import build_gradebook
 from tests.test_gradebook import EXPECTED_FINAL, submissions, write_class

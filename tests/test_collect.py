@@ -1,4 +1,4 @@
-"""Tests of grader/collect.py: a realistic class of real git repos, from snapshots to gradebook.
+"""Tests of grader/classrun/collect.py: a realistic class of real git repos, from snapshots to gradebook.
 
 Times are given with a simulated clock (`--now` in these tests, through conftest.simulated_main:
 DLGRADE_CLOCK), so that lateness is exact and runs are reproducible. Identical
@@ -361,7 +361,7 @@ def test_a_roster_whose_repositories_mostly_cannot_be_fetched_stops_before_zeroi
 def test_a_second_collect_on_the_same_folder_waits_for_the_first(tmp_path, capsys):
     import fcntl
 
-    from grader.collect import LOCK_FILE, out_lock
+    from grader.classrun.collect import LOCK_FILE, out_lock
 
     out = tmp_path / "out"
     with out_lock(out):
@@ -373,7 +373,7 @@ def test_a_second_collect_on_the_same_folder_waits_for_the_first(tmp_path, capsy
     # released: taken again at once, by a new holder
     handle = os.open(out / LOCK_FILE, os.O_RDWR)
     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    waiting = subprocess.Popen([sys.executable, "-c", "import sys; from pathlib import Path; from grader.collect import "
+    waiting = subprocess.Popen([sys.executable, "-c", "import sys; from pathlib import Path; from grader.classrun.collect import "
                                 "out_lock\nwith out_lock(Path(sys.argv[1])): print('got it', flush=True)", str(out)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -396,7 +396,7 @@ def test_the_pools_fork_server_imports_what_the_hidden_tests_import(tmp_path):
     (reference / "cases.py").write_text("from grader.grading.testkit import expect\n")
     tp = TP("tp7", reference, Rubric("TP7", {}), 1 << 30, 10.0, preload=("torch",))
     names = trusted_imports([tp])
-    assert names[:4] == ["grader.collect", "grader.grading.runner", "grader.grading.suite", "grader.cli"]  # the grading process's own
+    assert names[:4] == ["grader.classrun.collect", "grader.grading.runner", "grader.grading.suite", "grader.cli"]  # the grading process's own
     assert set(names[4:]) == {"numpy", "os.path", "json", "sklearn.datasets", "grader.grading.testkit", "torch"}
 
 
@@ -410,7 +410,7 @@ def test_the_pools_fork_server_gets_its_imports_without_changing_the_environment
 
 
 def test_the_console_count_of_what_to_check_is_in_correct_french():
-    from grader.attention import Item, summary_line
+    from grader.classrun.attention import Item, summary_line
 
     items = [Item(f"s{i}", "Nom", "TP1", kind, "") for i, kind in enumerate(
         ["unreachable", "unreachable", "unreachable", "missing-tag", "missing-tag", "moved-tag", "import", "import"])]

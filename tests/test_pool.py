@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import collect as collect_module
+from grader.classrun import collect as collect_module
 from grader.cli import main as real_main  # noqa: F401 - the real --now
 
 from .conftest import simulated_main as main  # --now: the simulated clock

@@ -361,7 +361,7 @@ def test_5_the_fetch_shows_progress_on_a_terminal(tmp_path, project):
 
 
 def test_7_a_full_disk_is_the_machine_s_problem_not_the_roster_s(tmp_path):
-    from grader.collect import CollectOptions, check_reachable
+    from grader.classrun.collect import CollectOptions, check_reachable
     from grader.base.errors import GraderError
     from grader.grading.repos import DISK_FULL, Fetched, classify
 

@@ -37,7 +37,7 @@ class Submission:
     grading: Grading | None  # hidden-test result (grading.mark is /20 before any late penalty); None: nothing gradable
     notes: tuple[str, ...] = ()  # problems to report, in French (unreachable repo, tag moved after the deadline…)
     ref: str | None = None  # where the graded commit came from: "tag:tp1", "branch:main" (no tag), …
-    checks: tuple[str, ...] = ()  # what the instructor should check, as kinds of grader.attention.KINDS
+    checks: tuple[str, ...] = ()  # what the instructor should check, as kinds of grader.classrun.attention.KINDS
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class TPMark:
     override: Override | None  # the manual override applied, if any
     notes: tuple[str, ...]  # problems with this TP, in French
     ref: str | None = None  # where the graded commit came from ("tag:tp1", "branch:main"…), None if nothing
-    checks: tuple[str, ...] = ()  # kinds of grader.attention.KINDS found while collecting (unreachable, moved tag…)
+    checks: tuple[str, ...] = ()  # kinds of grader.classrun.attention.KINDS found while collecting (unreachable, moved tag…)
 
 
 @dataclass(frozen=True)

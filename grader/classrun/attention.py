@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from .course.gradebook import Gradebook, TPMark
+from ..course.gradebook import Gradebook, TPMark
 
 KINDS = {  # kind -> French label, in the order the summary lists them
     "unreachable": "dépôt injoignable", "corrupt": "dépôt ou commit illisible", "empty": "dépôt vide",

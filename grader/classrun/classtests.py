@@ -13,7 +13,7 @@ import io
 from collections import Counter
 from dataclasses import dataclass
 
-from .course.gradebook import Gradebook
+from ..course.gradebook import Gradebook
 
 BAR_W, BAR_H = 220, 14  # px of one pass-rate bar
 

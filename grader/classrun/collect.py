@@ -7,11 +7,9 @@ run killed at any moment resumes where it stopped and regrades nothing already s
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
-import tempfile
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from collections.abc import Iterator
@@ -25,30 +23,26 @@ try:
 except ImportError:  # Windows: no lock (collect's sandbox needs Linux anyway)
     fcntl = None
 
-from . import __version__
-from .integrity.codescan import ScanMemo
-from .grading.config import TP, Project
-from .course.course import Course, TPConfig, load_class
-from .base.errors import GraderError, UsageError
-from .gitlab.events import pipeline_sightings, push_sightings
-from .course.gradebook import Submission, late_penalty
-from .integrity.flags import PASTE_WINDOW, cached_scan, starter_lines, write_flags
-from .course.ledger import Ledger, Sighting
-from .base.files import write_atomically
-from .grading.marks import Grading
-from .grading.pool import Pool, Task
-from .grading.repos import Fetched, commit_date, export, fetch, is_ancestor, pick, sightings_now
-from .course.roster import RepoOwner, Roster
-from .course.submissions import RUN_FILE, write_submissions
-from .grading.poolstart import JOB_MARGIN, PoolStart, project_tp
-from .grading.runner import RunOptions, grade_checkout
-from .sandbox.policy import fast_scratch
-from .sandbox.templates import offer_templates
+from ..base.errors import GraderError, UsageError
+from ..base.files import write_atomically
+from ..course.course import Course, TPConfig, load_class
+from ..course.gradebook import Submission
+from ..course.ledger import Ledger, Sighting
+from ..course.roster import RepoOwner, Roster
+from ..course.submissions import RUN_FILE, write_submissions
+from ..gitlab.events import pipeline_sightings, push_sightings
+from ..grading.config import Project
+from ..grading.pool import Pool, Task
+from ..grading.poolstart import JOB_MARGIN, PoolStart
+from ..grading.repos import Fetched, fetch, is_ancestor, pick, sightings_now
+from ..grading.runner import RunOptions
+from ..integrity.codescan import ScanMemo
+from ..integrity.flags import PASTE_WINDOW, cached_scan, starter_lines, write_flags
+from ..sandbox.templates import offer_templates
+from .jobs import GRADING_FAILED, Job, grade_job, grading_likely, result_path, submission
 
 
 FETCHERS = 8  # clones and fetches at once
-NO_PACKAGE = "le commit {sha} ne contient pas de dossier {tp}/"
-GRADING_FAILED = "la notation n'a pas pu se faire"  # a grading that raised, or whose process died twice
 
 
 @dataclass(frozen=True)
@@ -68,15 +62,6 @@ class CollectOptions:
     trust_commit_dates: bool = False  # a commit's own (forgeable) date counts as evidence of when it was seen
     allow_unreachable: bool = False  # go on when most repositories cannot be fetched
     paste_window: timedelta = PASTE_WINDOW  # integrity: a big commit this close to the deadline is flagged
-
-
-@dataclass(frozen=True)
-class Job:
-    owner: str  # who
-    tp: str  # which TP
-    sha: str  # which commit
-    mirror: Path  # where its objects are
-    result: Path  # where its result goes (the cache)
 
 
 @dataclass
@@ -266,7 +251,7 @@ def choose_commits(ledger: Ledger, owner: RepoOwner, mirror: Path, tp: TPConfig,
                    checks: list[str], refs: dict[str, str] | None = None) -> list[tuple[str, str]]:
     """The commit(s) to grade for one TP: [(sha, ref)]. A tag moved after the deadline gives two:
     the commit it pointed to at the last sighting before the deadline, and the new one. What the
-    instructor should check goes to `notes` (French) and `checks` (kinds of grader.attention)."""
+    instructor should check goes to `notes` (French) and `checks` (kinds of grader.classrun.attention)."""
     chosen, problem, kind = pick(mirror, tp.tag, refs)
     if chosen is None:
         notes.append(f"{tp.name} : {problem}")
@@ -281,27 +266,6 @@ def choose_commits(ledger: Ledger, owner: RepoOwner, mirror: Path, tp: TPConfig,
         checks.append("moved-tag")
         return [(earlier, f"tag:{tp.tag} before the deadline"), (chosen.sha, chosen.ref)]
     return [(chosen.sha, chosen.ref)]
-
-
-def result_path(out: Path, tp: TP, sha: str, run: RunOptions) -> Path:
-    """The cache key: (TP, commit, reference version, grader version, every setting that can
-    change a mark): a run with other settings grades again instead of reusing a mark they made."""
-    return out / "results" / tp.name / f"{sha}-{tp.version}-{__version__}-{settings_key(run)}.json"
-
-
-def settings_key(run: RunOptions) -> str:
-    """What, besides the commit and the hidden side, can change a mark: the delay per call, the
-    isolation layers switched off, the held-out key (hashed: it is a secret) and seed, the tests run."""
-    settings = [run.call_timeout, sorted(run.without), hashlib.sha256(run.heldout_key.encode()).hexdigest()[:16],
-                run.heldout_seed, sorted(run.only)]
-    return hashlib.sha256(json.dumps(settings).encode()).hexdigest()[:10]
-
-
-def grading_likely(out: Path, tps: list[TP], owners: int, run: RunOptions = RunOptions()) -> bool:
-    """Whether this run will grade (before fetching, to start the pool meanwhile): some TP has
-    fewer stored results of its current hidden tests than there are repositories."""
-    patterns = [result_path(out, tp, "*", run) for tp in tps]  # any commit, these hidden tests and settings
-    return any(len(list(pattern.parent.glob(pattern.name))) < owners for pattern in patterns)
 
 
 def run_jobs(project: Project, jobs: list[Job], options: CollectOptions, summary: Summary,
@@ -334,57 +298,6 @@ def run_jobs(project: Project, jobs: list[Job], options: CollectOptions, summary
         pool.run(tasks, lambda task, value: record(task.key, *value),
                  lambda task, why: record(task.key, False, [f"{GRADING_FAILED} : {why}"[:300]]))
     return notes
-
-
-def grade_job(root: Path, job: Job, run: RunOptions) -> tuple[bool, list[str]]:
-    """In a pool process: export the commit, grade it, store the result atomically."""
-    project, tp = project_tp(root, job.tp)
-    with tempfile.TemporaryDirectory(prefix=f"dlgrade-export-{os.getpid()}-", dir=fast_scratch()) as scratch:
-        checkout = Path(scratch) / "checkout"
-        try:
-            notes = export(job.mirror, job.sha, checkout)
-        except Exception as exc:  # corrupt objects, a missing commit...
-            return False, [f"commit {job.sha[:10]} illisible ({type(exc).__name__})"]
-        if not (checkout / job.tp).is_dir():
-            notes.append(NO_PACKAGE.format(sha=job.sha[:10], tp=job.tp))
-        grading, _ = grade_checkout(project, tp, checkout, job.owner, job.sha, run, scratch=True)
-    write_atomically(job.result, grading.to_json() + "\n")
-    write_atomically(job.result.with_suffix(".notes.json"), json.dumps(notes, ensure_ascii=False))
-    return True, notes
-
-
-def submission(out: Path, ledger: Ledger, mirror: Path | None, repo_owner: RepoOwner, tp: TPConfig, project_tp: TP,
-               found: list[tuple[str, str]], notes: list[str], export_notes: dict, checks: list[str],
-               trust_commit_dates: bool = False, run: RunOptions = RunOptions()) -> Submission:
-    """What the gradebook gets for one (owner, TP): the better candidate after lateness."""
-    owner, options = repo_owner.id, []
-    refs = dict(found)
-    for sha, _ in found:
-        path = result_path(out, project_tp, sha, run)
-        if not path.exists():
-            continue
-        grading = Grading.from_json(path.read_text(encoding="utf-8"))
-        seen = ledger.first_seen(owner, sha, lambda a, b: is_ancestor(mirror, a, b), repo_owner.url)
-        if trust_commit_dates:  # the instructor chose to take the commit's own date on trust
-            dated = commit_date(mirror, sha)
-            seen = min(seen, dated) if seen and dated else seen or dated
-        extra = export_notes.get((owner, tp.name, sha))
-        if extra is None and path.with_suffix(".notes.json").exists():
-            extra = json.loads(path.with_suffix(".notes.json").read_text(encoding="utf-8"))
-        after = grading.mark - late_penalty(tp.late_penalty, tp.deadline, seen, grading.mark).penalty
-        options.append((after, sha, seen, grading, tuple(extra or ())))
-    # The TP's own notes, without the "tp1 : " that told them apart (the gradebook says which TP).
-    tp_notes = tuple(n.removeprefix(f"{tp.name} : ") for n in notes if n.startswith(f"{tp.name} :") or not n.startswith("tp"))
-    if not options:  # nothing graded: say why, with what the failed gradings reported
-        failed = tuple(note for sha, _ in found for note in export_notes.get((owner, tp.name, sha), ()))
-        unreadable = any(note.startswith(f"commit {sha[:10]} illisible") for sha, _ in found for note in failed)
-        crashed = any(note.startswith(GRADING_FAILED) for note in failed)
-        return Submission(owner, tp.name, None, None, None, tp_notes + failed, None,
-                          tuple(checks) + ("corrupt",) * unreadable + ("grading-failed",) * crashed)
-    _, sha, seen, grading, extra = max(options, key=lambda option: option[0])
-    no_package = NO_PACKAGE.format(sha=sha[:10], tp=tp.name) in extra
-    return Submission(owner, tp.name, sha, seen, grading, tp_notes + extra, refs[sha],
-                      tuple(checks) + ("no-package",) * no_package)
 
 
 def check_reachable(fetches: list[tuple[Fetched, dict]], options: CollectOptions) -> None:

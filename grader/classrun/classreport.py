@@ -18,14 +18,14 @@ import jinja2
 
 from .attention import Item, attention_csv, attention_items
 from .classtests import BAR_H, BAR_W, TPTests, class_tests, tests_csv
-from .course.course import FINAL, Course
-from .course.formula import ABI, ABJ, MISSING, NOT_TAKEN, Mark
-from .course.gradebook import Gradebook, StudentRow, TPMark, french_number
-from .integrity.flags import ClassIntegrity, Flag
-from .base.files import TEMPLATES, write_atomically
-from .course.review import Decision
-from .integrity.pairs import THRESHOLD, Pair, percent
-from .integrity.similarityreport import shown
+from ..course.course import FINAL, Course
+from ..course.formula import ABI, ABJ, MISSING, NOT_TAKEN, Mark
+from ..course.gradebook import Gradebook, StudentRow, TPMark, french_number
+from ..integrity.flags import ClassIntegrity, Flag
+from ..base.files import TEMPLATES, write_atomically
+from ..course.review import Decision
+from ..integrity.pairs import THRESHOLD, Pair, percent
+from ..integrity.similarityreport import shown
 
 STATUS_FR = {"passed": "réussi", "failed": "échoué", "error": "erreur", "timeout": "délai dépassé"}
 CODE_FR = {ABI: "absence injustifiée, compte 0", ABJ: "absence justifiée, retirée de la formule",
