@@ -2,7 +2,7 @@
 
 `grader check`, the students' command, is here and imports only what it needs (numpy, pytest,
 pyyaml, gitpython: the students' wheel, see grader/authoring/student_wheel.py). The instructor's commands are
-in grader/cli_instructor.py, imported when the parser is built; where their dependencies are
+in grader/commands/instructor.py, imported when the parser is built; where their dependencies are
 not installed (the students' wheel), `grader` offers `check` alone and says so.
 
 Exit codes (DESIGN.md): 0 the command did its job whatever the marks, 1 `validate` found a
@@ -107,9 +107,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, str | None]:
     check_cmd.set_defaults(run=cmd_check, parser_of_command=check_cmd)
 
     try:
-        from .cli_instructor import add_instructor_commands  # the full install's dependencies
-    except ModuleNotFoundError as exc:  # the students' wheel has neither cli_instructor nor its libraries
-        if not exc.name or (exc.name.split(".")[0] == "grader" and exc.name != "grader.cli_instructor"):
+        from .commands.instructor import add_instructor_commands  # the full install's dependencies
+    except ModuleNotFoundError as exc:  # the students' wheel has neither grader/commands/ nor its libraries
+        if not exc.name or (exc.name.split(".")[0] == "grader"
+                            and exc.name not in ("grader.commands", "grader.commands.instructor")):
             raise  # a module of the grader itself is missing from a full install: a bug, said as it is
         parser.description += (" This is the students' installation: `grader check` only "
                                f"(no module named {exc.name!r}).")

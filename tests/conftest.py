@@ -94,7 +94,7 @@ def simulated_main(argv: list[str]) -> int:
     replay a semester record sightings at the times they simulate. The real `--now` (a judgement
     time that records nothing) is tested with `grader.cli.main` itself."""
     from grader.cli import main
-    from grader.cli_class import CLOCK_ENV
+    from grader.commands.classrun import CLOCK_ENV
 
     argv = list(argv)
     if "--now" not in argv:

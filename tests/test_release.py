@@ -193,7 +193,7 @@ def test_grader_check_runs_from_the_students_wheel_alone(released, tmp_path, pro
     [wheel] = (released / "outils").glob("dlgrade-*.whl")
     modules = {name for name in zipfile.ZipFile(wheel).namelist() if name.startswith("grader/")}
     assert {"grader/cli.py", "grader/student/check.py", "grader/student/check_plugin.py"} <= modules
-    assert not modules & {"grader/cli_instructor.py", "grader/grading/runner.py", "grader/sandbox/__init__.py",
+    assert not modules & {"grader/commands/instructor.py", "grader/grading/runner.py", "grader/sandbox/__init__.py",
                           "grader/integrity/oral.py", "grader/classrun/collect.py"}
     grader = student_process(tmp_path, wheel, closure(STUDENT_DEPENDENCIES))
     repo = tmp_path / "repo"

@@ -5,10 +5,10 @@ import argparse
 import os
 import sys
 
-from .base.errors import IsolationError, UsageError
-from .grading.heldout import KEY_ENV
-from .grading.runner import RunOptions
-from .sandbox import LAYERS, IsolationReport
+from ..base.errors import IsolationError, UsageError
+from ..grading.heldout import KEY_ENV
+from ..grading.runner import RunOptions
+from ..sandbox import LAYERS, IsolationReport
 
 
 def add_isolation_options(parser: argparse.ArgumentParser) -> None:
