@@ -1,9 +1,9 @@
 """The `grader` command: parses arguments and calls the stages, nothing more.
 
 `grader check`, the students' command, is here and imports only what it needs (numpy, pytest,
-pyyaml, gitpython: the students' wheel, see grader/authoring/student_wheel.py). The instructor's commands are
-in grader/commands/instructor.py, imported when the parser is built; where their dependencies are
-not installed (the students' wheel), `grader` offers `check` alone and says so.
+pyyaml, gitpython: the students' wheel, see grader/authoring/student_wheel.py). The instructor's
+commands are in grader/commands/, imported when the parser is built; where their dependencies
+are not installed (the students' wheel), `grader` offers `check` alone and says so.
 
 Exit codes (DESIGN.md): 0 the command did its job whatever the marks, 1 `validate` found a
 mismatch, 2 bad usage, path or configuration, 3 a required isolation layer is missing.

@@ -1,5 +1,5 @@
-"""Tests of grader/integrity/archive.py, grader/integrity/outside.py and grader/course/origins.py: a 2025 class archived with
-`grader archive`, then a 2026 class with disguised copies of 2025 submissions and of a public
+"""Tests of grader/integrity/archive.py, grader/integrity/outside.py and grader/course/origins.py: a 2025
+class archived with `grader archive`, then a 2026 class with disguised copies of 2025 submissions and of a public
 source among independent students, compared with `grader similarity` (real git repos, real runs)."""
 from __future__ import annotations
 

@@ -373,8 +373,9 @@ def test_a_second_collect_on_the_same_folder_waits_for_the_first(tmp_path, capsy
     # released: taken again at once, by a new holder
     handle = os.open(out / LOCK_FILE, os.O_RDWR)
     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    waiting = subprocess.Popen([sys.executable, "-c", "import sys; from pathlib import Path; from grader.classrun.collect import "
-                                "out_lock\nwith out_lock(Path(sys.argv[1])): print('got it', flush=True)", str(out)],
+    waiting = subprocess.Popen([sys.executable, "-c", "import sys; from pathlib import Path; "
+                                "from grader.classrun.collect import out_lock\n"
+                                "with out_lock(Path(sys.argv[1])): print('got it', flush=True)", str(out)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = waiting.stderr.readline()  # it says who holds the folder, then waits
@@ -396,7 +397,8 @@ def test_the_pools_fork_server_imports_what_the_hidden_tests_import(tmp_path):
     (reference / "cases.py").write_text("from grader.grading.testkit import expect\n")
     tp = TP("tp7", reference, Rubric("TP7", {}), 1 << 30, 10.0, preload=("torch",))
     names = trusted_imports([tp])
-    assert names[:4] == ["grader.classrun.collect", "grader.grading.runner", "grader.grading.suite", "grader.cli"]  # the grading process's own
+    # the grading process's own
+    assert names[:4] == ["grader.classrun.collect", "grader.grading.runner", "grader.grading.suite", "grader.cli"]
     assert set(names[4:]) == {"numpy", "os.path", "json", "sklearn.datasets", "grader.grading.testkit", "torch"}
 
 

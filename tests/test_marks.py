@@ -1,4 +1,5 @@
-"""Tests of grader/grading/marks.py (the arithmetic of a mark, the JSON layout) and grader/base/files.py (atomic writes)."""
+"""Tests of grader/grading/marks.py (the arithmetic of a mark, the JSON layout) and grader/base/files.py
+(atomic writes)."""
 from __future__ import annotations
 
 import json

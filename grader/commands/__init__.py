@@ -11,6 +11,6 @@ grader.authoring.mutants.command.)
 Place in the flow (docs/architecture.md): the top, imported by grader/cli.py only when it builds
 its parser (the students' wheel has no `grader/commands/`: `grader check` only).
 
-May import: every family (grader.classrun, integrity, gitlab, authoring, course, student, grading,
-sandbox, base); nothing imports it but grader/cli.py.
+May import: every family but the student's side, which grader/cli.py wires itself (grader.classrun,
+integrity, gitlab, authoring, course, grading, sandbox, base); nothing imports it but grader/cli.py.
 """

@@ -64,7 +64,7 @@ class TPMark:
     override: Override | None  # the manual override applied, if any
     notes: tuple[str, ...]  # problems with this TP, in French
     ref: str | None = None  # where the graded commit came from ("tag:tp1", "branch:main"…), None if nothing
-    checks: tuple[str, ...] = ()  # kinds of grader.classrun.attention.KINDS found while collecting (unreachable, moved tag…)
+    checks: tuple[str, ...] = ()  # kinds of classrun.attention.KINDS found while collecting (unreachable, moved tag…)
 
 
 @dataclass(frozen=True)

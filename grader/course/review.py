@@ -7,7 +7,7 @@ One entry per pair of submissions or per integrity flag the instructor looked at
       decision: écarté            # écarté, confirmé or à discuter
       note: "Binôme déclaré en retard : travail commun autorisé."
       date: 2026-03-02
-    - flag: data-access           # a flag's kind (integrity.KINDS)
+    - flag: data-access           # a flag's kind (integrity.flags.KINDS)
       student: s05
       tp: tp1
       where: tp1/mlp.py:12        # optional: this finding only; without it, every flag of that kind
@@ -34,7 +34,7 @@ from ..base.yamlsource import YamlSource, kind, read_yaml
 
 DECISIONS = {"écarté": "écarté", "confirmé": "confirmé", "à discuter": "à discuter"}  # value → label
 HIDDEN = "écarté"  # hidden by default on both pages
-FLAG_KINDS = ("data-access", "embedded-data", "held-out", "last-minute")  # integrity.KINDS (a test keeps them equal)
+FLAG_KINDS = ("data-access", "embedded-data", "held-out", "last-minute")  # integrity.flags.KINDS (a test keeps them equal)
 ARCHIVED = re.compile(r"^(\d{4})/([A-Za-z0-9._-]+)$")  # "2025/s03": an archived submission
 OWNER = re.compile(r"^[A-Za-z0-9._-]+$")
 KEYS = ("pair", "flag", "student", "where", "tp", "decision", "note", "date")

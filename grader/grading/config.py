@@ -72,7 +72,8 @@ class Project:
 
     @property
     def probes(self) -> Path:
-        return Path(__file__).parent.parent / "sandbox" / "runtime" / "probes.py"  # a path: the students' wheel has no sandbox
+        # A path, not an import: the students' wheel has config.py and no sandbox.
+        return Path(__file__).parent.parent / "sandbox" / "runtime" / "probes.py"
 
     def tp_names(self) -> list[str]:
         names = [p.name for p in self.reference.iterdir() if p.is_dir() and TP_NAME.match(p.name)]

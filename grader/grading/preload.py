@@ -1,4 +1,4 @@
-"""Imported by the fork server of `grader collect`'s pool (collect.pool_context): imports, once,
+"""Imported by the fork server of `grader collect`'s pool (poolstart.pool_context): imports, once,
 the modules named in DLGRADE_TRUSTED_IMPORTS (comma-separated), so that every grading process it
 forks has them already. A module that fails to import is left for the grading to report."""
 import os

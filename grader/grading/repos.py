@@ -31,7 +31,7 @@ class Fetched:
     owner: str  # the roster's repository owner
     path: Path | None  # the bare mirror in the cache, None when it could not be fetched
     note: str | None  # why it could not be fetched (French), else None
-    problem: str | None = None  # "unreachable" or "corrupt" when it could not be fetched (grader.classrun.attention.KINDS)
+    problem: str | None = None  # "unreachable" or "corrupt" when it could not be fetched (classrun.attention.KINDS)
 
 
 @dataclass(frozen=True)

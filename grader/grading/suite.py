@@ -163,7 +163,8 @@ def trusted_imports(tps: list[TP]) -> list[str]:
     """What a grading process of these TPs imports, for a pool's fork server to import once: the
     grader's trusted side, what the hidden test files import (absolute imports only) and what each
     TP's workers preload (torch…), which the trusted side's own checks use too."""
-    names = ["grader.classrun.collect", "grader.grading.runner", "grader.grading.suite", "grader.cli"]  # grader.cli: the pool runs `grader`'s main
+    # Names, not imports (collect's module is above this one); grader.cli: the pool runs `grader`'s main.
+    names = ["grader.classrun.collect", "grader.grading.runner", "grader.grading.suite", "grader.cli"]
     for tp in tps:
         for path in sorted(tp.reference.glob("*.py")):
             try:

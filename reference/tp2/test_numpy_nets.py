@@ -5,7 +5,7 @@ scores on real and seeded data. The network lives in the worker: `student.steps`
 runs its methods; for training, only (secretly transformed) training data crosses, and the
 learned parameters are scored here on held-out data the worker never sees."""
 import numpy as np
-from grader.grading.datasets import load_breast_cancer, load_wine, make_regression  # scikit-learn's, without importing it
+from grader.grading.datasets import load_breast_cancer, load_wine, make_regression  # scikit-learn's data, not sklearn
 
 from grader.grading.heldout import rotate_features, split
 from grader.grading.testkit import as_array, expect, numerical_gradient, rel_error

@@ -4,7 +4,7 @@ data (secretly transformed), the trained model rebuilt and scored here on held-o
 never reaches the worker, and the evaluation function."""
 import numpy as np
 import torch
-from grader.grading.datasets import load_breast_cancer, load_wine, make_regression  # scikit-learn's, without importing it
+from grader.grading.datasets import load_breast_cancer, load_wine, make_regression  # scikit-learn's data, not sklearn
 
 from grader.grading.heldout import rotate_features, split
 from grader.grading.replayer import numbers, same_architecture
