@@ -18,11 +18,11 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .student.check import TEST_TIMEOUT, locate, run_check
-from .grading.config import Project
 from .base.errors import GraderError, UsageError
+from .grading.config import Project
 from .grading.marks import TestResult
 from .grading.report import STATUS_FR, render_table, write_grading_outputs
+from .student.check import TEST_TIMEOUT, locate, run_check
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import git
 
-from ..grading.config import Project
 from ..base.errors import UsageError
+from ..grading.config import Project
 from .scaffold import with_tp_matrix
 from .stubs import SKIPPED, drift
 from .student_wheel import build_wheel

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import jinja2
 
-from ..grading.config import TP_NAME, Project
-from ..base.files import TEMPLATES as GRADER_TEMPLATES
 from ..base.errors import GraderError, UsageError
+from ..base.files import TEMPLATES as GRADER_TEMPLATES
+from ..grading.config import TP_NAME, Project
 
 TEMPLATES = GRADER_TEMPLATES / "new_tp"
 CI_FILES = ("gitlab/student-ci.yml", "gitlab/grade.yml")  # their matrix lists every TP of reference/

@@ -19,8 +19,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from ..grading.config import Project
 from ..base.errors import GraderError
+from ..grading.config import Project
 
 # `grader check` (numpy, pytest, pyyaml, gitpython) and, as extras, what the TPs need beyond it.
 # Pins as in pyproject.toml (a test compares them).

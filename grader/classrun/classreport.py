@@ -16,16 +16,16 @@ from pathlib import Path
 
 import jinja2
 
-from .attention import Item, attention_csv, attention_items
-from .classtests import BAR_H, BAR_W, TPTests, class_tests, tests_csv
+from ..base.files import TEMPLATES, write_atomically
 from ..course.course import FINAL, Course
 from ..course.formula import ABI, ABJ, MISSING, NOT_TAKEN, Mark
 from ..course.gradebook import Gradebook, StudentRow, TPMark, french_number
-from ..integrity.flags import ClassIntegrity, Flag
-from ..base.files import TEMPLATES, write_atomically
 from ..course.review import Decision
+from ..integrity.flags import ClassIntegrity, Flag
 from ..integrity.pairs import THRESHOLD, Pair, percent
 from ..integrity.similarityreport import shown
+from .attention import Item, attention_csv, attention_items
+from .classtests import BAR_H, BAR_W, TPTests, class_tests, tests_csv
 
 STATUS_FR = {"passed": "réussi", "failed": "échoué", "error": "erreur", "timeout": "délai dépassé"}
 CODE_FR = {ABI: "absence injustifiée, compte 0", ABJ: "absence justifiée, retirée de la formule",

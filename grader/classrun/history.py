@@ -13,16 +13,16 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from .classreport import french_duration, french_time, mark_text
-from ..course.submissions import read_submissions
-from ..grading.config import Project
-from ..course.course import Course, load_class
 from ..base.errors import UsageError
+from ..base.files import write_atomically
+from ..course.course import Course, load_class
 from ..course.gradebook import Gradebook, StudentRow, TPMark, build_gradebook, french_number
 from ..course.ledger import Ledger, Sighting
-from ..base.files import write_atomically
-from ..grading.marks import Grading
 from ..course.roster import Roster
+from ..course.submissions import read_submissions
+from ..grading.config import Project
+from ..grading.marks import Grading
+from .classreport import french_duration, french_time, mark_text
 
 SOURCES = {"snapshot": "relevé planifié", "collect": "collecte", "ci": "pipeline GitLab de l'étudiant",
            "gitlab": "événement GitLab (push)"}

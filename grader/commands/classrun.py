@@ -15,21 +15,21 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from ..integrity import similarity
+from ..base.errors import GraderError, UsageError
 from ..classrun.attention import attention_items, mostly_late, summary_line
 from ..classrun.classreport import write_outputs
-from .options import add_isolation_options, run_options
 from ..classrun.collect import CollectOptions, collect, parse_shard
+from ..classrun.history import history, write_histories
+from ..course.course import load_class
+from ..course.gradebook import build_gradebook
 from ..course.submissions import read_submissions, trusted_commit_dates
 from ..grading.config import Project
-from ..course.course import load_class
-from ..base.errors import GraderError, UsageError
-from ..course.gradebook import build_gradebook
-from ..classrun.history import history, write_histories
+from ..integrity import similarity
 from ..integrity.flags import ClassIntegrity
 from ..integrity.flags import load as load_integrity
 from ..integrity.oral import write_sheets
 from ..integrity.similarityreport import refresh
+from .options import add_isolation_options, run_options
 
 
 def add_class_commands(commands: argparse._SubParsersAction) -> None:

@@ -16,23 +16,23 @@ import tempfile
 from pathlib import Path
 
 from .. import __version__
-from .classrun import add_class_commands
-from .integrity import add_integrity_commands
-from .options import add_isolation_options, check_isolation, run_options
-from ..grading.config import Project
+from ..authoring.mutants.command import add_mutant_options, validate_mutants
+from ..authoring.release import release
+from ..authoring.scaffold import add_new_command
+from ..authoring.stubs import drift, generate
 from ..base.errors import GraderError, IsolationError, UsageError
 from ..gitlab.admin import add_gitlab_commands
-from ..grading.heldout import dataset_folders
-from ..authoring.mutants.command import add_mutant_options, validate_mutants
 from ..gitlab.push import Push, banner, hidden_modules, push_context, sighting, student_view, write_sighting
+from ..grading.config import Project
+from ..grading.heldout import dataset_folders
 from ..grading.reference import build_expected
-from ..authoring.release import release
 from ..grading.report import render_table, write_grading_outputs
 from ..grading.repos import commit_of, uncommitted
 from ..grading.runner import grade_checkout, hidden_paths, sandbox_policy
 from ..sandbox import CallFailure, SandboxError, SandboxPolicy, WorkerSession
-from ..authoring.scaffold import add_new_command
-from ..authoring.stubs import drift, generate
+from .classrun import add_class_commands
+from .integrity import add_integrity_commands
+from .options import add_isolation_options, check_isolation, run_options
 
 
 def add_instructor_commands(commands: argparse._SubParsersAction) -> None:

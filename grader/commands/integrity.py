@@ -8,15 +8,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..integrity.archive import archive_class, current_year
-from .classrun import add_course_options
+from ..base.errors import UsageError
+from ..course.course import load_class
+from ..course.gradebook import build_gradebook
 from ..course.submissions import read_submissions
 from ..grading.config import Project
-from ..course.course import load_class
-from ..base.errors import UsageError
-from ..course.gradebook import build_gradebook
+from ..integrity.archive import archive_class, current_year
 from ..integrity.oral import write_sheets
 from ..integrity.similarity import check_sources
+from .classrun import add_course_options
 
 
 def add_integrity_commands(commands: argparse._SubParsersAction) -> None:

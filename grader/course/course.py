@@ -18,13 +18,13 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..grading.config import TP_NAME
 from ..base.errors import ConfigError
+from ..base.yamlsource import YamlSource, kind, read_yaml
+from ..grading.config import TP_NAME
 from .formula import FUNCTIONS, Formula, FormulaError, Mark, parse_formula, parse_mark
 from .origins import Source, parse_archives, parse_sources
 from .review import NO_REVIEW, Review, load_review, resolve
 from .roster import MarkTable, Roster, load_roster, read_mark_table
-from ..base.yamlsource import YamlSource, kind, read_yaml
 
 MARK_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 FINAL = "final"  # what an override names to replace the final mark itself

@@ -19,10 +19,10 @@ import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
-from .course import FINAL, Course, Extension, LatePenalty, MarkSource, Override, TPConfig
 from ..base.errors import GraderError
-from .formula import ABI, ABJ, MISSING, NOT_TAKEN, FormulaError, Mark, evaluate, render
 from ..grading.marks import Grading
+from .course import FINAL, Course, Extension, LatePenalty, MarkSource, Override, TPConfig
+from .formula import ABI, ABJ, MISSING, NOT_TAKEN, FormulaError, Mark, evaluate, render
 from .roster import Roster, Student
 
 DAY = timedelta(days=1)

@@ -21,12 +21,12 @@ import gitlab
 from gitlab.const import AccessLevel
 from gitlab.v4.objects import Project
 
-from ..grading.config import Project as GraderProject
-from ..course.course import load_course
 from ..base.errors import ConfigError, UsageError
-from .events import connect, pipeline_sightings, project_path, push_sightings
+from ..course.course import load_course
 from ..course.ledger import Ledger
 from ..course.roster import Roster, Student, load_roster
+from ..grading.config import Project as GraderProject
+from .events import connect, pipeline_sightings, project_path, push_sightings
 
 DEVELOPER = int(AccessLevel.DEVELOPER)  # 30: may push, may not change settings or protections
 TAG_PATTERN = "tp*"  # the deliverables' tags: once pushed, never moved or deleted by a student

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Mapping
 from zoneinfo import ZoneInfo
 
-from ..course.course import Course, load_course
 from ..base.errors import ConfigError, UsageError
-from .events import project_path
-from ..course.ledger import Sighting
 from ..base.files import write_atomically
-from ..grading.marks import Grading, TestResult
+from ..course.course import Course, load_course
+from ..course.ledger import Sighting
 from ..course.roster import RepoOwner, load_roster
+from ..grading.marks import Grading, TestResult
+from .events import project_path
 
 HIDDEN_SUMMARY_PREFIX = "tests_caches::"  # + the module's name: the id of its summary under the `count` policy
 

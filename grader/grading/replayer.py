@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 
 from ..sandbox import CallFailure, Limits, SandboxError, SandboxPolicy, WorkerSession
-from ..sandbox.runtime import REPLAY
 from ..sandbox.layers import linux_root_templates, seccomp_available
 from ..sandbox.policy import Budget, base_environment, fast_scratch
+from ..sandbox.runtime import REPLAY
 from ..sandbox.templates import PROCESS_TEMPLATES
 from .testkit import Feedback, expect
 

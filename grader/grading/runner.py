@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from .config import TP, Project, Rubric
 from ..base.errors import IsolationError, ReferenceSetupError, UsageError
-from .heldout import HeldOut, dataset_folders
-from .marks import Grading, TestResult, grade
-from .replayer import Replayer
 from ..sandbox import CallFailure, IsolationReport, Limits, SandboxError, SandboxPolicy, WorkerSession
 from ..sandbox.policy import Budget
 from ..sandbox.session import MAX_COPIED_TOTAL
+from .config import TP, Project, Rubric
+from .heldout import HeldOut, dataset_folders
+from .marks import Grading, TestResult, grade
+from .replayer import Replayer
 from .suite import PROCESS_SUITES, Run, hidden_lines
 from .testkit import Caller, Feedback, Student
 

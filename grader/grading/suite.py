@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
+from ..base.errors import ReferenceSetupError
 from ..base.parsing import parse
 from .config import TP
-from ..base.errors import ReferenceSetupError
 from .reference import ReferenceData
 
 ARGS = ("-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:warnings",

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .fingerprint import K, Kgrams, kgram_hashes, kgrams
 from ..base.files import write_atomically
-from .documents import Document, SourceFile, documents
 from ..course.gradebook import build_gradebook
 from ..course.submissions import read_submissions
+from .documents import Document, SourceFile, documents
+from .fingerprint import K, Kgrams, kgram_hashes, kgrams
 
 SCHEMA = 1
 YEAR = re.compile(r"^\d{4}$")

@@ -23,15 +23,15 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from .codescan import ScanMemo, scan_commit
-from ..grading.config import Project
+from ..base.files import write_atomically
 from ..course.course import Course
 from ..course.gradebook import Submission
-from ..base.files import write_atomically
-from ..grading.marks import Grading
-from ..grading.repos import commit_files
 from ..course.review import NO_REVIEW, Decision, Review
 from ..course.roster import RepoOwner
+from ..grading.config import Project
+from ..grading.marks import Grading
+from ..grading.repos import commit_files
+from .codescan import ScanMemo, scan_commit
 from .pairs import THRESHOLD, Pair, percent, stored
 
 KINDS = {"data-access": "accès à des données", "embedded-data": "données embarquées",

@@ -28,15 +28,15 @@ from pathlib import Path
 
 import jinja2
 
-from ..grading.config import Project
 from ..base.errors import UsageError
-from ..course.gradebook import Gradebook, StudentRow, french_number
 from ..base.files import TEMPLATES, write_atomically
+from ..course.gradebook import Gradebook, StudentRow, french_number
+from ..course.submissions import read_submissions
+from ..grading.config import Project
 from ..grading.marks import Grading
+from .documents import Document, SourceFile, documents
 from .oralquestions import follow_up, line_question, notion
 from .sidebyside import units
-from .documents import Document, SourceFile, documents
-from ..course.submissions import read_submissions
 
 QUESTIONS = 4  # at most, per sheet (three or four when the student wrote that many functions)
 FAILED_FIRST = 2  # at most this many questions come from failed tests

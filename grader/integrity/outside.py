@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .archive import listing, read_record, records
-from .fingerprint import fingerprint, select
 from ..course.origins import Source
+from .archive import listing, read_record, records
 from .documents import MAX_FILE, Document, SourceFile
+from .fingerprint import fingerprint, select
 from .pairs import MIN_OWN, Fingerprinted, Pair, compare
 
 CANDIDATES = 5  # archived submissions compared exactly with each submission of the class

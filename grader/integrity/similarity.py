@@ -30,8 +30,8 @@ from ..course.submissions import read_submissions
 from ..grading.config import Project
 from . import outside
 from .documents import boilerplate, documents
-from .pairs import THRESHOLD, Pair, compare_class, csv_path, fingerprint_all, read_csv, views_path, write_csv
 from .fingerprint import starter_hashes
+from .pairs import THRESHOLD, Pair, compare_class, csv_path, fingerprint_all, read_csv, views_path, write_csv
 from .similarityreport import refresh, views, write_views
 
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import jinja2
 
-from .fingerprint import K, overlap
 from ..base.files import TEMPLATES, write_atomically
 from ..course.review import Review
-from .sidebyside import FunctionShare, Span, side, starter_lines
+from .fingerprint import K, overlap
 from .pairs import Fingerprinted, Pair, csv_path, html_path, percent, read_csv, views_path
+from .sidebyside import FunctionShare, Span, side, starter_lines
 
 MIN_SHOWN, MAX_SHOWN = 10, 50  # pairs shown side by side: every suspect one, within these bounds
 MARK_A = ("<mark class='a'>", "</mark>")

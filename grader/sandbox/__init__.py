@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from .layers import LAYERS, IsolationReport, Layer
 from .limits import Limits
-from .runtime.protocol import ProtocolError
 from .policy import Budget, CallFailure, SandboxError, SandboxPolicy
+from .runtime.protocol import ProtocolError
 from .session import WorkerSession
 
 __all__ = ["LAYERS", "Budget", "CallFailure", "IsolationReport", "Layer", "Limits", "ProtocolError", "SandboxError",

@@ -23,11 +23,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .check_messages import MESSAGE_LIMIT, crashed, dumped_frames, import_timed_out, pytest_failed, timed_out
-from ..grading.config import Rubric
 from ..base.errors import UsageError
+from ..grading.config import Rubric
 from ..grading.marks import Grading, TestResult, grade
 from ..grading.repos import commit_of, committed_folders, uncommitted
+from .check_messages import MESSAGE_LIMIT, crashed, dumped_frames, import_timed_out, pytest_failed, timed_out
 
 TEST_TIMEOUT = 20.0  # seconds per public test: the longest public test takes a few seconds on a laptop
 GRACE = 3.0  # seconds past the limit before a pytest that did not stop by itself is killed

@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ...grading.config import TP, Project
 from ...base.errors import UsageError
+from ...grading.config import TP, Project
 from .report import load_equivalents, render, tallies, write_json
 from .run import MutationOptions, mutation_run
 

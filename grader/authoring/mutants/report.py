@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...grading.config import NOT_GRADED, TP
 from ...base.yamlsource import read_yaml
+from ...grading.config import NOT_GRADED, TP
 from .run import MutantResult, MutationRun
 
 EQUIVALENTS_FILE = NOT_GRADED

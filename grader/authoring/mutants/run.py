@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ... import __version__
-from ...grading.poolstart import JOB_MARGIN, PoolStart, project_tp
-from ...grading.pool import Pool, Task
-from ...grading.config import TP, Project
 from ...base.errors import GraderError, UsageError
 from ...base.files import write_atomically
+from ...grading.config import TP, Project
+from ...grading.pool import Pool, Task
+from ...grading.poolstart import JOB_MARGIN, PoolStart, project_tp
 from ...grading.runner import RunOptions, grade_checkout
 from ...sandbox.templates import offer_templates
 from ..stubs import BEGIN, SKIPPED, stub_source
