@@ -152,8 +152,25 @@ def collect_class(project: Project, course: Course, roster: Roster, options: Col
     ledger, summary = Ledger(options.ledger), Summary(owners=len(owners))
     clock = options.clock or datetime.now(timezone.utc)
     now = options.now or clock  # what lateness is judged against; sightings are recorded at the clock only
-    plans: dict[str, tuple[RepoOwner, Path | None, list[str]]] = {}
     checks: dict[tuple[str, str | None], list[str]] = defaultdict(list)  # (owner, TP or None for all) -> kinds
+    plans, refs = fetch_class(course, owners, options, ledger, summary, checks, clock)
+    if options.snapshot:
+        return summary
+    candidates, jobs = plan_gradings(course, tps, ledger, plans, refs, checks, options, summary)
+    if not options.trust_commit_dates:  # before any grading: a run that would zero the class stops here
+        check_evidence(course, ledger, plans, candidates, now)
+    else:
+        write_atomically(options.out / RUN_FILE, json.dumps({"trust_commit_dates": True, "at": now.isoformat()}))
+    grade_and_store(project, course, tps, ledger, plans, candidates, jobs, checks, options, summary, started)
+    return summary
+
+
+def fetch_class(course: Course, owners: list[RepoOwner], options: CollectOptions, ledger: Ledger, summary: Summary,
+                checks: dict, clock: datetime) -> tuple[dict[str, tuple[RepoOwner, Path | None, list[str]]], dict]:
+    """Fetch every repository and record what each ref points to (and GitLab's times) in the
+    ledger; stop when too many repositories are unreachable. Returns (plans, refs): per owner, its
+    mirror and notes, and the refs seen now."""
+    plans: dict[str, tuple[RepoOwner, Path | None, list[str]]] = {}
 
     def fetch_refs(owner: RepoOwner) -> tuple[Fetched, dict[str, str]]:
         fetched = fetch(owner.id, owner.url, owner.token_env, options.out / "repos", options.repo_timeout)
@@ -182,8 +199,13 @@ def collect_class(project: Project, course: Course, roster: Roster, options: Col
         summary.notes.append(f"--now {options.now.isoformat()}: lateness judged as of then; the {len(sightings)} "
                              "ref(s) seen now are not recorded in the ledger")
     check_reachable(fetches, options)
-    if options.snapshot:
-        return summary
+    return plans, refs
+
+
+def plan_gradings(course: Course, tps: dict, ledger: Ledger, plans: dict, refs: dict, checks: dict,
+                  options: CollectOptions, summary: Summary) -> tuple[dict, list[Job]]:
+    """Each owner's candidate commits per TP, and the gradings the cache lacks (a commit held by
+    several repositories is graded once). Returns (candidates, jobs)."""
     candidates, jobs, scheduled = {}, [], set()
     for owner_id, (owner, mirror, notes) in plans.items():
         for tp in course.tps:
@@ -197,10 +219,14 @@ def collect_class(project: Project, course: Course, roster: Roster, options: Col
                 elif result not in scheduled:  # the same commit in several repos: graded once
                     scheduled.add(result)
                     jobs.append(Job(owner_id, tp.name, sha, mirror, result))
-    if not options.trust_commit_dates:  # before any grading: a run that would zero the class stops here
-        check_evidence(course, ledger, plans, candidates, now)
-    else:
-        write_atomically(options.out / RUN_FILE, json.dumps({"trust_commit_dates": True, "at": now.isoformat()}))
+    return candidates, jobs
+
+
+def grade_and_store(project: Project, course: Course, tps: dict, ledger: Ledger, plans: dict, candidates: dict,
+                    jobs: list[Job], checks: dict, options: CollectOptions, summary: Summary,
+                    started: PoolStart) -> None:
+    """Scan the candidates in threads while the pool grades the jobs, then store each owner's
+    submissions and integrity flags."""
     starters = {tp.name: starter_lines(project, tp.name) for tp in course.tps}
     memo = ScanMemo()  # what every repository shares is scanned once
     with ThreadPoolExecutor(max_workers=FETCHERS) as scans:  # git reads, while the pool grades
@@ -217,7 +243,6 @@ def collect_class(project: Project, course: Course, roster: Roster, options: Col
             found = [flags[(owner_id, s.tp, s.commit)].result() for s in submissions if s.commit]
             write_flags(options.out, owner_id, [flag for flagged, _ in found for flag in flagged])
             summary.notes += [note for _, note in found if note]
-    return summary
 
 
 def fetch_all(owners: list[RepoOwner], fetch_one) -> list:
