@@ -1,6 +1,6 @@
 """The instructor's class commands: `grader collect`, `grader report`, `grader similarity`.
 
-Wired into the parser by cli.py; each handler calls the stages (collect, similarity, integrity,
+Wired into the parser by instructor.py; each handler calls the stages (collect, similarity, integrity,
 the gradebook and its renderers) and prints what the instructor must see: the run's summary, what
 to check, the warnings. Nothing here grades or renders by itself.
 """

@@ -1,7 +1,8 @@
 """The instructor's integrity commands beyond the class: `grader archive` and `grader oral`.
 
-Wired into the parser by cli.py; each handler calls its stage (grader.integrity.archive, grader.integrity.oral) on a
-collect output folder and prints what it wrote. Nothing here grades, compares or renders by itself.
+Wired into the parser by instructor.py; each handler calls its stage (grader.integrity.archive,
+grader.integrity.oral) on a collect output folder and prints what it wrote. Nothing here grades,
+compares or renders by itself.
 """
 from __future__ import annotations
 
