@@ -54,6 +54,9 @@ def describe(exc: BaseException) -> str:
         return f"fonction pas encore écrite (NotImplementedError){at}"
     if isinstance(exc, SyntaxError):
         return f"votre module ne s'importe pas{at} : SyntaxError: {exc.msg}"
+    if place is None:  # raised by the test's own code, reading what the function returned: not the student's error
+        return (f"le test n'a pas pu lire ce que votre fonction a renvoyé ({type(exc).__name__} : "
+                f"{str(exc)[:200]}) : vérifiez le type et la forme du résultat attendus par la docstring")
     return f"votre code a levé {type(exc).__name__}{at} : {str(exc)[:MESSAGE_LIMIT]}"
 
 

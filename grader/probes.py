@@ -78,6 +78,8 @@ def plain(value: Any) -> Any:
         return bool(value)
     if isinstance(value, (int, np.integer)):
         return int(value)
+    if isinstance(value, np.floating) and value.dtype != np.float64:  # keeps its precision: a float32 is judged as one
+        return np.array(value)
     if isinstance(value, (float, np.floating)):
         return float(value)
     if isinstance(value, (list, tuple)):
@@ -85,6 +87,8 @@ def plain(value: Any) -> Any:
         return tuple(items) if isinstance(value, tuple) else items
     if value is None:
         return None
+    if isinstance(value, str) and len(value) <= 200:  # a label inside a cache ("train"): plain data too
+        return value
     raise TypeError(f"valeur de type {type(value).__name__} renvoyée : un tableau numpy ou un nombre est attendu")
 
 
@@ -98,6 +102,27 @@ def call(module: str, function: str, args: list | tuple = (), kwargs: dict | Non
         else:
             kwargs[key] = make_callable(spec)
     return plain(student_function(module, function)(*args, **kwargs))
+
+
+def call_checked(module: str, function: str, args: list | tuple = (), kwargs: dict | None = None,
+                 callables: dict | None = None) -> dict:
+    """Call one student function and say which array arguments it changed in place: {"value": the
+    result, "changed": positions (or names) of the arrays whose contents differ after the call}.
+    Arrays are copied on their way to the worker, so only this probe can see such a change."""
+    args, kwargs = list(args), dict(kwargs or {})
+    for key, spec in (callables or {}).items():
+        if key.isdigit():
+            args[int(key)] = make_callable(spec)
+        else:
+            kwargs[key] = make_callable(spec)
+    before = {str(i): a.copy() for i, a in enumerate(args) if isinstance(a, np.ndarray)}
+    before.update({k: a.copy() for k, a in kwargs.items() if isinstance(a, np.ndarray)})
+    value = plain(student_function(module, function)(*args, **kwargs))
+    now = {str(i): a for i, a in enumerate(args)}
+    now.update(kwargs)
+    changed = [key for key, old in before.items()
+               if now[key].shape != old.shape or not np.array_equal(now[key], old, equal_nan=True)]
+    return {"value": value, "changed": changed}
 
 
 def call_many(module: str, function: str, calls: list) -> list:
@@ -211,6 +236,26 @@ def torch_fit(module: str, factory: str, args: list | tuple, X: np.ndarray, y: n
     return answer
 
 
+def spy_cnn() -> Any:
+    """A tiny CNN of the grader's (public: the public tests use the same idea) that notes the first
+    pixel of every image of every batch it is given: a training loop's batches can be followed
+    without trusting the student's model. Images (N, 1, 28, 28) → logits (N, 10)."""
+    import torch
+    from torch import nn
+
+    class SpyCNN(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layers = nn.Sequential(nn.Conv2d(1, 2, 5, stride=3), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 8 * 8, 10))
+            self.seen: list = []
+
+        def forward(self, x: Any) -> Any:
+            self.seen.append(x[:, 0, 0, 0].detach().cpu().double().numpy().copy())
+            return self.layers(x)
+
+    return SpyCNN()
+
+
 def described_as_built(model: Any, check_inputs: Any) -> dict:
     """A model's description before the call that trains it, with its mode and the random state
     put back: the call sees no difference."""
@@ -261,8 +306,12 @@ def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict
     torch.manual_seed(seed)
     built: dict[str, Any] = {}
     for name, spec in (models or {}).items():
-        model_module, factory = spec["factory"].rsplit(".", 1)
-        built[name] = torch_model(model_module, factory, spec.get("args", ()), spec.get("kwargs"), seed)
+        if spec["factory"] == "probes.SpyCNN":  # the grader's own small CNN, which notes every batch it sees
+            torch.manual_seed(seed)
+            built[name] = spy_cnn()
+        else:
+            model_module, factory = spec["factory"].rsplit(".", 1)
+            built[name] = torch_model(model_module, factory, spec.get("args", ()), spec.get("kwargs"), seed)
         load_weights(built[name], spec.get("weights"))
     for name, spec in (optimizers or {}).items():
         optimiser = getattr(torch.optim, TORCH_OPTIMIZERS[spec["name"]])
@@ -289,6 +338,9 @@ def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict
     answer["parameters"] = {name: [p.detach().cpu().double().numpy() for p in built[name].parameters()] for name in report}
     answer["outputs"] = {name: outputs_of(built[name], [x])[0] for name, x in (inputs or {}).items()}
     answer["models"] = {name: describe_model(built[name], x) for name, x in (describe or {}).items()}
+    spied = {name: [np.asarray(batch) for batch in model.seen] for name, model in built.items() if hasattr(model, "seen")}
+    if spied:
+        answer["seen"] = spied
     if describe_before:
         answer["before"] = before
     return answer
@@ -373,7 +425,7 @@ def torch_plain(value: Any) -> Any:
 
 
 PROBES: dict[str, Callable[..., Any]] = {
-    "call": call, "call_many": call_many, "object_steps": object_steps, "ping": lambda: "pong",
+    "call": call, "call_many": call_many, "call_checked": call_checked, "object_steps": object_steps, "ping": lambda: "pong",
     "torch_forward": torch_forward, "torch_fit": torch_fit, "torch_evaluate": torch_evaluate, "torch_call": torch_call}
 
 
