@@ -37,8 +37,8 @@ def epsilon(valeur):
     """La précision de ce que votre code a renvoyé : celle du float32 pour un tableau (ou un
     tenseur) float32, celle du float64 sinon. Les tests comparent à cette précision-là."""
     dtype = getattr(valeur, "dtype", None)
-    if str(dtype) in ("torch.float32", "torch.float16", "torch.bfloat16"):  # un tenseur PyTorch
-        return 2.0 ** -23
+    if str(dtype).startswith("torch."):  # un tenseur PyTorch
+        return 2.0 ** -23 if str(dtype) in ("torch.float32", "torch.float16", "torch.bfloat16") else 2.0 ** -52
     if dtype is not None and np.issubdtype(dtype, np.floating):
         return float(np.finfo(dtype).eps)
     return float(np.finfo(np.float64).eps)
