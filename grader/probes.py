@@ -205,7 +205,8 @@ def torch_fit(module: str, factory: str, args: list | tuple, X: np.ndarray, y: n
               loss: str, optimizer: str, lr: float, batch_size: int, epochs: int, seed: int = 0,
               kwargs: dict | None = None, fit: str = "fit", classes: bool = False,
               X_test: np.ndarray | None = None, describe: np.ndarray | None = None,
-              weights: list | None = None, describe_before: bool = False, report: bool = False) -> dict:
+              weights: list | None = None, describe_before: bool = False, report: bool = False,
+              spy: bool = False) -> dict:
     """Train a student model (from `weights` when given) with the student's `fit` on (X, y);
     return its history, and its outputs on X_test (public data only) or its description
     (`describe_model`, with `describe` as the check inputs), for the grader to run it on held-out
@@ -216,6 +217,7 @@ def torch_fit(module: str, factory: str, args: list | tuple, X: np.ndarray, y: n
 
     model = torch_model(module, factory, args, kwargs, seed)
     load_weights(model, weights)
+    model = spied(model) if spy else model
     before = described_as_built(model, describe) if describe_before and describe is not None else None
     target = torch.as_tensor(np.asarray(y), dtype=torch.long if classes else torch.float32)
     data = torch.utils.data.TensorDataset(torch.as_tensor(np.asarray(X), dtype=torch.float32), target)
@@ -225,6 +227,8 @@ def torch_fit(module: str, factory: str, args: list | tuple, X: np.ndarray, y: n
     optimiser = getattr(torch.optim, TORCH_OPTIMIZERS[optimizer])(model.parameters(), lr=lr)
     history = student_attribute(module, fit)(model, loader, loss_fn, optimiser, epochs)
     answer = {"history": [float(h) for h in history]}
+    if spy:
+        answer["modes"] = list(model.modes)  # the calls of fit only, not the probe's own below
     if X_test is not None:
         answer["outputs"] = outputs_of(model, [X_test])[0]
     if describe is not None:
@@ -234,6 +238,37 @@ def torch_fit(module: str, factory: str, args: list | tuple, X: np.ndarray, y: n
     if report:
         answer["parameters"] = [p.detach().cpu().double().numpy() for p in model.parameters()]
     return answer
+
+
+def spied(model: Any) -> Any:
+    """The student's model inside a wrapper that notes what each call of forward receives (its tensor
+    arguments, as arrays) and the model's mode then (training or evaluation): a training loop or an
+    evaluation can be followed without trusting anything but the model's own computation. The wrapper
+    holds the same parameters, in the same order."""
+    import torch
+    from torch import nn
+
+    class Spy(nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+            self.seen: list = []
+            self.modes: list = []
+
+        def __getattr__(self, name: str) -> Any:  # the student's own attributes (model.mu, model.latent_dim…)
+            try:
+                return super().__getattr__(name)
+            except AttributeError:
+                if name == "inner" or "inner" not in self.__dict__.get("_modules", {}):
+                    raise
+                return getattr(self._modules["inner"], name)
+
+        def forward(self, *args: Any) -> Any:
+            self.seen.append([a.detach().cpu().double().numpy().copy() for a in args if isinstance(a, torch.Tensor)])
+            self.modes.append(bool(self.inner.training))
+            return self.inner(*args)
+
+    return Spy(model)
 
 
 def spy_cnn() -> Any:
@@ -269,17 +304,21 @@ def described_as_built(model: Any, check_inputs: Any) -> dict:
 
 
 def torch_evaluate(module: str, factory: str, args: list | tuple, weights: list, X: np.ndarray, y: np.ndarray,
-                   metric: str, batch_size: int, kwargs: dict | None = None, evaluate: str = "evaluate") -> float:
-    """The student's `evaluate` on given weights and (public, generated) data."""
+                   metric: str, batch_size: int, kwargs: dict | None = None, evaluate: str = "evaluate",
+                   spy: bool = False) -> Any:
+    """The student's `evaluate` on given weights and (public, generated) data; with `spy`, also the
+    model's mode at each call ({"value": …, "modes": […]})."""
     import torch
 
     model = torch_model(module, factory, args, kwargs, 0)
     load_weights(model, weights)
+    model = spied(model) if spy else model
     data = torch.utils.data.TensorDataset(torch.as_tensor(np.asarray(X), dtype=torch.float32),
                                           torch.as_tensor(np.asarray(y), dtype=torch.float32))
     metrics = {"mae": lambda output, target: (output - target).abs().mean()}
     loader = torch.utils.data.DataLoader(data, batch_size=batch_size, shuffle=False)
-    return float(student_attribute(module, evaluate)(model, loader, metrics[metric]))
+    value = float(student_attribute(module, evaluate)(model, loader, metrics[metric]))
+    return {"value": value, "modes": model.modes} if spy else value
 
 
 def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict | None = None,
@@ -312,6 +351,8 @@ def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict
         else:
             model_module, factory = spec["factory"].rsplit(".", 1)
             built[name] = torch_model(model_module, factory, spec.get("args", ()), spec.get("kwargs"), seed)
+            if spec.get("spy"):
+                built[name] = spied(built[name])
         load_weights(built[name], spec.get("weights"))
     for name, spec in (optimizers or {}).items():
         optimiser = getattr(torch.optim, TORCH_OPTIMIZERS[spec["name"]])
@@ -331,16 +372,17 @@ def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict
     for index in differentiate:
         positional[index] = positional[index].detach().clone().requires_grad_(True)
     result = resolve_callable(module, function, built)(*positional, **{k: resolve(v) for k, v in (kwargs or {}).items()})
-    answer = {"value": torch_plain(result)}
+    answer = {"value": torch_plain(result), "kinds": kinds(result)}
     if differentiate:
         result.sum().backward()
         answer["gradients"] = [None if positional[i].grad is None else positional[i].grad.double().numpy() for i in differentiate]
     answer["parameters"] = {name: [p.detach().cpu().double().numpy() for p in built[name].parameters()] for name in report}
     answer["outputs"] = {name: outputs_of(built[name], [x])[0] for name, x in (inputs or {}).items()}
     answer["models"] = {name: describe_model(built[name], x) for name, x in (describe or {}).items()}
-    spied = {name: [np.asarray(batch) for batch in model.seen] for name, model in built.items() if hasattr(model, "seen")}
-    if spied:
-        answer["seen"] = spied
+    watched = {name: model.seen for name, model in built.items() if hasattr(model, "seen")}
+    if watched:
+        answer["seen"] = watched
+        answer["modes"] = {name: model.modes for name, model in built.items() if hasattr(model, "modes")}
     if describe_before:
         answer["before"] = before
     return answer
@@ -409,6 +451,18 @@ def resolve_callable(module: str, function: str, built: dict) -> Callable:
     if name not in built or not method or method.startswith("_"):
         raise ValueError(f"méthode refusée : {function!r}")
     return getattr(built[name], method)
+
+
+def kinds(value: Any) -> Any:
+    """What a student function returned, as type names ("float", "Tensor", "Tensor+grad" for a tensor
+    that still carries its graph): the values cross as arrays, so their kind is reported apart."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return "Tensor+grad" if value.requires_grad else "Tensor"
+    if isinstance(value, (list, tuple)):
+        return [kinds(item) for item in value][:64]
+    return type(value).__name__
 
 
 def torch_plain(value: Any) -> Any:

@@ -19,11 +19,11 @@ BUGS = {
         ("tp4/vae.py", "vae_loss"),
         'reconstruction = F.binary_cross_entropy(recon, x, reduction="sum")\n'
         "kl = 0.5 * torch.sum(1 + logvar - mu ** 2 - logvar.exp())\nreturn (reconstruction + kl) / len(x)",
-        [VAE + "test_vae_loss_closed_form", VAE + "test_vae_trains_on_digits"], VAE + "test_generate_decodes_latent_points"),
+        [VAE + "test_vae_loss_closed_form"], VAE + "test_vae_trains_on_digits"),  # train_vae calls it: not charged again
     "VAE loss without its KL term": (
         ("tp4/vae.py", "vae_loss"),
         'return F.binary_cross_entropy(recon, x, reduction="sum") / len(x)',
-        [VAE + "test_vae_loss_closed_form", VAE + "test_vae_trains_on_digits"], VAE + "test_vae_architecture"),
+        [VAE + "test_vae_loss_closed_form"], VAE + "test_vae_trains_on_digits"),
     "D step without detach (G's gradients not cleared)": (
         ("tp4/gan.py", "train_step"),
         "opt_d.zero_grad()\nopt_g.zero_grad()\nfake = G(z)\nloss_d = discriminator_loss(D(real), D(fake))\n"
@@ -33,8 +33,7 @@ BUGS = {
     "saturating generator loss log(1 - D(G(z)))": (
         ("tp4/gan.py", "generator_loss"),
         "return torch.log(1 - d_fake).mean()",
-        [GAN + "test_generator_loss_is_non_saturating", GAN + "test_train_step_matches_reference"],
-        GAN + "test_discriminator_loss_closed_form"),
+        [GAN + "test_generator_loss_is_non_saturating"], GAN + "test_train_step_matches_reference"),
     "denoising loop that ignores noise_std": (
         ("tp4/autoencoder.py", "train_autoencoder"),
         "generator = torch.Generator().manual_seed(seed)\noptimizer = torch.optim.Adam(model.parameters(), lr=lr)\n"
@@ -47,8 +46,7 @@ BUGS = {
     "threshold at the mean error instead of the quantile": (
         ("tp4/autoencoder.py", "fit_threshold"),
         "return float(np.mean(errors))",
-        [AE + "test_fit_threshold_is_a_quantile", AE + "test_anomaly_detection_separates_two_digits"],
-        AE + "test_detect_anomalies_uses_the_threshold"),
+        [AE + "test_fit_threshold_is_a_quantile"], AE + "test_anomaly_detection_separates_two_digits"),
 }
 
 # Bugs in methods, which `replace_function` cannot reach: (file, old text, new text), applied to the solution file.

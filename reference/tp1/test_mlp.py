@@ -62,6 +62,11 @@ def test_init_params_shapes_and_seed(student):
 
 
 def test_forward_activations(student):
+    with relies_on(student, "forward", BACKWARD_CALLS[0]):
+        check_forward(student)
+
+
+def check_forward(student):
     params = random_params(SIZES, 3)
     X = np.random.default_rng(4).normal(size=(6, SIZES[0]))
     got = student.call("tp1.mlp.forward", params, X)

@@ -184,7 +184,11 @@ def check_gradient_descent(student):
     X, y = rng.normal(size=(64, 8)).astype(np.float32), rng.normal(size=(64, 1)).astype(np.float32)
     check = rng.normal(size=(16, 8)).astype(np.float32)
     got = student.probe("torch_fit", timeout=120, module=MODULE, factory="regressor", args=(8,), X=X, y=y, loss="mse",
-                        optimizer="sgd", lr=0.1, batch_size=64, epochs=3, weights=weights, X_test=check)
+                        optimizer="sgd", lr=0.1, batch_size=64, epochs=3, weights=weights, X_test=check, spy=True)
+    modes = got.get("modes") or []
+    expect(modes and all(modes), "fit doit calculer en mode entraînement : appelez model.train() avant les lots (le "
+           f"modèle reçu peut être en mode évaluation) ; mode entraînement à {sum(map(bool, modes))} appels de forward "
+           f"sur {len(modes)}")
     params = [torch.tensor(w, requires_grad=True) for w in weights]
     for _ in range(3):
         loss = torch.mean((forward(params, torch.as_tensor(X)) - torch.as_tensor(y)) ** 2)
@@ -242,8 +246,13 @@ def test_evaluate_is_a_mean_over_samples(student):
     sizes = ARCHITECTURES["regressor"][1]
     weights = [rng.normal(scale=0.5, size=shape).astype(np.float32) for shape in torch_shapes(sizes)]
     X, y = rng.normal(size=(100, 8)).astype(np.float32), rng.normal(size=100).astype(np.float32)
-    got = as_float(student.probe("torch_evaluate", module=MODULE, factory="regressor", args=(8,), weights=weights,
-                                 X=X, y=y, metric="mae", batch_size=32), "evaluate(...)")
+    got = student.probe("torch_evaluate", module=MODULE, factory="regressor", args=(8,), weights=weights, X=X, y=y,
+                        metric="mae", batch_size=32, spy=True)
+    modes = got.get("modes", []) if isinstance(got, dict) else []
+    got = as_float(got.get("value") if isinstance(got, dict) else got, "evaluate(...)")
+    expect(modes and not any(modes), "evaluate doit calculer en mode évaluation : appelez model.eval() (dropout et "
+           f"batch norm s'y comportent autrement) ; mode entraînement à {sum(map(bool, modes))} appels de forward "
+           f"sur {len(modes)}")
     want = float(np.mean(np.abs(reference_forward(weights, X, "linear").reshape(-1) - y)))
     expect(abs(got - want) < 1e-4, "evaluate doit renvoyer la métrique moyenne sur tous les échantillons "
            "(lots de tailles différentes : pondérez par la taille du lot), modèle en mode évaluation")

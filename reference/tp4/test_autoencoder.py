@@ -94,9 +94,13 @@ def test_reconstruction_error_per_sample(student):
     rng = np.random.default_rng(5)
     weights, X = random_weights(rng, SMALL), rng.uniform(size=(20, 64)).astype(np.float32)
     got = student.probe("torch_call", module=MODULE, function="reconstruction_error", args=("@ae", X),
-                        models={"ae": model_spec(SMALL, weights)})
+                        models={"ae": {**model_spec(SMALL, weights), "spy": True}})
     errors = as_array(got["value"], "reconstruction_error(model, X)")
-    expect(errors.shape == (20,), "reconstruction_error doit renvoyer une erreur par échantillon : forme (N,)")
+    expect(errors.shape == (20,), f"reconstruction_error doit renvoyer une erreur par échantillon : forme (N,), "
+           f"{errors.shape} obtenue pour N = 20")
+    modes = got.get("modes", {}).get("ae") or []
+    expect(not any(modes), "reconstruction_error doit mettre le modèle en mode évaluation (model.eval()) avant de "
+           "l'appliquer")
     want = ((reference_forward(weights, X) - X) ** 2).mean(axis=1)
     expect(np.allclose(errors, want, rtol=1e-4, atol=1e-7),
            "l'erreur d'un échantillon doit être la moyenne des (x̂ − x)² sur ses valeurs")
@@ -124,40 +128,78 @@ def check_detection(student):
     rng = np.random.default_rng(7)
     weights, X = random_weights(rng, SMALL), rng.uniform(size=(41, 64)).astype(np.float32)
     errors = ((reference_forward(weights, X) - X) ** 2).mean(axis=1)
-    threshold = float(np.sort(errors)[20] + np.sort(errors)[21]) / 2  # between two errors: no tie
+    threshold = float(np.sort(errors)[20] + np.sort(errors)[21]) / 2  # between two errors
     got = student.probe("torch_call", module=MODULE, function="detect_anomalies", args=("@ae", X, threshold),
                         models={"ae": model_spec(SMALL, weights)})
     flags = np.asarray(got["value"])
-    expect(flags.shape == (41,), "detect_anomalies doit renvoyer un booléen par échantillon : forme (N,)")
+    expect(flags.shape == (41,), f"detect_anomalies doit renvoyer un booléen par échantillon : forme (N,), {flags.shape} "
+           "obtenue pour N = 41")
     expect(np.array_equal(flags.astype(bool), errors > threshold),
            "un échantillon est anormal exactement quand son erreur de reconstruction dépasse le seuil")
+    # A threshold equal to one sample's own error (as the student's reconstruction_error computes it): not anomalous.
+    own = np.asarray(student.probe("torch_call", module=MODULE, function="reconstruction_error", args=("@ae", X),
+                                   models={"ae": model_spec(SMALL, weights)})["value"], dtype=np.float64)
+    tie = float(np.sort(own)[20])
+    flags = np.asarray(student.probe("torch_call", module=MODULE, function="detect_anomalies", args=("@ae", X, tie),
+                                     models={"ae": model_spec(SMALL, weights)})["value"]).astype(bool)
+    expect(flags.shape == (41,) and not flags[int(np.argsort(own)[20])] and flags.sum() == 20,
+           "un échantillon dont l'erreur est exactement égale au seuil n'est pas anormal : il faut erreur > seuil, au "
+           "sens strict")
 
 
 def test_train_autoencoder_history_is_the_mean_loss(student):
-    # lr = 0 and given weights: the model never changes, so each epoch's mean loss is the MSE of its
-    # reconstructions on all samples. 21 samples in batches of 7: the mean per sample and the mean of the
-    # batches' losses are the same here (the stub accepts both readings), a sum is not.
+    # The student's loop, observed: the model (given weights, lr = 0: it never changes) notes every batch it
+    # receives. 21 rows in batches of 7, σ = 0.5 noise: each row is recognised by its level.
     with relies_on(student, "train_autoencoder", ("AutoEncoder", test_autoencoder_outputs_with_given_weights)):
-        rng = np.random.default_rng(6)
-        weights, X = random_weights(rng, SMALL), rng.uniform(size=(21, 64)).astype(np.float32)
-        got = student.probe("torch_call", module=MODULE, function="train_autoencoder", args=("@ae", X, 2, 0.0, 7, 0),
-                            models={"ae": model_spec(SMALL, weights)})
-        history = as_array(got["value"], "historique renvoyé par train_autoencoder")
-        expect(history.shape == (2,), f"train_autoencoder doit renvoyer un coût moyen par époque (2 valeurs), forme "
-               f"{history.shape} obtenue")
-        want = np.full(2, float(np.mean((reference_forward(weights, X) - X) ** 2)))
-        expect(np.allclose(history, want, rtol=1e-4), "avec lr = 0 et 3 lots de 7, chaque valeur de l'historique doit être "
-               f"le coût moyen (MSE) de l'époque : la moyenne des coûts des lots, pas leur somme ({gap(history, want)})")
-        # The shuffling and the noise depend on `seed` only: the same seed trains the same, another seed otherwise.
-        trained = [student.probe("torch_call", module=MODULE, function="train_autoencoder", args=("@ae", X, 1, 0.01, 7, seed),
-                                 kwargs={"noise_std": 0.3}, models={"ae": model_spec(SMALL, weights)}, report=["ae"],
-                                 seed=9)["parameters"]["ae"] for seed in (0, 0, 1)]
-        same = all(np.array_equal(a, b) for a, b in zip(trained[0], trained[1]))
-        expect(same, "train_autoencoder avec la même graine doit redonner le même entraînement (ordre des lots et bruit "
-               "tirés à partir de seed, par exemple avec un torch.Generator().manual_seed(seed))")
-        expect(not all(np.array_equal(a, b) for a, b in zip(trained[0], trained[2])),
-               "train_autoencoder avec une autre graine doit donner un autre entraînement : l'ordre des lots et le bruit "
-               "doivent dépendre de seed")
+        check_loop(student)
+
+
+def observed_training(student, weights, X, lr, seed, noise_std):
+    got = student.probe("torch_call", module=MODULE, function="train_autoencoder", args=("@ae", X, 2, lr, 7, seed),
+                        kwargs={"noise_std": noise_std}, models={"ae": {**model_spec(SMALL, weights), "spy": True}},
+                        report=["ae"], seed=9)
+    inputs = [np.asarray(call[0]) for call in got.get("seen", {}).get("ae", []) if call]
+    return got, inputs
+
+
+def check_loop(student):
+    rng = np.random.default_rng(6)
+    weights = random_weights(rng, SMALL)
+    # Row i sits around 2·i: recognised from its noisy copy by the mean of its 64 values (noise ±0.06).
+    X = (2.0 * np.arange(21)[:, None] + rng.uniform(-0.01, 0.01, size=(21, 64))).astype(np.float32)
+    got, inputs = observed_training(student, weights, X, 0.0, 0, 0.5)
+    history = as_array(got["value"], "historique renvoyé par train_autoencoder")
+    expect(history.shape == (2,), f"train_autoencoder(…, epochs=2) doit renvoyer un coût moyen par époque (2 valeurs), "
+           f"forme {history.shape} obtenue")
+    sizes = [len(batch) for batch in inputs]
+    expect(sizes == [7] * 6, f"21 lignes, lots de 7, 2 époques : 6 lots de 7 attendus, tailles obtenues {sizes}")
+    rows = [np.clip(np.round(batch.mean(axis=1) / 2), 0, 20).astype(int) for batch in inputs]
+    order = np.concatenate(rows)
+    expect(sorted(order[:21]) == list(range(21)) and sorted(order[21:]) == list(range(21)),
+           "chaque époque doit passer chaque ligne de X une fois exactement")
+    expect(not np.array_equal(order[:21], np.arange(21)) and not np.array_equal(order[:21], order[21:]),
+           "les lignes doivent être mélangées, dans un autre ordre à chaque époque")
+    noise = np.concatenate([batch - X[r] for batch, r in zip(inputs, rows)])
+    expect(abs(noise.std() - 0.5) < 0.05 and abs(noise.mean()) < 0.05,
+           f"avec noise_std = 0,5, l'entrée du réseau doit être x + un bruit N(0, 0,5²) : bruit de moyenne "
+           f"{noise.mean():.3f} et d'écart-type {noise.std():.3f} obtenu")
+    # lr = 0: each batch's loss is the MSE between the reconstruction of its noisy input and its CLEAN rows.
+    losses = [float(np.mean((reference_forward(weights, batch) - X[r]) ** 2)) for batch, r in zip(inputs, rows)]
+    want = np.array([np.mean(losses[:3]), np.mean(losses[3:])])
+    noisy_target = np.array([np.mean([float(np.mean((reference_forward(weights, b) - b) ** 2)) for b in inputs[:3]]),
+                             np.mean([float(np.mean((reference_forward(weights, b) - b) ** 2)) for b in inputs[3:]])])
+    expect(not np.allclose(history, noisy_target, rtol=1e-4), "avec du bruit, la cible doit rester x propre : le coût "
+           "compare la reconstruction de l'entrée bruitée à x, pas à l'entrée bruitée")
+    expect(np.allclose(history, want, rtol=1e-4), "chaque valeur de l'historique doit être le coût moyen (MSE, cible propre) "
+           f"de l'époque : la moyenne des coûts des lots, pas leur somme ({gap(history, want)})")
+    # The shuffling and the noise depend on `seed` only: the same seed trains the same, another seed otherwise.
+    trained = [observed_training(student, weights, X, 0.01, seed, 0.3)[0]["parameters"]["ae"] for seed in (0, 0, 1)]
+    expect(all(np.array_equal(a, b) for a, b in zip(trained[0], trained[1])),
+           "train_autoencoder avec la même graine doit redonner le même entraînement (ordre des lots et bruit "
+           "tirés à partir de seed, par exemple avec un torch.Generator().manual_seed(seed))")
+    expect(not all(np.array_equal(a, b) for a, b in zip(trained[0], trained[2])),
+           "train_autoencoder avec une autre graine doit donner un autre entraînement : l'ordre des lots et le bruit "
+           "doivent dépendre de seed")
 
 
 def train(student, heldout, config, X, epochs, lr, batch_size, noise_std=0.0, seed=0):

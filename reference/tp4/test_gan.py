@@ -135,6 +135,13 @@ def reference_step(g_weights, d_weights, real, z, lr, order="D then G"):
 
 
 def test_train_step_matches_reference(student):
+    with relies_on(student, "train_step", ("discriminator_loss", test_discriminator_loss_closed_form),
+                   ("generator_loss", test_generator_loss_is_non_saturating),
+                   ("Generator et Discriminator", test_gan_outputs_with_given_weights)):
+        check_step(student)
+
+
+def check_step(student):
     rng = np.random.default_rng(24)
     g_weights = [rng.normal(scale=0.5, size=s).astype(np.float32) for s in shapes(4, [16], 1)]
     d_weights = [rng.normal(scale=0.5, size=s).astype(np.float32) for s in shapes(1, [16], 1)]
@@ -148,6 +155,8 @@ def test_train_step_matches_reference(student):
                         report=["G", "D"])
     want_d, want_g, loss_d, loss_g = reference_step(g_weights, d_weights, real, z, 0.5)
     losses = as_array(got["value"], "(L_D, L_G) renvoyés par train_step", shape=(2,))
+    expect(got.get("kinds") in (["float", "float"], ("float", "float")), "train_step doit renvoyer (L_D, L_G) en nombres "
+           f"Python (loss.item()), pas {got.get('kinds')}")
     new_d, new_g = got["parameters"]["D"], got["parameters"]["G"]
     same = lambda got, want: all(np.allclose(a, b, atol=1e-5) for a, b in zip(got, want))  # noqa: E731
     expect(not all(np.allclose(a, b) for a, b in zip(new_d, d_weights)), "train_step doit faire un pas de l'optimiseur de D")
@@ -205,19 +214,41 @@ def check_learning(student):
 
 
 def test_train_gan_uses_its_seed(student):
-    # The real rows drawn and z depend on `seed` only: the same seed trains the same, another seed otherwise.
-    real = np.random.default_rng(27).normal(3.0, 0.5, size=(200, 1)).astype(np.float32)
+    # The student's loop, observed: D and G note what they receive. Real values 100 + i, which G cannot produce:
+    # at each step, D sees one batch of batch_size rows drawn from `real` (with replacement), and G a batch of
+    # z ~ N(0, I). Then the rows drawn and z depend on `seed` only.
+    real = (100.0 + np.arange(30.0))[:, None].astype(np.float32)
     rng = np.random.default_rng(28)
-    g_weights = [rng.normal(scale=0.5, size=s).astype(np.float32) for s in shapes(4, [16], 1)]
-    d_weights = [rng.normal(scale=0.5, size=s).astype(np.float32) for s in shapes(1, [16], 1)]
+    g_weights = [rng.normal(scale=0.5, size=s).astype(np.float32) for s in shapes(3, [8], 1)]
+    d_weights = [rng.normal(scale=0.5, size=s).astype(np.float32) for s in shapes(1, [8], 1)]
     with relies_on(student, "train_gan", ("train_step", test_train_step_matches_reference)):
-        trained = [student.probe("torch_call", module=MODULE, function="train_gan",
-                                 args=("@G", "@D", "@opt_g", "@opt_d", real, 4, 5, 16, seed),
-                                 models={"G": {"factory": MODULE + ".Generator", "args": [4, 1, [16]], "weights": g_weights},
-                                         "D": {"factory": MODULE + ".Discriminator", "args": [1, [16]], "weights": d_weights}},
-                                 optimizers={"opt_g": {"model": "G", "name": "sgd", "lr": 0.05},
-                                             "opt_d": {"model": "D", "name": "sgd", "lr": 0.05}},
-                                 report=["G"], seed=9)["parameters"]["G"] for seed in (0, 0, 1)]
+        runs = [student.probe("torch_call", module=MODULE, function="train_gan",
+                              args=("@G", "@D", "@opt_g", "@opt_d", real, 3, 25, 8, seed),
+                              models={"G": {"factory": MODULE + ".Generator", "args": [3, 1, [8]], "weights": g_weights,
+                                            "spy": True},
+                                      "D": {"factory": MODULE + ".Discriminator", "args": [1, [8]], "weights": d_weights,
+                                            "spy": True}},
+                              optimizers={"opt_g": {"model": "G", "name": "sgd", "lr": 1e-3},
+                                          "opt_d": {"model": "D", "name": "sgd", "lr": 1e-3}},
+                              report=["G"], seed=9) for seed in (0, 0, 1)]
+        history = runs[0]["value"]
+        expect(isinstance(history, (list, tuple)) and len(history) == 25, "train_gan(…, steps=25, …) doit renvoyer 25 "
+               "couples (L_D, L_G)")
+        z = [np.asarray(call[0]) for call in runs[0].get("seen", {}).get("G", []) if call]
+        expect(z and all(batch.shape == (8, 3) for batch in z), "G doit recevoir à chaque pas un lot z de forme "
+               f"(batch_size, latent_dim) = (8, 3) ; formes obtenues {sorted({batch.shape for batch in z})}")
+        points = np.concatenate(z)
+        expect(abs(points.mean()) < 0.2 and abs(points.std() - 1) < 0.15, "z doit suivre N(0, I) : moyenne "
+               f"{points.mean():.2f} et écart-type {points.std():.2f} obtenus")
+        seen = [np.asarray(call[0]).reshape(-1) for call in runs[0].get("seen", {}).get("D", []) if call]
+        rows = [batch for batch in seen if batch.size and batch.min() > 50]
+        drawn = np.concatenate(rows) if rows else np.zeros(0)
+        expect(len(rows) == 25 and all(len(batch) == 8 for batch in rows) and np.isin(drawn, real).all(),
+               f"à chaque pas, D doit voir un lot de batch_size = 8 lignes tirées dans real : {len(rows)} lots de données "
+               "réelles vus en 25 pas")
+        expect(20 <= len(np.unique(drawn)) < len(drawn), "les lots de données réelles doivent être tirés au hasard, avec "
+               f"remise, parmi les 30 lignes de real : {len(np.unique(drawn))} lignes différentes vues en {len(drawn)} tirages")
+        trained = [run["parameters"]["G"] for run in runs]
         expect(all(np.array_equal(a, b) for a, b in zip(trained[0], trained[1])),
                "train_gan avec la même graine doit redonner le même entraînement (lots de données réelles et z tirés à "
                "partir de seed, par exemple avec un torch.Generator().manual_seed(seed))")

@@ -100,6 +100,8 @@ def test_reparameterization_with_given_weights(student):
                             models={"vae": {"factory": FACTORY, "kwargs": DEEP, "weights": weights}})
         value = got["value"]
         expect(isinstance(value, (list, tuple)) and len(value) == 3, "reconstruct (et forward) doit renvoyer (x̂, μ, logvar)")
+        expect("Tensor+grad" not in (got.get("kinds") or []), "reconstruct doit calculer sans gradient (torch.no_grad()) : "
+               "un tenseur renvoyé porte encore son graphe de calcul")
         recon = as_array(value[0], "x̂", shape=(8, 64))
         expect(np.allclose(as_array(value[1], "μ", shape=(8, 3)), mu, atol=1e-5)
                and np.allclose(as_array(value[2], "logvar", shape=(8, 3)), logvar, atol=1e-5),
@@ -137,6 +139,8 @@ def test_generate_decodes_latent_points(student):
                         models={"vae": {"factory": FACTORY, "kwargs": SMALL, "weights": weights}})
     images = as_array(got["value"], "generate(model, z)", shape=(5, 64))
     expect(np.allclose(images, decode(z), atol=1e-5), "generate doit renvoyer le décodage des points z donnés")
+    expect(got.get("kinds") != "Tensor+grad", "generate doit renvoyer des images sans gradient (torch.no_grad()) : le "
+           "tenseur renvoyé porte encore son graphe de calcul")
 
 
 TRAIN_VAE_CALLS = (("vae_loss", test_vae_loss_closed_form),
@@ -174,10 +178,30 @@ def check_training(student, heldout):
 
 
 def test_train_vae_uses_its_seed(student):
-    # The order of the batches and ε depend on `seed` only: the same seed trains the same, another seed otherwise.
+    # The student's loop, observed (the model notes each batch and ε it is given; lr = 0: it never changes):
+    # the history is each epoch's mean loss, computed here from those batches and ε. Then the order of the
+    # batches and ε depend on `seed` only: the same seed trains the same, another seed otherwise.
     rng = np.random.default_rng(14)
-    weights, X = random_weights(rng, SMALL), rng.uniform(size=(24, 64)).astype(np.float32).round()
+    weights = [rng.normal(scale=0.1, size=shape).astype(np.float32) for shape in shapes(**SMALL)]  # no saturation
+    X = rng.uniform(size=(24, 64)).astype(np.float32).round()
     with relies_on(student, "train_vae", *TRAIN_VAE_CALLS):
+        got = student.probe("torch_call", module=MODULE, function="train_vae", args=("@vae", X, 2, 0.0, 8, 0),
+                            models={"vae": {"factory": FACTORY, "kwargs": SMALL, "weights": weights, "spy": True}})
+        history = as_array(got["value"], "historique renvoyé par train_vae")
+        expect(history.shape == (2,), f"train_vae(…, epochs=2) doit renvoyer un coût par époque, forme {history.shape} "
+               "obtenue")
+        calls = [call for call in got.get("seen", {}).get("vae", []) if len(call) == 2]
+        if len(calls) == 6:  # forward called with (x, ε) for each of the 3 batches of 8 per epoch
+            encode, decode = reference_parts(weights, SMALL["hidden"])
+            losses = []
+            for x, eps in calls:
+                mu, logvar = encode(x)
+                bce, kl = reference_loss(decode(mu + np.exp(0.5 * logvar) * eps), x, mu, logvar)
+                losses.append(bce + kl)
+            want = np.array([np.mean(losses[:3]), np.mean(losses[3:])])
+            expect(np.allclose(history, want, rtol=1e-3), "avec lr = 0 et 3 lots de 8, chaque valeur de l'historique "
+                   "doit être le coût moyen de l'époque (vae_loss des lots, en moyenne ; pas leur somme, pas une nouvelle "
+                   "division par N)")
         trained = [student.probe("torch_call", module=MODULE, function="train_vae", args=("@vae", X, 1, 0.01, 8, seed),
                                  models={"vae": {"factory": FACTORY, "kwargs": SMALL, "weights": weights}}, report=["vae"],
                                  seed=9)["parameters"]["vae"] for seed in (0, 0, 1)]
