@@ -68,9 +68,14 @@ class Row:
 
     @property
     def charged(self) -> bool:
-        """Every failed hidden test is one the mistake names, or its message names the function."""
-        names = culprits(self.mistake)
-        return all(test in self.mistake.hidden or any(name in message for name in names)
+        """Every failed hidden test is the buggy function's own: one the mistake names, one whose
+        name holds the function's (test_softmax_… for softmax), one of the test file of a module
+        whose only answer it is, or one whose message names the function."""
+        names, alone = culprits(self.mistake), sole_answer(self.mistake)
+        module_tests = f"test_{Path(self.mistake.file).stem}.py::"
+        flat = lambda text: text.lower().replace("_", "")  # noqa: E731 - RegressionCNN ↔ test_regression_cnn_…
+        return all(test in self.mistake.hidden or any(flat(name) in flat(test) for name in names)
+                   or (alone and test.startswith(module_tests)) or any(name in message for name in names)
                    for test, message in zip(self.hidden_failed, self.messages))
 
     @property
@@ -78,6 +83,12 @@ class Row:
         if self.correct:
             return self.hidden_mark == 20 and self.public_mark == 20
         return self.caught and self.public_mark < 20 and self.charged
+
+
+def sole_answer(case: Mistake | Convention) -> bool:
+    """Whether the mistake's file holds a single answer (descent.py's gradient_descent)."""
+    source = (ROOT / "solutions" / case.file).read_text(encoding="utf-8")
+    return source.count("### BEGIN SOLUTION") == 1
 
 
 def culprits(case: Mistake | Convention) -> tuple[str, ...]:

