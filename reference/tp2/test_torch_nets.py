@@ -149,8 +149,9 @@ def test_fit_trains_the_course_example_model(student, heldout):
                       ((y[fit_rows] - y_mean) / y_std).astype(np.float32), "mse", "rmsprop", 1e-3, 64, 20)
         mae = np.mean(np.abs(model.predict(X_test).reshape(-1) * y_std + y_mean - y[test_rows])) / y_std
         heldout.check("regression, course model 20-128-64-1: MAE / std", mae, at_most=0.3, zero_at=0.6, message=(
-            "le modèle du cours entraîné par votre fit (RMSprop, MSE, lots de 64, 20 époques) : erreur absolue moyenne "
-            "sur le test, en écarts-types de la cible"))
+            "le modèle du cours entraîné par votre fit (RMSprop, MSE, lots de 64, 20 époques, cibles y de forme (N,)) : "
+            "erreur absolue moyenne sur le test, en écarts-types de la cible ; si la sortie (N, 1) n'est pas alignée sur "
+            "y (N,), MSELoss compare chaque sortie à chaque cible (N × N) et le modèle n'apprend pas"))
 
 
 def test_fit_binary_classifier_breast_cancer(student, heldout):

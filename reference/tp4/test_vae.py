@@ -9,7 +9,7 @@ import numpy as np
 from grader.datasets import load_digits  # scikit-learn's 8×8 digits, without importing it
 from grader.heldout import permute_pixels, split
 from grader.heldout import settle
-from grader.testkit import as_array, as_float, expect, relies_on
+from grader.testkit import as_array, as_float, expect, gap, relies_on
 
 MODULE = "tp4.vae"
 FACTORY = MODULE + ".VAE"
@@ -121,7 +121,7 @@ def test_vae_loss_closed_form(student):
     got = [as_float(student.probe("torch_call", module=MODULE, function="vae_loss", args=args)["value"], "vae_loss(...)")
            for args in ((recon, x, zeros, zeros), (recon, x, mu, logvar))]
     expect(abs(got[0] - bce) <= 1e-4 * abs(bce), "avec μ = 0 et logvar = 0 (KL nulle), vae_loss doit valoir l'entropie "
-           "croisée binaire sommée sur les valeurs et divisée par la taille du lot")
+           f"croisée binaire sommée sur les valeurs et divisée par la taille du lot (6 ici ; {gap(got[0], bce)})")
     expect(abs(got[1] - got[0]) > 1e-3 * kl,
            "vae_loss doit contenir la divergence KL −½ Σ (1 + logvar − μ² − exp(logvar))")
     expect(got[1] - got[0] > 0,

@@ -589,14 +589,14 @@ def test_fit_torch_comme_une_boucle_faite_a_la_main():
     modele = charge_poids(torch_nets.regressor(5), poids)
     modele.eval()  # fit doit remettre le modèle en mode entraînement
     historique = torch_nets.fit(modele, chargeur, nn.MSELoss(), torch.optim.SGD(modele.parameters(), lr=0.05), 2)
+    for i, (obtenu, voulu) in enumerate(zip(modele.parameters(), reference.parameters())):
+        verifie_proche(obtenu, voulu, f"paramètre {i} du modèle après fit", "pour chaque lot : sortie (N, 1) alignée "
+                       "sur y (N,), gradients remis à zéro, rétropropagation, un pas de l'optimiseur", rtol=1e-4, atol=1e-6)
     moyenne_des_lots = [float(np.mean(couts)) for couts in couts_des_lots]
     if not np.allclose(historique, moyenne_des_lots, rtol=1e-4):  # l'autre lecture permise : la moyenne des lots
         verifie_proche(historique, historique_attendu, "historique de fit (2 époques, lots de 4, 4 et 2)",
                        "le coût moyen de chaque époque : par échantillon (chaque lot pondéré par sa taille) ou la "
                        f"moyenne des coûts des lots ({montre(moyenne_des_lots)} ici)", rtol=1e-4)
-    for i, (obtenu, voulu) in enumerate(zip(modele.parameters(), reference.parameters())):
-        verifie_proche(obtenu, voulu, f"paramètre {i} du modèle après fit", "pour chaque lot : sortie (N, 1) alignée "
-                       "sur y (N,), gradients remis à zéro, rétropropagation, un pas de l'optimiseur", rtol=1e-4, atol=1e-6)
     assert modele.training, "après fit, le mode entraînement (model.train()) est attendu, obtenu le mode évaluation"
 
 
