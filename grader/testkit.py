@@ -139,21 +139,27 @@ class _Relying:
     def __exit__(self, kind: type | None, failure: BaseException | None, traceback: Any) -> bool:
         from .sandbox.session import CallFailure  # the trusted side's own error type: no cycle at import
 
-        if failure is None or not isinstance(failure, (Feedback, CallFailure)):
-            return False
+        if failure is None or not isinstance(failure, (Feedback, CallFailure)) or unwritten(failure):
+            return False  # its own error, or code that is not written or does not import: charged as it is
         for name, check in self.dependencies:
             try:
                 check(self.student)
             except CallFailure as problem:
-                if problem.error_type == "NotImplementedError":
-                    raise Feedback(f"{self.function} appelle {name}, qui n'est pas encore écrite : écrivez d'abord "
-                                   f"{name}") from None
+                if unwritten(problem):
+                    raise Feedback(f"{self.function} appelle {name}, qui n'est pas encore écrite ou ne s'importe pas : "
+                                   f"écrivez d'abord {name} ({problem.message})") from None
                 raise NotCharged(f"non noté ici : corrigez d'abord {name} ({self.function} en dépend ; "
                                  f"{name} : {problem.message})") from None
             except Feedback as problem:
                 raise NotCharged(f"non noté ici : corrigez d'abord {name} ({self.function} en dépend ; "
                                  f"{name} : {problem})") from None
         return False
+
+
+def unwritten(failure: BaseException) -> bool:
+    """A call that failed because the code is not written (NotImplementedError) or does not import:
+    never a reason to keep a test's points."""
+    return getattr(failure, "error_type", "") == "NotImplementedError" or getattr(failure, "kind", "") == "import"
 
 
 def expect(condition: object, message: str) -> None:
