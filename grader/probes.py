@@ -328,7 +328,7 @@ def torch_evaluate(module: str, factory: str, args: list | tuple, weights: list,
 def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict | None = None,
                models: dict | None = None, optimizers: dict | None = None, seed: int = 0,
                report: list | tuple = (), inputs: dict | None = None, differentiate: list | tuple = (),
-               describe: dict | None = None, describe_before: list | tuple = ()) -> dict:
+               describe: dict | None = None, describe_before: list | tuple = (), dirty: list | tuple = ()) -> dict:
     """Call any student function on models, optimisers and tensors built here.
 
     `models`: name -> {"factory": "tp4.gan.Generator", "args": [...], "kwargs": {...}, "weights": [...]}
@@ -342,7 +342,8 @@ def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict
     gradient of the result's sum with respect to each (None where none flows). For each
     (model, check inputs) of `describe`, "models" gives the model's description (`describe_model`),
     and "before" the description of those named in `describe_before` as built, before the call
-    (training must change weights only: the grader compares the two)."""
+    (training must change weights only: the grader compares the two). Models named in `dirty` start
+    with gradients left over (0.5 everywhere), as a training loop's previous backward leaves them."""
     import torch
 
     torch.set_num_threads(1)
@@ -371,6 +372,9 @@ def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict
             return type(value)(resolve(item) for item in value)
         return value
 
+    for name in dirty:  # gradients left over, as a loop's previous backward leaves them: zero_grad must clear them
+        for param in built[name].parameters():
+            param.grad = torch.full_like(param, 0.5)
     before = {name: described_as_built(built[name], describe[name]) for name in describe_before}
     positional = list(resolve(tuple(args)))
     for index in differentiate:

@@ -199,15 +199,16 @@ def test_train_vae_uses_its_seed(student):
                 bce, kl = reference_loss(decode(mu + np.exp(0.5 * logvar) * eps), x, mu, logvar)
                 losses.append(bce + kl)
             want = np.array([np.mean(losses[:3]), np.mean(losses[3:])])
-            expect(np.allclose(history, want, rtol=1e-3), "avec lr = 0 et 3 lots de 8, chaque valeur de l'historique "
+            expect(np.allclose(history, want, rtol=1e-5), "avec lr = 0 et 3 lots de 8, chaque valeur de l'historique "
                    "doit être le coût moyen de l'époque (vae_loss des lots, en moyenne ; pas leur somme, pas une nouvelle "
                    "division par N)")
         trained = [student.probe("torch_call", module=MODULE, function="train_vae", args=("@vae", X, 1, 0.01, 8, seed),
                                  models={"vae": {"factory": FACTORY, "kwargs": SMALL, "weights": weights}}, report=["vae"],
-                                 seed=9)["parameters"]["vae"] for seed in (0, 0, 1)]
+                                 seed=global_seed)["parameters"]["vae"] for seed, global_seed in ((0, 9), (0, 10), (1, 9))]
         expect(all(np.array_equal(a, b) for a, b in zip(trained[0], trained[1])),
-               "train_vae avec la même graine doit redonner le même entraînement (ordre des lots et ε tirés à partir de "
-               "seed, par exemple avec un torch.Generator().manual_seed(seed))")
+               "train_vae avec la même graine doit redonner le même entraînement, quel que soit l'état du générateur "
+               "global de torch (ordre des lots et ε tirés à partir de seed seulement, par exemple avec un "
+               "torch.Generator().manual_seed(seed))")
         expect(not all(np.array_equal(a, b) for a, b in zip(trained[0], trained[2])),
                "train_vae avec une autre graine doit donner un autre entraînement : l'ordre des lots et ε doivent "
                "dépendre de seed")
