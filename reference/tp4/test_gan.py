@@ -253,6 +253,11 @@ def test_train_gan_uses_its_seed(student):
                "réelles vus en 25 pas")
         expect(20 <= len(np.unique(drawn)) < len(drawn), "les lots de données réelles doivent être tirés au hasard, avec "
                f"remise, parmi les 30 lignes de real : {len(np.unique(drawn))} lignes différentes vues en {len(drawn)} tirages")
+        drawn_by_run = [np.concatenate([np.asarray(call[0]).reshape(-1) for call in run.get("seen", {}).get("D", [])
+                                         if call and np.asarray(call[0]).min() > 50] or [np.zeros(0)]) for run in runs]
+        expect(np.array_equal(drawn_by_run[0], drawn_by_run[1]) and not np.array_equal(drawn_by_run[0], drawn_by_run[2]),
+               "train_gan : les lignes de real tirées doivent ne dépendre que de seed : les mêmes pour la même graine "
+               "(quel que soit l'état du générateur global de torch), d'autres pour une autre graine")
         trained = [run["parameters"]["G"] for run in runs]
         expect(all(np.array_equal(a, b) for a, b in zip(trained[0], trained[1])),
                "train_gan avec la même graine doit redonner le même entraînement, quel que soit l'état du générateur "
