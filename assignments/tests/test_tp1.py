@@ -36,7 +36,7 @@ def test_sigmoide():
 def test_derivee_de_la_sigmoide():
     for z in (POINTS, HASARD):
         assert not np.allclose(en_tableau(activations.sigmoid_prime(z), "sigmoid_prime(z)"), z * (1 - z)), (
-            "sigmoid_prime(z) calcule z · (1 − z) : la fonction reçoit z (pas σ(z)), calculez σ(z) · (1 − σ(z))")
+            f"sigmoid_prime({montre(z)}) : attendu σ(z) · (1 − σ(z)), obtenu z · (1 − z) : la fonction reçoit z (pas σ(z))")
     verifie_proche(activations.sigmoid_prime(np.array([0.0])), [0.25], "sigmoid_prime([0])")
     for z in (POINTS, HASARD):
         verifie_proche(activations.sigmoid_prime(z), derivee_numerique(sigmoide, z), f"sigmoid_prime({montre(z)})",
@@ -51,7 +51,7 @@ def test_tanh():
 def test_derivee_de_tanh():
     for z in (POINTS, HASARD):
         assert not np.allclose(en_tableau(activations.tanh_prime(z), "tanh_prime(z)"), 1 - z ** 2), (
-            "tanh_prime(z) calcule 1 − z² : la fonction reçoit z (pas tanh(z)), calculez 1 − tanh(z)²")
+            f"tanh_prime({montre(z)}) : attendu 1 − tanh(z)², obtenu 1 − z² : la fonction reçoit z (pas tanh(z))")
     for z in (POINTS, HASARD):
         verifie_proche(activations.tanh_prime(z), derivee_numerique(np.tanh, z), f"tanh_prime({montre(z)})",
                        "tanh'(z) = 1 − tanh(z)², comparée à des différences finies (pas 1 − z²)", rtol=1e-5, atol=1e-8)

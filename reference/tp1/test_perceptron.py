@@ -60,9 +60,9 @@ def test_train_on_tree_disease(student, reference):
         expect(isinstance(got, (tuple, list)) and len(got) == 2, "train doit renvoyer le couple (w, b)")
         w, b = np.zeros(X.shape[1]), 0.0
         for _ in range(2):
-            for xi, yi in zip(X, y):
-                error = yi - int(xi @ w + b > 0)
-                w, b = w + 0.1 * error * xi, b + 0.1 * error
+            for row, label in zip(X, y):
+                error = label - int(row @ w + b > 0)
+                w, b = w + 0.1 * error * row, b + 0.1 * error
         expect(np.allclose(as_array(got[0], "w appris", (2,)), w) and abs(as_float(got[1], "b appris") - b) < 1e-9,
                "train(X, y, lr=0.1, epochs=2) sur les arbres : (w, b) ne suit pas les conventions (départ w = 0, b = 0, "
                "échantillons dans l'ordre, exactement `epochs` époques complètes)")
