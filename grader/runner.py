@@ -33,6 +33,7 @@ class Outcome:
     message: str  # French
     duration_s: float
     fraction: float = 0.0  # share of the points a failed test still earns (a held-out score met in part)
+    dependency: str = ""  # a test kept its points because this other test's function is wrong (NotCharged)
 
 
 class GradingPlugin:
@@ -58,7 +59,7 @@ class GradingPlugin:
         if exc is None:
             return Outcome("passed", "", duration)
         if isinstance(exc, NotCharged):  # a function it calls is wrong: charged once, by that function's test
-            return Outcome("passed", self._clean(str(exc)), duration)
+            return Outcome("passed", self._clean(str(exc)), duration, dependency=exc.dependency)
         if isinstance(exc, Partial):  # a held-out score between its bounds: part of the points
             return Outcome("failed", str(exc) or "résultat en partie atteint", duration, exc.fraction)
         if isinstance(exc, CallFailure):
@@ -117,13 +118,35 @@ def to_results(tp: TP, outcomes: dict[str, Outcome], only: tuple[str, ...] = ())
     if unknown or missing:
         raise ReferenceSetupError(f"{tp.reference / 'rubric.yaml'}: tests without points: {unknown}; "
                                   f"rubric entries with no test: {missing}")
+    budgets = forgiving_budgets(tp, outcomes)
     results = []
     for test_id, outcome in outcomes.items():
         at_stake = tp.rubric.points[test_id]
         earned = at_stake if outcome.status == "passed" else round(at_stake * outcome.fraction, 2)
-        results.append(TestResult(test_id, earned, at_stake, outcome.status, outcome.message,
-                                  round(outcome.duration_s, 4)))
+        status, message = outcome.status, outcome.message
+        if outcome.status == "passed" and outcome.message:  # kept its points for another function's mistake
+            earned = min(at_stake, budgets.get(outcome.dependency, 0.0))
+            budgets[outcome.dependency] = budgets.get(outcome.dependency, 0.0) - earned
+            if earned < at_stake:
+                status = "failed"
+                message += (" ; points gardés dans la limite de ceux que cette fonction a déjà perdus : "
+                            f"{earned:g} sur {at_stake:g}")
+        results.append(TestResult(test_id, round(earned, 4), at_stake, status, message, round(outcome.duration_s, 4)))
     return results, []
+
+
+def forgiving_budgets(tp: TP, outcomes: dict[str, Outcome]) -> dict[str, float]:
+    """For each dependency a test was forgiven for, the points it may give back: those its own
+    test lost (or its points, when that test did not run: `--only`). Breaking a cheap function
+    on purpose, so that the tests of the functions calling it are forgiven, never pays."""
+    budgets: dict[str, float] = {}
+    for outcome in outcomes.values():
+        test = outcome.dependency
+        if test and test not in budgets:
+            own = outcomes.get(test)
+            points = tp.rubric.points.get(test, 0.0)
+            budgets[test] = points if own is None else points * (0.0 if own.status == "passed" else 1 - own.fraction)
+    return budgets
 
 
 

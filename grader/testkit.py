@@ -95,8 +95,13 @@ class Partial(Feedback):
 
 
 class NotCharged(Exception):
-    """A test that cannot judge its function because a function it calls is wrong: the points are
-    kept (the mistake is charged once, by that function's own test) and the message names it."""
+    """A test that cannot judge its function because a function it calls is wrong: its points are
+    kept, up to the points that function's own test lost (the runner caps them: breaking a cheap
+    function on purpose never pays), and the message names it."""
+
+    def __init__(self, message: str, dependency: str = "") -> None:
+        super().__init__(message)
+        self.dependency = dependency  # the id of the dependency's own test, "test_losses.py::test_cce_value"
 
 
 def hidden_test(anchor: str, test_id: str) -> Callable[[Student], None]:
@@ -108,6 +113,7 @@ def hidden_test(anchor: str, test_id: str) -> Callable[[Student], None]:
     def check(student: Student) -> None:
         getattr(_hidden_module(str(Path(anchor).with_name(file))), name)(student)
 
+    check.test_id = test_id  # type: ignore[attr-defined]
     return check
 
 
@@ -121,17 +127,29 @@ def _hidden_module(path: str) -> Any:
     return module
 
 
-def relies_on(student: Student, function: str, *dependencies: tuple[str, Callable[[Student], None]]):
+def relies_on(student: Student, function: str, *dependencies: tuple, forgive: bool = True) -> _Relying:
     """Run a test of `function` that calls other student functions; when it fails, check each
     dependency (a `(name, check)` pair, `check(student)` raising Feedback when that function is
-    wrong): a wrong one makes the failure `NotCharged`, naming it. A dependency that is not
-    written yet (NotImplementedError) charges the test, with a message that names it."""
-    return _Relying(student, function, dependencies)
+    wrong; the check is that function's own hidden test, or `(name, check, test_id)`): a wrong one
+    makes the failure `NotCharged`, naming it, and the runner keeps the test's points up to those
+    the dependency's own test lost. With `forgive=False` (held-out scores: a model that did not
+    learn), the test is charged and its message names the dependency. A dependency that is not
+    written yet (NotImplementedError) or does not import charges the test, naming it."""
+    return _Relying(student, function, dependencies, forgive)
+
+
+def dependency_id(check: Callable) -> str:
+    """The id of the hidden test a dependency check is (or stands for): "test_losses.py::test_cce_value"."""
+    if getattr(check, "test_id", ""):
+        return check.test_id
+    name = getattr(check, "__name__", "")
+    code = getattr(check, "__code__", None)
+    return f"{Path(code.co_filename).name}::{name}" if name.startswith("test_") and code else ""
 
 
 class _Relying:
-    def __init__(self, student: Student, function: str, dependencies: tuple) -> None:
-        self.student, self.function, self.dependencies = student, function, dependencies
+    def __init__(self, student: Student, function: str, dependencies: tuple, forgive: bool) -> None:
+        self.student, self.function, self.dependencies, self.forgive = student, function, dependencies, forgive
 
     def __enter__(self) -> _Relying:
         return self
@@ -141,19 +159,25 @@ class _Relying:
 
         if failure is None or not isinstance(failure, (Feedback, CallFailure)) or unwritten(failure):
             return False  # its own error, or code that is not written or does not import: charged as it is
-        for name, check in self.dependencies:
+        for name, check, *given in self.dependencies:
             try:
                 check(self.student)
             except CallFailure as problem:
                 if unwritten(problem):
                     raise Feedback(f"{self.function} appelle {name}, qui n'est pas encore écrite ou ne s'importe pas : "
                                    f"écrivez d'abord {name} ({problem.message})") from None
-                raise NotCharged(f"non noté ici : corrigez d'abord {name} ({self.function} en dépend ; "
-                                 f"{name} : {problem.message})") from None
+                self.blame(name, problem.message, given[0] if given else dependency_id(check))
+            except NotCharged as problem:  # that dependency's own test found one of its dependencies wrong
+                self.blame(name, str(problem), problem.dependency)
             except Feedback as problem:
-                raise NotCharged(f"non noté ici : corrigez d'abord {name} ({self.function} en dépend ; "
-                                 f"{name} : {problem})") from None
+                self.blame(name, str(problem), given[0] if given else dependency_id(check))
         return False
+
+    def blame(self, name: str, problem: str, test_id: str) -> None:
+        if not self.forgive:
+            raise Feedback(f"corrigez d'abord {name} : {self.function} en dépend ({name} : {problem})") from None
+        raise NotCharged(f"non noté ici : corrigez d'abord {name} ({self.function} en dépend ; {name} : {problem})",
+                         test_id) from None
 
 
 def unwritten(failure: BaseException) -> bool:

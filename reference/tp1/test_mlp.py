@@ -140,7 +140,7 @@ def test_train_held_out_accuracy(student, heldout):
     train, test = split(rng, len(X), 0.3, labels=y)
     X_train, X_test = rotate_features(rng, X[train], X[test])
     sizes = [X.shape[1], 16, 1]
-    with relies_on(student, "l'apprentissage (train)", *TRAIN_CALLS):
+    with relies_on(student, "l'apprentissage (train)", *TRAIN_CALLS, forgive=False):
         got = as_params(student.call("tp1.mlp.train", X_train, y[train][:, None].astype(float), sizes, 2.0, 300, 0,
                                      timeout=120), sizes, "train")
         accuracy = np.mean((true_forward(got, X_test)[-1][:, 0] > 0.5) == y[test])

@@ -200,7 +200,7 @@ def test_binary_breast_cancer_accuracy(student, heldout):
     rng = heldout.rng("tp2 numpy breast cancer")
     train, test = split(rng, len(X), 0.3, labels=y)
     X_train, X_test = rotate_features(rng, X[train], X[test])
-    with relies_on(student, "fit", *FIT_CALLS):
+    with relies_on(student, "fit", *FIT_CALLS, forgive=False):
         params = train_network(student, [30, 16, 4, 1], "sigmoid", X_train, y[train][:, None].astype(float),
                                optimizer="sgd", lr=0.05, momentum=0.9, batch_size=32, epochs=30)
         accuracy = np.mean((true_forward(params, X_test, "sigmoid")[:, 0] > 0.5) == y[test])
@@ -214,7 +214,7 @@ def test_multiclass_wine_accuracy(student, heldout):
     rng = heldout.rng("tp2 numpy wine")
     train, test = split(rng, len(X), 0.3, labels=y)
     X_train, X_test = rotate_features(rng, X[train], X[test])
-    with relies_on(student, "fit", *FIT_CALLS):
+    with relies_on(student, "fit", *FIT_CALLS, forgive=False):
         params = train_network(student, [13, 16, 4, 3], "softmax", X_train, np.eye(3)[y[train]],
                                optimizer="sgd", lr=0.05, momentum=0.9, batch_size=16, epochs=50)
         accuracy = np.mean(true_forward(params, X_test, "softmax").argmax(axis=1) == y[test])
@@ -231,7 +231,7 @@ def test_regression_beats_baseline(student, heldout):
     mean, std = X[train].mean(axis=0), X[train].std(axis=0)
     X_train, X_test = (X[train] - mean) / std, (X[test] - mean) / std
     y_mean, y_std = y[train].mean(), y[train].std()
-    with relies_on(student, "fit", *FIT_CALLS[:3], ADAM):
+    with relies_on(student, "fit", *FIT_CALLS[:3], ADAM, forgive=False):
         params = train_network(student, [20, 16, 4, 1], "linear", X_train, ((y[train] - y_mean) / y_std)[:, None],
                                optimizer="adam", lr=0.01, batch_size=32, epochs=40)
         out = true_forward(params, X_test, "linear")[:, 0] * y_std + y_mean

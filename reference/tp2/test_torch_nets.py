@@ -53,7 +53,7 @@ def test_outputs_with_given_weights(student):
 
 def factory_check(factory):
     """The dependency check of a test that trains one architecture: that factory's own outputs."""
-    return (factory, lambda student: check_outputs(student, factory))
+    return (factory, lambda student: check_outputs(student, factory), "test_torch_nets.py::test_outputs_with_given_weights")
 
 
 def check_outputs(student, factory):
@@ -144,7 +144,7 @@ def test_fit_trains_the_course_example_model(student, heldout):
     mean, std, y_mean, y_std = X[fit_rows].mean(0), X[fit_rows].std(0), y[fit_rows].mean(), y[fit_rows].std()
     X_train, X_test = ((X[fit_rows] - mean) / std).astype(np.float32), ((X[test_rows] - mean) / std).astype(np.float32)
     # The course's settings: RMSprop, MSE, batch 64, 20 epochs (targets standardised).
-    with relies_on(student, "fit", factory_check("course_example_model")):
+    with relies_on(student, "fit", factory_check("course_example_model"), forgive=False):
         model = train(student, heldout, "course_example_model", (20,), X_train,
                       ((y[fit_rows] - y_mean) / y_std).astype(np.float32), "mse", "rmsprop", 1e-3, 64, 20)
         mae = np.mean(np.abs(model.predict(X_test).reshape(-1) * y_std + y_mean - y[test_rows])) / y_std
@@ -156,7 +156,7 @@ def test_fit_trains_the_course_example_model(student, heldout):
 
 def test_fit_binary_classifier_breast_cancer(student, heldout):
     X_train, X_test, y_train, y_test = tabular(heldout, "tp2 torch breast cancer", *load_breast_cancer())
-    with relies_on(student, "fit", factory_check("binary_classifier")):
+    with relies_on(student, "fit", factory_check("binary_classifier"), forgive=False):
         model = train(student, heldout, "binary_classifier", (30,), X_train, y_train.astype(np.float32),
                       "bce", "adam", 1e-2, 32, 30)
         accuracy = np.mean((model.predict(X_test).reshape(-1) > 0.5) == y_test)
@@ -167,7 +167,7 @@ def test_fit_binary_classifier_breast_cancer(student, heldout):
 
 def test_fit_multiclass_classifier_wine(student, heldout):
     X_train, X_test, y_train, y_test = tabular(heldout, "tp2 torch wine", *load_wine())
-    with relies_on(student, "fit", factory_check("multiclass_classifier")):
+    with relies_on(student, "fit", factory_check("multiclass_classifier"), forgive=False):
         model = train(student, heldout, "multiclass_classifier", (13, 3), X_train, y_train, "cross_entropy", "adam",
                       1e-2, 16, 50, classes=True)
         accuracy = np.mean(model.predict(X_test).argmax(axis=1) == y_test)

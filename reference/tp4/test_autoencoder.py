@@ -263,7 +263,7 @@ ARCHITECTURE = ("AutoEncoder", test_autoencoder_outputs_with_given_weights)
 
 def test_autoencoder_reconstructs_held_out_digits(student, heldout):
     X_train, _, X_test, _ = digits(heldout)
-    with relies_on(student, "train_autoencoder", ARCHITECTURE):
+    with relies_on(student, "train_autoencoder", ARCHITECTURE, forgive=False):
         out = train(student, heldout, SMALL, X_train, 20, 1e-2, 32).predict(X_test)
         expect(out.shape == X_test.shape, f"la reconstruction doit avoir la forme de l'entrée {X_test.shape}")
         heldout.check("digits, AutoEncoder(64, 8, (32,)): reconstruction MSE", float(np.mean((out - X_test) ** 2)),
@@ -276,7 +276,7 @@ def test_autoencoder_reconstructs_held_out_digits(student, heldout):
 def test_denoising_autoencoder_beats_the_identity(student, heldout):
     X_train, _, X_test, _ = digits(heldout)
     noisy = X_test + heldout.rng("tp4 denoising noise").normal(scale=0.5, size=X_test.shape).astype(np.float32)
-    with relies_on(student, "train_autoencoder", ARCHITECTURE):
+    with relies_on(student, "train_autoencoder", ARCHITECTURE, forgive=False):
         out = train(student, heldout, SMALL, X_train, 20, 1e-2, 32, noise_std=0.5).predict(noisy)
         error = float(np.mean((out - X_test) ** 2))
         expect(error < float(np.mean((noisy - X_test) ** 2)), "l'auto-encodeur débruiteur entraîné par train_autoencoder "
@@ -293,7 +293,7 @@ def test_anomaly_detection_separates_two_digits(student, heldout):
     X_train, y_train, X_test, y_test = digits(heldout)
     normal, held_out, anomalies = X_train[y_train == 0], X_test[y_test == 0], X_test[y_test == 6]
     config = {"input_dim": 64, "latent_dim": 4, "hidden": [32]}
-    with relies_on(student, "train_autoencoder", ARCHITECTURE):
+    with relies_on(student, "train_autoencoder", ARCHITECTURE, forgive=False):
         model = train(student, heldout, config, normal, 30, 1e-2, 16)
         train_errors, normal_errors, anomaly_errors = (((model.predict(X) - X) ** 2).mean(axis=1)
                                                        for X in (normal, held_out, anomalies))
@@ -302,7 +302,8 @@ def test_anomaly_detection_separates_two_digits(student, heldout):
                           "entraîné par train_autoencoder sur les seuls « 0 », l'auto-encodeur doit reconstruire nettement "
                           "moins bien les « 6 » "
                           "que des « 0 » jamais vus : aire sous la courbe ROC des erreurs"))
-    with relies_on(student, "la détection (fit_threshold)", ("fit_threshold", test_fit_threshold_is_a_quantile)):
+    with relies_on(student, "la détection (fit_threshold)", ("fit_threshold", test_fit_threshold_is_a_quantile),
+                   forgive=False):
         check_threshold(student, train_errors, normal_errors, anomaly_errors)
 
 

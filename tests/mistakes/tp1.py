@@ -20,7 +20,7 @@ MISTAKES = [
     mistake("tanh_prime = tanh(z)², the 1 − forgotten", ACT, "tanh_prime", "return np.tanh(z) ** 2",
             [A + "test_tanh_and_derivative"], A + "test_sigmoid_values", ["test_derivee_de_tanh"]),
     mistake("sigmoid with exp(z) instead of exp(−z)", ACT, "sigmoid", AS_FLOAT + "return 1.0 / (1.0 + np.exp(z))",
-            [A + "test_sigmoid_values"], M + "test_forward_activations", ["test_sigmoide"]),  # forward calls it
+            [A + "test_sigmoid_values"], A + "test_tanh_and_derivative", ["test_sigmoide"]),
     mistake("sigmoid written exp(z) / (1 + exp(z)): nan for large z", ACT, "sigmoid",
             AS_FLOAT + "return np.exp(z) / (1.0 + np.exp(z))",
             [A + "test_sigmoid_values"], A + "test_sigmoid_prime_gradient_check", ["test_sigmoide"]),
@@ -116,7 +116,7 @@ MISTAKES = [
     mistake("forward without + b (the issue's example)", MLP, "forward",
             "activations = [np.asarray(X, dtype=float)]\nfor W, b in params:\n"
             "    activations.append(sigmoid(activations[-1] @ W))\nreturn activations",
-            [M + "test_forward_activations"], M + "test_backward_gradient_check", ["test_propagation_avant"]),
+            [M + "test_forward_activations"], M + "test_n_parameters_course_counts", ["test_propagation_avant"]),
     mistake("forward with a linear output layer", MLP, "forward",
             "activations = [np.asarray(X, dtype=float)]\nfor layer, (W, b) in enumerate(params):\n"
             "    z = activations[-1] @ W + b\n    activations.append(z if layer == len(params) - 1 else sigmoid(z))\n"

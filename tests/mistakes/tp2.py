@@ -31,8 +31,7 @@ MISTAKES = [
              [LO + "test_bce_grad_gradient_check"], CHEAP, ["test_gradient_de_l_entropie_croisee_binaire"]),
     function("cce averaged over the N·K elements", LOSSES, "cce",
              "p = np.clip(np.asarray(p, dtype=float), EPS, 1.0)\nreturn float(-np.mean(np.asarray(Y, dtype=float) * np.log(p)))",
-             [LO + "test_cce_value"], NN + "test_fit_full_batch_is_gradient_descent",  # fit calls cce: not charged again
-         ["test_entropie_croisee_categorielle"]),
+             [LO + "test_cce_value"], CHEAP, ["test_entropie_croisee_categorielle"]),  # fit's test names cce
     function("softmax_cce_grad without 1/N", LOSSES, "softmax_cce_grad",
              "return softmax(z) - np.asarray(Y, dtype=float)",
              [LO + "test_softmax_cce_grad_gradient_check"], CHEAP, ["test_gradient_softmax_et_entropie_croisee"]),

@@ -135,7 +135,7 @@ MISTAKES = [
     function("vae_loss summed over the batch, not divided by N (pytorch/examples' loss_function)", VARIATIONAL,
              "vae_loss", 'return F.binary_cross_entropy(recon, x, reduction="sum") '
              "- 0.5 * torch.sum(1 + logvar - mu ** 2 - logvar.exp())",
-             [VAE + "test_vae_loss_closed_form"], VAE + "test_vae_trains_on_digits", ["test_cout_du_vae"]),
+             [VAE + "test_vae_loss_closed_form"], VAE + "test_vae_architecture", ["test_cout_du_vae"]),
     text("train_autoencoder with an unseeded generator (the same order and noise whatever the seed)", AUTO,
          "    generator = torch.Generator().manual_seed(seed)\n    optimizer = torch.optim.Adam",
          "    generator = torch.Generator()\n    optimizer = torch.optim.Adam",
