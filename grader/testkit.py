@@ -166,16 +166,17 @@ class _Relying:
                 if unwritten(problem):
                     raise Feedback(f"{self.function} appelle {name}, qui n'est pas encore écrite ou ne s'importe pas : "
                                    f"écrivez d'abord {name} ({problem.message})") from None
-                self.blame(name, problem.message, given[0] if given else dependency_id(check))
+                self.blame(failure, name, problem.message, given[0] if given else dependency_id(check))
             except NotCharged as problem:  # that dependency's own test found one of its dependencies wrong
-                self.blame(name, str(problem), problem.dependency)
+                self.blame(failure, name, str(problem), problem.dependency)
             except Feedback as problem:
-                self.blame(name, str(problem), given[0] if given else dependency_id(check))
+                self.blame(failure, name, str(problem), given[0] if given else dependency_id(check))
         return False
 
-    def blame(self, name: str, problem: str, test_id: str) -> None:
-        if not self.forgive:
-            raise Feedback(f"corrigez d'abord {name} : {self.function} en dépend ({name} : {problem})") from None
+    def blame(self, failure: BaseException, name: str, problem: str, test_id: str) -> None:
+        if not self.forgive:  # charged: the test's own message first, then the function to fix first
+            own = getattr(failure, "message", "") or str(failure)
+            raise Feedback(f"{own} ; corrigez d'abord {name} : {self.function} en dépend ({name} : {problem})") from None
         raise NotCharged(f"non noté ici : corrigez d'abord {name} ({self.function} en dépend ; {name} : {problem})",
                          test_id) from None
 
