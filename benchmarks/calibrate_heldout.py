@@ -1,6 +1,6 @@
 """Calibrate the thresholds of the held-out tests over seeds of the secret transform.
 
-    .venv/bin/python benchmarks/calibrate_heldout.py [--seeds 10] [--tps tp1 …] [--variants] [--attacks]
+    .venv/bin/python benchmarks/calibrate_heldout.py [--seeds 10] [--tps tp1 …] [--variants] [--attacks] [--borderline]
 
 Grades the held-out tests (rubric.yaml's `held_out`) of each TP with seeds 0…N-1 of the secret
 held-out data (grader/grading/heldout.py, `HeldOut.calibration`), for `solutions/`, for the differently
@@ -8,7 +8,10 @@ written solutions of tests/alternatives/, with --variants for the plausible bugs
 that must fail a held-out test, and with --attacks for the attacks of tests/hostile/ (a stub whose
 training or model reads a copy of the dataset). Prints, for every score a held-out test checks,
 its bound and the worst, mean and best value of each submission: a threshold needs a margin over
-the solutions' worst seed and under the best seed of the bugs and attacks.
+the solutions' worst seed and under the best seed of the bugs and attacks. With --borderline, the
+honest but weak models of tests/borderline/ too, with the spread of their points over the seeds
+(partial credit between a test's `zero_at` and its bound: a borderline model must not swing
+between all and nothing from one secret to the next).
 """
 from __future__ import annotations
 
@@ -86,14 +89,53 @@ def submissions(project: Project, tp: str, scratch: Path, attacks: bool, variant
 
 def scores_of(project: Project, tp_name: str, checkout: Path, tests: tuple[str, ...], seed: int,
               without: frozenset[str] = frozenset()) -> dict[str, tuple[float, float | None, float | None]]:
+    return scores_and_points(project, tp_name, checkout, tests, seed, without)[0]
+
+
+def scores_and_points(project: Project, tp_name: str, checkout: Path, tests: tuple[str, ...], seed: int,
+                      without: frozenset[str] = frozenset()) -> tuple[dict, dict[str, float]]:
+    """The held-out scores of one grading, and the points each held-out test earned."""
     tp = project.tp(tp_name)
     heldout = HeldOut.calibration(seed)
     session = WorkerSession(checkout, sandbox_policy(project, tp, RunOptions(without=without)))
     try:
-        run_hidden_tests(tp, session, tests, heldout)
+        results, _ = run_hidden_tests(tp, session, tests, heldout)
     finally:
         session.close()
-    return {score.what: (score.value, score.at_least, score.at_most) for score in heldout.scores}
+    scores = {score.what: (score.value, score.at_least, score.at_most, score.zero_at) for score in heldout.scores}
+    return scores, {result.id: result.points for result in results}
+
+
+def borderline(project: Project, tp: str, scratch: Path) -> dict[str, tuple[Path, tuple[str, ...]]]:
+    """tests/borderline/tpN_<module>.py: each class or function there replaces the solution's."""
+    found = {}
+    for path in sorted((ROOT / "tests" / "borderline").glob(f"{tp}_*.py")):
+        checkout = scratch / f"borderline-{path.stem}"
+        shutil.copytree(project.solutions, checkout, ignore=shutil.ignore_patterns("__pycache__", "handouts"))
+        module = checkout / tp / f"{path.stem.split('_', 1)[1]}.py"
+        text = path.read_text()
+        module.write_text(module.read_text() + "\n\n" + text[text.index("\nclass ") if "\nclass " in text else 0:])
+        found[f"borderline: {path.stem}"] = (checkout, tuple(sorted(project.tp(tp).rubric.held_out)))
+    return found
+
+
+def test_names(project: Project, tp: str, test: str) -> str:
+    """The source of a held-out test function, to tell which score it checks (scores name their data)."""
+    import ast
+
+    if "::" not in test:
+        return ""
+    file, name = test.split("::")
+    source = (project.tp(tp).reference / file).read_text(encoding="utf-8")
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            text = ast.get_source_segment(source, node) or ""
+            # the checks may sit in a helper the test calls (check_training…): add the helpers it names
+            for helper in ast.parse(source).body:
+                if isinstance(helper, ast.FunctionDef) and helper.name != name and helper.name in text:
+                    text += ast.get_source_segment(source, helper) or ""
+            return text
+    return ""
 
 
 def main() -> None:
@@ -102,27 +144,39 @@ def main() -> None:
     parser.add_argument("--tps", nargs="*", default=["tp1", "tp2", "tp3", "tp4"])
     parser.add_argument("--attacks", action="store_true", help="also the lookup attacks of tests/hostile/")
     parser.add_argument("--variants", action="store_true", help="also the buggy variants that must fail a held-out test")
+    parser.add_argument("--borderline", action="store_true", help="also the weak models of tests/borderline/")
     args = parser.parse_args()
     project = Project.at(ROOT)
     print(f"{args.seeds} seeds of the secret held-out data per submission\n")
-    print("| TP | score | bound | submission | worst | mean | best |")
-    print("|---|---|---|---|---|---|---|")
+    print("| TP | score | bound (partial from) | submission | worst | mean | best | points: min–max |")
+    print("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="dlgrade-calibrate-") as scratch:
         for tp in args.tps:
             values: dict[tuple[str, str], list[float]] = defaultdict(list)
+            points: dict[tuple[str, str], list[float]] = defaultdict(list)
             bounds: dict[str, str] = {}
-            for name, (checkout, tests) in submissions(project, tp, Path(scratch), args.attacks, args.variants).items():
+            found = submissions(project, tp, Path(scratch), args.attacks, args.variants)
+            if args.borderline:
+                found.update(borderline(project, tp, Path(scratch)))
+            for name, (checkout, tests) in found.items():
                 for seed in range(args.seeds):
                     # Attacks at their best: without bubblewrap, the installed datasets are readable.
                     without = frozenset({"bwrap"}) if name.startswith("attack") else frozenset()
-                    for what, (value, at_least, at_most) in scores_of(project, tp, checkout, tests, seed, without).items():
+                    scores, earned = scores_and_points(project, tp, checkout, tests, seed, without)
+                    for what, (value, at_least, at_most, zero_at) in scores.items():
                         values[(what, name)].append(value)
-                        bounds[what] = f"≥ {at_least:g}" if at_least is not None else f"< {at_most:g}"
+                        bounds[what] = (f"≥ {at_least:g}" if at_least is not None else f"< {at_most:g}") + (
+                            f" ({zero_at:g})" if zero_at is not None else "")
+                    for test, got in earned.items():
+                        points[(test, name)].append(got)
             for (what, name), found in sorted(values.items()):
                 lower_is_better = bounds[what].startswith("<")
                 worst, best = (max(found), min(found)) if lower_is_better else (min(found), max(found))
+                test_points = next((got for (test, who), got in points.items() if who == name
+                                    and f'"{what}"' in test_names(project, tp, test)), None)
+                spread = f"{min(test_points):g}–{max(test_points):g}" if test_points else ""
                 print(f"| {tp} | {what} | {bounds[what]} | {name} | {worst:.3f} | {statistics.mean(found):.3f} | "
-                      f"{best:.3f} |", flush=True)
+                      f"{best:.3f} | {spread} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from grader.student.check import check
 from grader.grading.config import Project
 from grader.grading.runner import RunOptions, grade_checkout, hidden_lines
 from tests.conftest import ROOT
+from tests.alternatives.conventions import CONVENTIONS
 from tests.mistakes import TPS, Mistake, all_mistakes, copy_solutions, new_mistakes, run_public
 
 MISTAKES = [m for tp in TPS for m in all_mistakes(tp)]
@@ -44,6 +45,9 @@ def public_runs(tp: str, scratch: Path) -> dict[str, dict[str, str]]:
     for path in (ROOT / "tests" / "alternatives" / tp).glob("*.py"):
         shutil.copy(path, alternative / tp / path.name)
     cases.update(stubs=(ROOT / "assignments", ()), alternative=(alternative, ()))
+    for i, convention in enumerate(c for c in CONVENTIONS if c.tp == tp):
+        cases[f"convention: {convention.name}"] = (
+            convention.write_into(copy_solutions(ROOT / "solutions", scratch / f"{tp}-convention-{i}")), ())
     return dict(zip(cases, run_public(tp, list(cases.values()))))
 
 
@@ -85,6 +89,13 @@ def test_public_tests_quote_no_hidden_line_and_name_no_hidden_test(project, tp):
     hidden_names = set(re.findall(r"^def (test_\w+)", "\n".join(
         p.read_text(encoding="utf-8") for p in project.reference.rglob("test_*.py")), re.M))
     assert not [name for name in hidden_names if name in public]
+
+
+@pytest.mark.parametrize("convention", CONVENTIONS, ids=lambda c: f"{c.tp}: {c.name}")
+def test_a_convention_the_docstring_allows_passes_every_public_test(convention, tmp_path_factory):
+    """A convention the hidden tests accept is never rejected by the public check."""
+    outcomes = public_runs(convention.tp, tmp_path_factory.getbasetemp())[f"convention: {convention.name}"]
+    assert not {name: message for name, message in outcomes.items() if message}
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=label)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.grading.runner import grade_checkout, hidden_lines
+from grader.grading.runner import RunOptions, grade_checkout, hidden_lines
 
 
 def failed(grading) -> set[str]:
@@ -35,14 +35,14 @@ BUGS = {
         ("tp1/perceptron.py", "update"),
         "x = np.asarray(x, dtype=float)\nerror = y - predict(w, b, x[None, :])[0]\n"
         "return np.asarray(w, dtype=float) - lr * error * x, float(b - lr * error)",
-        {"test_update_rule", "test_train_on_tree_disease", "test_train_on_separable_set"}),
+        {"test_update_rule"}),  # train calls update: its tests are not charged again (relies_on)
     "backward without the sigmoid derivative at the output": (
         ("tp1/mlp.py", "backward"),
         "activations = forward(params, X)\ndelta = mse_grad(activations[-1], Y)\ngrads = []\n"
         "for layer in range(len(params) - 1, -1, -1):\n    W, _ = params[layer]\n    a_prev = activations[layer]\n"
         "    grads.append((a_prev.T @ delta, delta.sum(axis=0)))\n    delta = (delta @ W.T) * a_prev * (1.0 - a_prev)\n"
         "return grads[::-1]",
-        {"test_backward_gradient_check", "test_train_is_full_batch_gradient_descent"}),
+        {"test_backward_gradient_check"}),  # train calls backward: not charged again
     "softmax without subtracting the maximum": (
         ("tp1/activations.py", "softmax"),
         "e = np.exp(np.asarray(z, dtype=float))\nreturn e / e.sum(axis=-1, keepdims=True)",
@@ -60,7 +60,7 @@ def test_plausible_bugs_lose_exactly_their_points(project, tp1, student_repo, bu
     grading, _ = grade_checkout(project, tp1, student_repo(functions={target: body}))
     assert should_fail <= failed(grading), failed(grading)
     assert grading.mark < 20
-    lost = sum(t.max_points for t in grading.tests if t.status != "passed")
+    lost = sum(t.max_points - t.points for t in grading.tests if t.status != "passed")  # points kept in part too
     assert grading.score == pytest.approx(20 - lost)
 
 
@@ -113,3 +113,26 @@ def test_bare_asserts_in_hidden_tests_never_show_their_values(tmp_path):
     grading, _ = grade_checkout(project, project.tp("tp9"), tmp_path / "student")
     assert grading.tests[0].status == "failed" and grading.tests[0].message == "résultat incorrect"
     assert "0.1234" not in grading.to_json()
+
+
+def test_a_wrong_function_is_charged_once_and_breaking_one_on_purpose_never_pays(project, tp1, student_repo):
+    """relies_on: a test of a function that calls a wrong one keeps its points, naming the culprit,
+    but never more than the culprit's own test lost (issue 23: otherwise a student could break a cheap
+    function and hand in garbage for everything that calls it)."""
+    only = ("test_activations.py::test_sigmoid_values", "test_mlp.py::test_forward_activations",
+            "test_mlp.py::test_backward_gradient_check", "test_mlp.py::test_train_is_full_batch_gradient_descent")
+    honest = student_repo(functions={("tp1/activations.py", "sigmoid"): "return 1.0 / (1.0 + np.exp(np.asarray(z)))"})
+    grading, _ = grade_checkout(project, tp1, honest, options=RunOptions(only=only))
+    points = {t.id.split("::")[1]: t for t in grading.tests}
+    assert points["test_sigmoid_values"].points == 0
+    assert points["test_forward_activations"].points == 0.75  # up to what sigmoid's own test lost
+    assert "corrigez d'abord sigmoid" in points["test_forward_activations"].message
+    garbage = student_repo(name="garbage", functions={
+        ("tp1/activations.py", "sigmoid"): "return np.zeros_like(np.asarray(z, dtype=float))",
+        ("tp1/mlp.py", "forward"): "return [np.asarray(X, dtype=float)] + [np.zeros((len(X), W.shape[1])) for W, _ in params]",
+        ("tp1/mlp.py", "backward"): "return [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]",
+        ("tp1/mlp.py", "train"): "return init_params(sizes, seed)"})
+    grading, _ = grade_checkout(project, tp1, garbage, options=RunOptions(only=only))
+    kept = sum(t.points for t in grading.tests if t.id != only[0])
+    assert kept <= 0.75 and all("sigmoid" in t.message for t in grading.tests if t.id != only[0]), \
+        [(t.id, t.points, t.message) for t in grading.tests]

@@ -65,7 +65,7 @@ def check_bug(project, tp2, repo, should_fail: set[str]) -> None:
     grading, _ = grade_checkout(project, tp2, repo)
     assert failed(grading) == should_fail, {t.id: t.message for t in grading.tests if t.status != "passed"}
     assert all(t.status == "failed" and t.message for t in grading.tests if t.status != "passed")
-    lost = sum(t.max_points for t in grading.tests if t.status != "passed")
+    lost = sum(t.max_points - t.points for t in grading.tests if t.status != "passed")  # held-out: part may be kept
     assert 0 < lost and grading.score == pytest.approx(grading.max_score - lost) and grading.mark < 20
 
 
@@ -78,4 +78,5 @@ def test_plausible_bugs_lose_exactly_their_points(project, tp2, student_repo, bu
 def test_adam_without_bias_correction_loses_its_points(project, tp2, student_repo):
     solution = (project.solutions / "tp2" / "optim.py").read_text(encoding="utf-8")
     repo = student_repo(files={"tp2/optim.py": adam_without_bias_correction(solution)})
-    check_bug(project, tp2, repo, {"test_adam_matches_torch"})
+    # the held-out regression trains with Adam: charged too, its message naming Adam (held-out scores are never forgiven)
+    check_bug(project, tp2, repo, {"test_adam_matches_torch", "test_regression_beats_baseline"})

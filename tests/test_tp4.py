@@ -33,6 +33,7 @@ BUGS = {
     "saturating generator loss log(1 - D(G(z)))": (
         ("tp4/gan.py", "generator_loss"),
         "return torch.log(1 - d_fake).mean()",
+        # train_step calls it: kept 0.75 of its 2 points (what generator_loss's own test lost), naming it
         [GAN + "test_generator_loss_is_non_saturating", GAN + "test_train_step_matches_reference"],
         GAN + "test_discriminator_loss_closed_form"),
     "denoising loop that ignores noise_std": (

@@ -144,12 +144,24 @@ def test_entrainement_de_l_auto_encodeur_observe_par_un_espion():
     historique = train_autoencoder(espion, X, epochs=2, lr=0.0, batch_size=4, seed=1, noise_std=0.0)
     cout = float((X ** 2).mean())  # avec un pas nul, c reste 0 : le coût de chaque lot est la moyenne de x²
     verifie_proche(historique, [cout, cout], "historique avec lr = 0 et une sortie nulle",
-                   "une valeur par époque : l'erreur quadratique moyenne entre x̂ et x, moyenne sur l'époque", rtol=1e-4)
+                   "une valeur par époque : l'erreur quadratique moyenne entre x̂ et x, moyenne sur l'époque (moyenne "
+                   "des coûts des lots ou par échantillon : ici, 3 lots de 4, les deux se valent ; pas leur somme)",
+                   rtol=1e-4)
     assert [len(lot) for lot in espion.lots] == [4] * 6, (
         f"12 échantillons, lots de 4, 2 époques : 6 lots de 4 attendus, obtenu {[len(lot) for lot in espion.lots]}")
     numeros = [int(round(float(lot[i].mean()) * 12)) for lot in espion.lots for i in range(len(lot))]
     assert sorted(numeros[:12]) == list(range(12)) and numeros[:12] != list(range(12)), (
         f"chaque époque doit voir chaque échantillon une fois, dans un ordre tiré au hasard : ordre obtenu {numeros[:12]}")
+    for graine, pareil in ((1, True), (2, False)):  # l'ordre ne dépend que de seed, pas du générateur global
+        autre = Espion(40)
+        torch.manual_seed(1234)
+        train_autoencoder(autre, X, epochs=2, lr=0.0, batch_size=4, seed=graine, noise_std=0.0)
+        ordre = [int(round(float(lot[i].mean()) * 12)) for lot in autre.lots for i in range(len(lot))]
+        assert (ordre == numeros) == pareil, (
+            f"train_autoencoder avec seed={graine} après seed=1 : " + (
+                "le même ordre attendu, obtenu un autre (tirez l'ordre à partir de seed seulement, pas du générateur "
+                "global de torch)" if pareil
+                else "un autre ordre attendu, obtenu le même (l'ordre doit dépendre de seed)"))
     espion = Espion(40)
     historique = train_autoencoder(espion, X, epochs=2, lr=0.0, batch_size=4, seed=1, noise_std=0.5)
     verifie_proche(historique, [cout, cout], "historique avec du bruit (noise_std = 0.5), lr = 0 et une sortie nulle",
@@ -284,8 +296,18 @@ def test_entrainement_du_vae():
             reconstruction, mu, logvar = figee(X, eps)
             couts.append(float(vae_loss(reconstruction, X, mu, logvar)))
     attendu = float(np.mean(couts))
-    verifie_proche(historique, [attendu, attendu], "historique de train_vae avec lr = 0", "le coût moyen PAR "
-                   "ÉCHANTILLON de chaque époque (vae_loss est déjà divisé par la taille du lot)", rtol=0.05)
+    verifie_proche(historique, [attendu, attendu], "historique de train_vae avec lr = 0", "le coût moyen de chaque "
+                   "époque : moyenne des coûts des lots ou par échantillon (vae_loss est déjà divisé par la taille du "
+                   "lot : pas de nouvelle division, pas de somme ; train_vae s'appuie sur vae_loss, vérifiez d'abord "
+                   "test_cout_du_vae)", rtol=0.05)
+    essais = []
+    for graine, globale in ((0, 1), (0, 2), (1, 1)):  # l'ordre et ε ne dépendent que de seed, pas du générateur global
+        modele, _ = vae_donne()
+        torch.manual_seed(globale)
+        essais.append(train_vae(modele, X, epochs=1, lr=0.01, batch_size=16, seed=graine))
+    assert np.allclose(essais[0], essais[1]) and not np.allclose(essais[0], essais[2]), (
+        f"train_vae : la même graine doit redonner le même entraînement (quel que soit le générateur global de torch) et "
+        f"une autre graine un autre ; historiques obtenus avec seed = 0, 0, 1 : {montre(essais)}")
     torch.manual_seed(0)
     modele = VAE(20, 2, (12,))
     historique = train_vae(modele, X, epochs=15, lr=1e-2, batch_size=16, seed=0)
@@ -400,3 +422,16 @@ def test_entrainement_du_gan_observe_par_des_espions():
         f"données différentes vues en {len(vus)} tirages")
     assert any(not torch.equal(a, p) for a, p in zip(avant, G.parameters())), (
         "train_gan : G doit changer, obtenu G inchangé")
+    vus_par_graine = []
+    for graine, globale in ((0, 1), (0, 2), (1, 1)):  # les lots et z ne dépendent que de seed, pas du générateur global
+        torch.manual_seed(8084)
+        G, D = EspionDuGan(Generator(3, 1, (8,))), EspionDuGan(Discriminator(1, (8,)))
+        torch.manual_seed(globale)
+        train_gan(G, D, torch.optim.SGD(G.parameters(), lr=1e-3), torch.optim.SGD(D.parameters(), lr=1e-3), vrais, 3, 5,
+                  8, graine)
+        vus_par_graine.append((torch.cat(G.entrees), torch.cat([e for e in D.entrees if float(e.min()) > 50])))
+    for quoi, i in (("z", 0), ("lots de données réelles", 1)):
+        assert torch.equal(vus_par_graine[0][i], vus_par_graine[1][i]) and not torch.equal(vus_par_graine[0][i],
+                                                                                          vus_par_graine[2][i]), (
+            f"train_gan : la même graine doit redonner les mêmes {quoi} (quel que soit le générateur global de torch), "
+            "une autre graine d'autres")

@@ -5,7 +5,9 @@ Conventions du TP (les tests cachés les supposent) :
 - la couche l a des poids W de forme (n_entrée, n_sortie) et un biais b de forme (n_sortie,),
   et calcule a = σ(a_précédent · W + b) avec la sigmoïde σ sur **toutes** les couches ;
 - X a la forme (N, n) et Y la forme (N, n_sorties) ;
-- le coût est C = mse(sortie, Y) du module `losses` (moyenne sur tous les éléments).
+- le coût est C = mse(sortie, Y) du module `losses` (moyenne sur tous les éléments) ;
+- `backward` s'appuie sur `forward`, `sigmoid` et `mse_grad`, `train` sur `init_params` et
+  `backward` : une erreur dans l'une d'elles n'est comptée qu'une fois, par son propre test.
 """
 import numpy as np
 
@@ -25,9 +27,10 @@ def n_parameters(sizes):
 def init_params(sizes, seed):
     """Paramètres initiaux : une liste de couples (W, b), un par couche.
 
-    W de forme (n_entrée, n_sortie), tiré au hasard avec `np.random.default_rng(seed)` (par
-    exemple selon une loi normale d'écart-type 1/√n_entrée) ; b de forme (n_sortie,), nul.
-    La même graine doit redonner les mêmes paramètres.
+    W de forme (n_entrée, n_sortie), tiré au hasard selon une loi centrée (par exemple normale
+    d'écart-type 1/√n_entrée) à partir de `seed`, par exemple avec `np.random.default_rng(seed)` ;
+    b de forme (n_sortie,), nul. La même graine doit redonner les mêmes paramètres, une autre
+    graine d'autres poids.
     """
     raise NotImplementedError("À compléter : init_params")
 

@@ -1,7 +1,7 @@
 """Préparer les données : base d'apprentissage et base de test, validation croisée, mini-lots.
 
-Tout le hasard passe par `np.random.default_rng(seed)` : la même graine redonne le même
-découpage, une autre graine en donne un autre.
+Le hasard ne dépend que de `seed` (par exemple avec `np.random.default_rng(seed)`) : la même
+graine redonne le même découpage, une autre graine en donne un autre.
 """
 import numpy as np
 
@@ -51,6 +51,9 @@ def minibatches(X, y, batch_size, seed):
     Mélangez les indices avec la graine, puis découpez-les dans l'ordre en lots de
     `batch_size` échantillons ; le dernier lot peut être plus petit. Chaque échantillon
     apparaît une et une seule fois par époque, et chaque yᵢ reste avec son Xᵢ.
+    X : (N, d) ; y : (N,) ou (N, k) (étiquettes one-hot, cibles (N, 1)) : chaque lot garde la
+    forme de y, yb de forme (taille du lot,) ou (taille du lot, k) (pas de reshape en ligne
+    (1, m) ni en colonne). Un générateur (yield) ou une liste de couples conviennent.
     Exemple : 10 échantillons et batch_size = 4 → trois lots de 4, 4 et 2 échantillons.
     """
     raise NotImplementedError("À compléter : minibatches")

@@ -12,8 +12,9 @@ def dropout_forward(x, p, training, seed=0):
 
     p est la probabilité d'ÉTEINDRE un neurone (0 ≤ p < 1).
     - En entraînement : chaque élément de x est gardé avec la probabilité 1 − p, indépendamment
-      des autres ; `mask` est un tableau de 0 et de 1 de la forme de x (1 = gardé), tiré avec
-      `np.random.default_rng(seed)` (même graine → même masque). Les éléments gardés sont
+      des autres ; `mask` est un tableau de 0 et de 1 de la forme de x (1 = gardé, pas de
+      facteur dans le masque), tiré à partir de `seed`, par exemple avec
+      `np.random.default_rng(seed)` (même graine → même masque, autre graine → autre masque). Les éléments gardés sont
       divisés par (1 − p) : out = x · mask / (1 − p). Ainsi l'espérance de out est x, et rien
       ne change à l'évaluation.
     - En évaluation : la couche est l'identité, out = x, et mask est un tableau de 1.
@@ -29,7 +30,7 @@ def dropout_backward(dout, mask, p):
 
     out = x · mask / (1 − p) est linéaire en x : le gradient ne passe que par les neurones
     gardés, avec le même facteur 1 / (1 − p). `mask` est celui renvoyé par `dropout_forward`.
-    dout et mask ont la forme de x ; le résultat aussi.
+    dout et mask (de 0 et de 1) ont la forme de x ; le résultat aussi.
     Exemple : dropout_backward(np.array([1.0, 1.0]), np.array([0.0, 1.0]), 0.5) → array([0.0, 2.0])
     """
     raise NotImplementedError("À compléter : dropout_backward")
@@ -58,7 +59,8 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momen
 def batchnorm_backward(dout, cache):
     """Rétropropagation de la batch normalization en entraînement.
 
-    dout : (N, d) = ∂C/∂out ; cache : celui de `batchnorm_forward` (training=True).
+    dout : (N, d) = ∂C/∂out ; cache : celui de votre `batchnorm_forward` (training=True) :
+    si ce dernier est faux, seul son propre test compte l'erreur.
     Renvoie (dx, dgamma, dbeta) de formes (N, d), (d,), (d,) :
         dβ = Σᵢ doutᵢ      dγ = Σᵢ doutᵢ · x̂ᵢ      dx̂ = dout · γ
         dx = (1 / (N √(σ² + ε))) · (N · dx̂ − Σᵢ dx̂ᵢ − x̂ · Σᵢ dx̂ᵢ x̂ᵢ)

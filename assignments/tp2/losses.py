@@ -3,7 +3,8 @@
 Conventions du TP (les tests cachés les supposent) :
 - N est le nombre d'échantillons, K le nombre de classes ;
 - chaque coût est une **moyenne sur les échantillons** et renvoie un nombre (float) ;
-- un gradient a toujours la forme de la grandeur par rapport à laquelle on dérive.
+- un gradient a toujours la forme de la grandeur par rapport à laquelle on dérive ;
+- les résultats sont comparés à la précision de ce que vous renvoyez (float64 ou float32).
 """
 import numpy as np
 
@@ -23,8 +24,9 @@ def bce(p, y):
         C = −(1/N) Σᵢ [ yᵢ log pᵢ + (1 − yᵢ) log(1 − pᵢ) ]
 
     p : probabilités prédites dans ]0, 1[, y : étiquettes 0/1, de même forme, (N,) ou (N, 1)
-    (la moyenne porte sur tous les éléments). Bornez p dans [1e−12, 1 − 1e−12] avant le
-    logarithme (np.clip) pour éviter log(0).
+    (la moyenne porte sur tous les éléments). Bornez p dans [ε, 1 − ε] avant le logarithme
+    (np.clip) pour éviter log(0) : ε = 1e−12 par exemple ; toute petite borne convient (de
+    1e−15 à 1e−6) tant que le coût d'une prédiction sûre et fausse reste fini et grand.
     Exemple : bce(np.array([0.5, 0.5]), np.array([0.0, 1.0])) → log 2 ≈ 0.6931
     """
     raise NotImplementedError("À compléter : bce")
@@ -49,7 +51,8 @@ def cce(p, Y):
 
     p : (N, K) probabilités (chaque ligne somme à 1), Y : (N, K) codage one-hot des classes.
     Attention : on somme sur les classes et on moyenne sur les échantillons (pas sur les N·K
-    éléments). Bornez p par 1e−12 avant le logarithme.
+    éléments). Bornez p par un petit ε (1e−12 par exemple) avant le logarithme : 0 · log 0
+    donnerait NaN.
     Exemple : cce(np.array([[0.25, 0.75]]), np.array([[0.0, 1.0]])) → −log 0.75 ≈ 0.2877
     """
     raise NotImplementedError("À compléter : cce")

@@ -3,8 +3,9 @@
 Interface commune : on crée l'optimiseur avec ses hyperparamètres, puis chaque appel
 `step(params, grads)` reçoit la liste des paramètres [W₁, b₁, W₂, b₂, …] et la liste de leurs
 gradients (mêmes formes, même ordre) et renvoie la liste des paramètres mis à jour (une
-nouvelle liste de tableaux). L'optimiseur garde son état (vitesse, moyennes) d'un appel à
-l'autre, un état par paramètre.
+nouvelle liste ; vous pouvez créer de nouveaux tableaux ou modifier ceux reçus sur place, comme
+torch.optim, au choix). L'optimiseur garde son état (vitesse, moyennes) d'un appel à l'autre,
+un état par paramètre. Les paramètres doivent suivre torch.optim à 1e−6 près (relatif).
 """
 import numpy as np
 

@@ -47,7 +47,8 @@ def course_example_model(n=20):
 
 def fit(model, loader, loss_fn, optimizer, epochs):
     """Entraîne `model` pendant `epochs` époques et renvoie l'historique : la liste des coûts
-    moyens de chaque époque (moyenne sur les échantillons, des nombres Python).
+    moyens de chaque époque, des nombres Python : la moyenne par échantillon (chaque lot pondéré
+    par sa taille) ou la moyenne des coûts des lots, au choix (pas leur somme).
 
     Pour chaque lot (X, y) de `loader` : passez-les sur `device()`, calculez la sortie et le coût
     `loss_fn(sortie, y)` (si la sortie a la forme (N, 1) et y la forme (N,), alignez-les),

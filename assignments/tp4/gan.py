@@ -83,7 +83,8 @@ def train_gan(G, D, opt_g, opt_d, real, latent_dim, steps, batch_size, seed):
     """Entraîne le GAN pendant `steps` pas de `train_step` ; renvoie la liste des (L_D, L_G).
 
     À chaque pas : un lot de `batch_size` données réelles tirées au hasard (avec remise) dans
-    `real` (N, d) et z ~ N(0, I) de forme (batch_size, latent_dim). Hasard reproductible : un
-    `torch.Generator().manual_seed(seed)` pour les indices et pour z.
+    `real` (N, d) et z ~ N(0, I) de forme (batch_size, latent_dim). Le hasard ne dépend que de
+    `seed` : la même graine redonne le même entraînement, une autre graine un autre (par exemple
+    un `torch.Generator().manual_seed(seed)` pour les indices et pour z).
     """
     raise NotImplementedError("À compléter : train_gan")

@@ -12,8 +12,9 @@ away (DESIGN.md, trust boundary 5). Two rules close that door:
    tabular features are rotated, images distorted, pixels permuted, synthetic data drawn afresh.
    A model trained on a copy, or weights written from it, is then of no use.
 
-The secret (`HeldOut`) is derived from the hidden side and the submission: a grading is
-reproducible, a student cannot compute it, and two commits get different data. Hidden tests get
+The secret (`HeldOut`) is derived from the hidden side and the submission's content (never its
+commit id): a grading is reproducible, a student cannot compute it, the same files committed
+again get the same data and the same mark, and changed files get other data. Hidden tests get
 it as the `heldout` fixture. Trusted side only: nothing here is ever sent to the worker.
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .testkit import expect
+from .testkit import Feedback, Partial
 
 KEY_ENV = "DLGRADE_HELDOUT_KEY"  # optional course secret, mixed into every grading's secret
 # Data folders of installed packages the held-out tests draw from: empty for the worker (bubblewrap).
@@ -52,8 +53,48 @@ def dataset_folders() -> tuple[Path, ...]:
 class Score:
     what: str  # "breast cancer: accuracy"
     value: float  # what the student's model reached
-    at_least: float | None  # the bound it must reach, or None
-    at_most: float | None  # the bound it must stay under, or None
+    at_least: float | None  # the bound it must reach for full points, or None
+    at_most: float | None  # the bound it must stay under for full points, or None
+    zero_at: float | None = None  # where the points reach 0 (linear in between); None: all or nothing
+
+    @property
+    def fraction(self) -> float:
+        """The share of the points this score earns: 1 at or beyond the bound, 0 at or beyond
+        `zero_at`, linear in between, so that a model near the bound does not swing between all
+        and nothing from one secret draw of the data to the next."""
+        bound, higher_is_better = (self.at_least, True) if self.at_least is not None else (self.at_most, False)
+        if bound is None:
+            return 1.0
+        met = self.value >= bound if higher_is_better else self.value < bound
+        if met:
+            return 1.0
+        if self.zero_at is None or not np.isfinite(self.value):
+            return 0.0
+        return float(np.clip((self.value - self.zero_at) / (bound - self.zero_at), 0.0, 1.0))
+
+
+@dataclass(frozen=True)
+class Reached:
+    """One held-out score as the student reads it: the share of the points, and the message."""
+    fraction: float
+    message: str
+
+
+def number(value: float, percent: bool) -> str:
+    """A score in French: "83,2 %" or "0,0312"."""
+    text = f"{100 * value:.1f} %" if percent else f"{value:.3g}"
+    return text.replace(".", ",")
+
+
+def settle(*reached: Reached) -> None:
+    """Fail the test with every message of a score not met, earning the smallest share of them."""
+    fraction = min((r.fraction for r in reached), default=1.0)
+    if fraction >= 1.0:
+        return
+    message = " ; ".join(r.message for r in reached if r.fraction < 1.0)
+    if fraction > 0:
+        raise Partial(message + f" (points partiels : {number(fraction, True)} des points du test)", fraction)
+    raise Feedback(message)
 
 
 @dataclass(frozen=True)
@@ -64,7 +105,8 @@ class HeldOut:
     @classmethod
     def derive(cls, reference_version: str, submission: str, course_key: str = "") -> HeldOut:
         """The secret of one grading: the course key and the hidden side's hash (private), keyed on
-        the submission (its commit, or a hash of its files)."""
+        the submission (the hash of its TP package's files: the same tree gets the same data,
+        whatever its commit)."""
         key = hashlib.sha256(f"dlgrade-heldout\0{course_key}\0{reference_version}".encode()).digest()
         return cls(hmac.new(key, submission.encode(), hashlib.sha256).digest())
 
@@ -78,11 +120,24 @@ class HeldOut:
         digest = hmac.new(self.secret, purpose.encode(), hashlib.sha256).digest()
         return np.random.default_rng(int.from_bytes(digest[:16], "big"))
 
+    def score(self, what: str, value: float, message: str, at_least: float | None = None,
+              at_most: float | None = None, zero_at: float | None = None, percent: bool = False) -> Reached:
+        """Record a held-out score (calibration reads them); its share of the points and its message,
+        which says what was reached and what was expected ("obtenu : 83,0 %, attendu au moins 85,0 %")."""
+        score = Score(what, float(value), at_least, at_most, zero_at)
+        self.scores.append(score)
+        bound = at_least if at_least is not None else at_most
+        wanted = "au moins" if at_least is not None else "moins de"
+        text = f"{message} : obtenu {number(float(value), percent)}, attendu {wanted} {number(bound, percent)}"
+        if zero_at is not None:
+            text += f" (points partiels entre {number(zero_at, percent)} et {number(bound, percent)})"
+        return Reached(score.fraction, text)
+
     def check(self, what: str, value: float, message: str, at_least: float | None = None,
-              at_most: float | None = None) -> None:
-        """Record a held-out score (calibration reads them) and fail with `message` if it misses."""
-        self.scores.append(Score(what, float(value), at_least, at_most))
-        expect((at_least is None or value >= at_least) and (at_most is None or value < at_most), message)
+              at_most: float | None = None, zero_at: float | None = None, percent: bool = False) -> None:
+        """Record a held-out score and fail with `message` and what was reached when it misses
+        (with part of the points between `zero_at` and the bound)."""
+        settle(self.score(what, value, message, at_least, at_most, zero_at, percent))
 
     def seed(self, purpose: str) -> int:
         """A 32-bit seed (scikit-learn's `random_state`) for fresh synthetic samples."""

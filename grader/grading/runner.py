@@ -23,7 +23,7 @@ from .heldout import HeldOut, dataset_folders
 from .marks import Grading, TestResult, grade
 from .replayer import Replayer
 from .suite import PROCESS_SUITES, Run, hidden_lines
-from .testkit import Caller, Feedback, Student
+from .testkit import Caller, Feedback, NotCharged, Partial, Student
 
 STUDENT_TEXT_LIMIT = 600  # characters of a message that may carry student text
 
@@ -33,6 +33,8 @@ class Outcome:
     status: str  # passed, failed, error, timeout
     message: str  # French
     duration_s: float
+    fraction: float = 0.0  # share of the points a failed test still earns (a held-out score met in part)
+    dependency: str = ""  # a test kept its points because this other test's function is wrong (NotCharged)
 
 
 class GradingPlugin:
@@ -57,6 +59,10 @@ class GradingPlugin:
         """The trusted verdict on one test, with the French message the student will read."""
         if exc is None:
             return Outcome("passed", "", duration)
+        if isinstance(exc, NotCharged):  # a function it calls is wrong: charged once, by that function's test
+            return Outcome("passed", self._clean(str(exc)), duration, dependency=exc.dependency)
+        if isinstance(exc, Partial):  # a held-out score between its bounds: part of the points
+            return Outcome("failed", str(exc) or "résultat en partie atteint", duration, exc.fraction)
         if isinstance(exc, CallFailure):
             status = "timeout" if exc.kind == "timeout" else "error"
             return Outcome(status, self._clean(exc.message), duration)
@@ -113,13 +119,35 @@ def to_results(tp: TP, outcomes: dict[str, Outcome], only: tuple[str, ...] = ())
     if unknown or missing:
         raise ReferenceSetupError(f"{tp.reference / 'rubric.yaml'}: tests without points: {unknown}; "
                                   f"rubric entries with no test: {missing}")
+    budgets = forgiving_budgets(tp, outcomes)
     results = []
     for test_id, outcome in outcomes.items():
         at_stake = tp.rubric.points[test_id]
-        earned = at_stake if outcome.status == "passed" else 0.0
-        results.append(TestResult(test_id, earned, at_stake, outcome.status, outcome.message,
-                                  round(outcome.duration_s, 4)))
+        earned = at_stake if outcome.status == "passed" else round(at_stake * outcome.fraction, 2)
+        status, message = outcome.status, outcome.message
+        if outcome.status == "passed" and outcome.message:  # kept its points for another function's mistake
+            earned = min(at_stake, budgets.get(outcome.dependency, 0.0))
+            budgets[outcome.dependency] = budgets.get(outcome.dependency, 0.0) - earned
+            if earned < at_stake:
+                status = "failed"
+                message += (" ; points gardés dans la limite de ceux que cette fonction a déjà perdus : "
+                            f"{earned:g} sur {at_stake:g}")
+        results.append(TestResult(test_id, round(earned, 4), at_stake, status, message, round(outcome.duration_s, 4)))
     return results, []
+
+
+def forgiving_budgets(tp: TP, outcomes: dict[str, Outcome]) -> dict[str, float]:
+    """For each dependency a test was forgiven for, the points it may give back: those its own
+    test lost (or its points, when that test did not run: `--only`). Breaking a cheap function
+    on purpose, so that the tests of the functions calling it are forgiven, never pays."""
+    budgets: dict[str, float] = {}
+    for outcome in outcomes.values():
+        test = outcome.dependency
+        if test and test not in budgets:
+            own = outcomes.get(test)
+            points = tp.rubric.points.get(test, 0.0)
+            budgets[test] = points if own is None else points * (0.0 if own.status == "passed" else 1 - own.fraction)
+    return budgets
 
 
 
@@ -134,7 +162,7 @@ class RunOptions:
 
 
 def content_hash(folder: Path) -> str:
-    """A submission's identity when it has no commit: the hash of its TP package's files."""
+    """A submission's identity for its held-out secret: the hash of its TP package's files."""
     digest = hashlib.sha256()
     for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
         if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts:
@@ -159,7 +187,9 @@ def grade_checkout(project: Project, tp: TP, checkout: Path, student: str | None
                    scratch: bool = False) -> tuple[Grading, IsolationReport]:
     """Grade one TP of one student checkout: worker up, hidden tests, marks, worker down.
     `scratch`: the checkout is a throwaway export, which the sandbox may take instead of copying."""
-    identity = commit or content_hash(checkout / tp.name)  # before the sandbox may take the checkout
+    # The held-out secret is keyed on what is graded, not on the commit: the same files committed
+    # again draw the same data, hence the same mark. Hashed before the sandbox may take the checkout.
+    identity = content_hash(checkout / tp.name)
     budget = Budget(tp.budget)  # every call of this grading, the worker's and the replay's
     try:
         session = WorkerSession(checkout, sandbox_policy(project, tp, options), take=scratch, budget=budget)

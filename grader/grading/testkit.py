@@ -6,6 +6,8 @@ raise `Feedback` (an AssertionError) with a French message that says what was ex
 """
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable, Protocol
 
 import numpy as np
@@ -43,6 +45,17 @@ class Student:
             request["callables"] = callables
         return self._caller.call("call", request, timeout)
 
+    def call_checked(self, name: str, *args: Any, timeout: float | None = None,
+                     callables: dict[str, dict] | None = None, **kwargs: Any) -> tuple[Any, list[str]]:
+        """Like `call`, and the arguments the function changed in place: (result, ["0", "w", …])."""
+        module, function = name.rsplit(".", 1)
+        request = {"module": module, "function": function, "args": args, "kwargs": kwargs}
+        if callables:
+            request["callables"] = callables
+        got = self._caller.call("call_checked", request, timeout)
+        changed = got.get("changed") if isinstance(got, dict) else None
+        return (got.get("value") if isinstance(got, dict) else None), [str(c) for c in changed or []]
+
     def call_many(self, name: str, calls: list[tuple], timeout: float | None = None) -> list:
         """Many calls of one function in one round trip; each item is a tuple of arguments."""
         module, function = name.rsplit(".", 1)
@@ -70,6 +83,108 @@ class Student:
 class Feedback(AssertionError):
     """A failed check with its French message for the student: the only text of a hidden test
     that reaches students (a bare assert or numpy.testing's message could quote hidden values)."""
+
+
+class Partial(Feedback):
+    """A check met in part (a held-out score between its two bounds): the test earns `fraction`
+    of its points, with the French message."""
+
+    def __init__(self, message: str, fraction: float) -> None:
+        super().__init__(message)
+        self.fraction = min(1.0, max(0.0, float(fraction)))
+
+
+class NotCharged(Exception):
+    """A test that cannot judge its function because a function it calls is wrong: its points are
+    kept, up to the points that function's own test lost (the runner caps them: breaking a cheap
+    function on purpose never pays), and the message names it."""
+
+    def __init__(self, message: str, dependency: str = "") -> None:
+        super().__init__(message)
+        self.dependency = dependency  # the id of the dependency's own test, "test_losses.py::test_cce_value"
+
+
+def hidden_test(anchor: str, test_id: str) -> Callable[[Student], None]:
+    """Another hidden test of the TP, as a dependency check: `hidden_test(__file__,
+    "test_losses.py::test_cce_value")`. Hidden test modules are imported by path (pytest's
+    importlib mode: no package), so the module is loaded by path too, once per process."""
+    file, _, name = test_id.partition("::")
+
+    def check(student: Student) -> None:
+        getattr(_hidden_module(str(Path(anchor).with_name(file))), name)(student)
+
+    check.test_id = test_id  # type: ignore[attr-defined]
+    return check
+
+
+@lru_cache(maxsize=None)
+def _hidden_module(path: str) -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"dlgrade_dependency_{abs(hash(path))}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def relies_on(student: Student, function: str, *dependencies: tuple, forgive: bool = True) -> _Relying:
+    """Run a test of `function` that calls other student functions; when it fails, check each
+    dependency (a `(name, check)` pair, `check(student)` raising Feedback when that function is
+    wrong; the check is that function's own hidden test, or `(name, check, test_id)`): a wrong one
+    makes the failure `NotCharged`, naming it, and the runner keeps the test's points up to those
+    the dependency's own test lost. With `forgive=False` (held-out scores: a model that did not
+    learn), the test is charged and its message names the dependency. A dependency that is not
+    written yet (NotImplementedError) or does not import charges the test, naming it."""
+    return _Relying(student, function, dependencies, forgive)
+
+
+def dependency_id(check: Callable) -> str:
+    """The id of the hidden test a dependency check is (or stands for): "test_losses.py::test_cce_value"."""
+    if getattr(check, "test_id", ""):
+        return check.test_id
+    name = getattr(check, "__name__", "")
+    code = getattr(check, "__code__", None)
+    return f"{Path(code.co_filename).name}::{name}" if name.startswith("test_") and code else ""
+
+
+class _Relying:
+    def __init__(self, student: Student, function: str, dependencies: tuple, forgive: bool) -> None:
+        self.student, self.function, self.dependencies, self.forgive = student, function, dependencies, forgive
+
+    def __enter__(self) -> _Relying:
+        return self
+
+    def __exit__(self, kind: type | None, failure: BaseException | None, traceback: Any) -> bool:
+        from .sandbox.session import CallFailure  # the trusted side's own error type: no cycle at import
+
+        if failure is None or not isinstance(failure, (Feedback, CallFailure)) or unwritten(failure):
+            return False  # its own error, or code that is not written or does not import: charged as it is
+        for name, check, *given in self.dependencies:
+            try:
+                check(self.student)
+            except CallFailure as problem:
+                if unwritten(problem):
+                    raise Feedback(f"{self.function} appelle {name}, qui n'est pas encore écrite ou ne s'importe pas : "
+                                   f"écrivez d'abord {name} ({problem.message})") from None
+                self.blame(failure, name, problem.message, given[0] if given else dependency_id(check))
+            except NotCharged as problem:  # that dependency's own test found one of its dependencies wrong
+                self.blame(failure, name, str(problem), problem.dependency)
+            except Feedback as problem:
+                self.blame(failure, name, str(problem), given[0] if given else dependency_id(check))
+        return False
+
+    def blame(self, failure: BaseException, name: str, problem: str, test_id: str) -> None:
+        if not self.forgive:  # charged: the test's own message first, then the function to fix first
+            own = getattr(failure, "message", "") or str(failure)
+            raise Feedback(f"{own} ; corrigez d'abord {name} : {self.function} en dépend ({name} : {problem})") from None
+        raise NotCharged(f"non noté ici : corrigez d'abord {name} ({self.function} en dépend ; {name} : {problem})",
+                         test_id) from None
+
+
+def unwritten(failure: BaseException) -> bool:
+    """A call that failed because the code is not written (NotImplementedError) or does not import:
+    never a reason to keep a test's points."""
+    return getattr(failure, "error_type", "") == "NotImplementedError" or getattr(failure, "kind", "") == "import"
 
 
 def expect(condition: object, message: str) -> None:
@@ -101,6 +216,50 @@ def as_float(value: Any, what: str) -> float:
     array = as_array(value, what)
     expect(array.size == 1, f"{what} : un seul nombre est attendu, {array.size} valeurs obtenues")
     return float(array.reshape(()))
+
+
+def precision_of(value: Any) -> float:
+    """The machine epsilon of what the student returned: float32's for float32 arrays or tensors
+    converted to them, float64's for everything else (Python floats, integers, float64 arrays)."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and np.issubdtype(dtype, np.floating) and np.finfo(dtype).eps > np.finfo(np.float64).eps:
+        return float(np.finfo(dtype).eps)
+    if isinstance(value, (list, tuple)) and value:
+        return max(precision_of(item) for item in value)
+    return float(np.finfo(np.float64).eps)
+
+
+def close(got: np.ndarray, want: np.ndarray, rel: float, returned: Any = None) -> bool:
+    """`got` matches `want` at the precision of what was returned: elementwise relative error
+    below `rel` for float64 results (as CS231n's checks) or, failing that, an error below `rel`
+    of the largest expected value; for float32 ones an error below a few hundred float32
+    epsilons of the largest expected value (a float32 sum of products cannot do better; the
+    formula is still checked to ≈ 1e-5)."""
+    eps = precision_of(returned)
+    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    scale = max(float(np.max(np.abs(want))) if want.size else 0.0, 1e-12)
+    if eps <= np.finfo(np.float64).eps and rel_error(got, want) < rel:
+        return True
+    # Relative to the array's scale: a float32 result (or a float64 one computed from float32
+    # intermediates, a student's float32 activation) cannot do better on its small elements.
+    return bool(np.all(np.abs(got - want) <= max(rel, 256 * eps) * scale))
+
+
+def gap(got: np.ndarray, want: np.ndarray) -> str:
+    """The decisive fact about two arrays that differ, in French, without the expected values:
+    where they differ most and by how much, and the ratio when one is a multiple of the other."""
+    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    if got.shape != want.shape or not got.size:
+        return ""
+    difference = np.abs(got - want)
+    where = np.unravel_index(int(np.argmax(difference)), got.shape)
+    text = f"écart maximal {difference[where]:.3g}" + (f" (position {tuple(int(i) for i in where)})" if got.ndim else "")
+    significant = np.abs(want) > 1e-8 * max(1.0, float(np.max(np.abs(want))))
+    if significant.any():
+        ratios = got[significant] / want[significant]
+        if np.ptp(ratios) < 1e-3 * max(1.0, abs(float(ratios.mean()))) and abs(float(ratios.mean()) - 1) > 1e-3:
+            text += f" ; votre résultat vaut {float(ratios.mean()):.4g} fois la valeur attendue"
+    return text
 
 
 def rel_error(a: np.ndarray, b: np.ndarray) -> float:

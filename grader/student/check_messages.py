@@ -57,9 +57,11 @@ def where(exc: BaseException, root: Path, package: str) -> str | None:
     return f"{frames[-1].file}:{frames[-1].line}" if frames else None
 
 
-def explain(exc: BaseException, root: Path, package: str, located: bool = True) -> str:
+def explain(exc: BaseException, root: Path, package: str, located: bool = True, in_test: bool = False) -> str:
     """What a student reads for an exception raised while running a public test (or importing
-    their package), in French, with the file and line of their code when it is there (`located`)."""
+    their package), in French, with the file and line of their code when it is there (`located`).
+    `in_test`: raised while a test ran; with no line of the student's package in the traceback, the
+    test's own code raised, reading what the function returned, and the student's code is not blamed."""
     place = where(exc, root, package) if located else None
     at = f" ({place})" if place else ""
     text = str(exc)
@@ -80,6 +82,9 @@ def explain(exc: BaseException, root: Path, package: str, located: bool = True) 
     missing = missing_name(exc, root, package)
     if missing:
         return missing + at
+    if in_test and located and place is None:  # raised by the test's own code, reading what the function returned
+        return (f"le test n'a pas pu lire ce que votre fonction a renvoyé ({type(exc).__name__} : "
+                f"{text[:200]}) : vérifiez le type et la forme du résultat attendus par la docstring")
     return f"votre code a levé {type(exc).__name__}{at} : {text[:MESSAGE_LIMIT]}"
 
 

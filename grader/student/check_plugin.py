@@ -147,7 +147,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if report.failed:
         status = "failed" if report.when == "call" and call.excinfo is not None \
             and call.excinfo.errisinstance((AssertionError, pytest.fail.Exception)) else "error"
-        message = explain(call.excinfo.value, *student()) if call.excinfo is not None else "échec"
+        message = explain(call.excinfo.value, *student(), in_test=True) if call.excinfo is not None else "échec"
         write({"id": name, "status": status, "message": message, "duration_s": report.duration})
     elif report.skipped:
         write({"id": name, "status": "failed", "message": "test ignoré : il compte comme échoué",

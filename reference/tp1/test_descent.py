@@ -1,6 +1,6 @@
-"""Hidden tests of tp1/descent.py: iterates against the update rule, convergence on a convex
-function, dependence on the start on a non-convex one. Gradients are polynomials: the worker
-builds them (functions cannot cross the sandbox boundary)."""
+"""Hidden tests of tp1/descent.py: iterates against the update rule (x0 left as it is),
+convergence on a convex function, dependence on the start on a non-convex one. Gradients are
+polynomials: the worker builds them (functions cannot cross the sandbox boundary)."""
 import numpy as np
 
 from grader.grading.testkit import as_array, expect
@@ -12,12 +12,15 @@ NON_CONVEX = {"kind": "polynomial", "coefs": [4.0, 0.0, -6.0, 1.0]}
 
 def descend(student, spec, x0, lr, n_steps):
     out = student.call("tp1.descent.gradient_descent", None, x0, lr, n_steps, callables={"0": spec})
-    return as_array(out, "gradient_descent(...)", (n_steps + 1, *x0.shape))
+    return as_array(out, f"gradient_descent(grad, x0 de forme {x0.shape}, lr, {n_steps})", (n_steps + 1, *x0.shape))
 
 
 def test_iterates_follow_the_rule(student):
     x0, lr = np.array([1.5, -0.5, 0.2]), 0.02
-    path = descend(student, NON_CONVEX, x0, lr, 12)
+    got, changed = student.call_checked("tp1.descent.gradient_descent", None, x0, lr, 12, callables={"0": NON_CONVEX})
+    expect("1" not in changed, "gradient_descent a modifié le x0 reçu : partez d'une copie (x = x0.copy(), "
+           "puis x = x − λ · grad(x))")
+    path = as_array(got, "gradient_descent(grad, x0 de forme (3,), lr, 12)", (13, 3))
     want = [x0]
     for _ in range(12):
         want.append(want[-1] - lr * np.polyval(NON_CONVEX["coefs"], want[-1]))

@@ -39,6 +39,10 @@ def test_train_test_split_sizes_and_disjoint(student):
     expect(abs(len(test_20) - 10) <= 1, "avec test_size = 0.2, la base de test doit avoir 20 % des échantillons")
     _, again = split(student, X, y, seed=0)
     _, other = split(student, X, y, seed=1)
+    got = student.call("tp2.data.train_test_split", X, np.stack([y, y + 1], axis=1), seed=0)
+    expect(isinstance(got, (tuple, list)) and len(got) == 4 and np.shape(got[2]) == (35, 2) and np.shape(got[3]) == (15, 2)
+           and np.array_equal(np.asarray(got[2])[:, 0], 10 * np.asarray(got[0])[:, 0]),
+           "avec y de forme (N, k) (ici (50, 2)), y_train et y_test doivent garder leurs k colonnes, chaque ligne avec son Xᵢ")
     expect(np.array_equal(np.sort(again), np.sort(test)), "la même graine doit redonner le même découpage")
     expect(not np.array_equal(np.sort(other), np.sort(test)), "une autre graine doit donner un autre découpage")
     expect(not np.array_equal(np.sort(test), np.arange(35, 50)) and not np.array_equal(np.sort(test), np.arange(15)),
@@ -116,14 +120,20 @@ def test_cross_validate_mean_and_std(student):
                "avec ddof=0 (np.std par défaut)")
 
 
+def run_minibatches(student, X, y, batch_size, seed):
+    """One pass of the student's minibatches: a list of batches, or a generator run in the worker."""
+    try:
+        return student.call("tp2.data.minibatches", X, y, batch_size, seed)
+    except CallFailure:
+        n_batches = -(-len(X) // batch_size)
+        return student.steps("tp2.data.minibatches", X, y, batch_size, seed, steps=[("send", (None,))] * n_batches)
+
+
 def batches_of(student, X, y, batch_size, seed):
     """The batches of one pass. A generator cannot cross to the grader: the worker runs it with
     `send(None)` (next) once per expected batch. A list of batches is accepted as well."""
     n_batches = -(-len(X) // batch_size)
-    try:
-        got = student.call("tp2.data.minibatches", X, y, batch_size, seed)
-    except CallFailure:
-        got = student.steps("tp2.data.minibatches", X, y, batch_size, seed, steps=[("send", (None,))] * n_batches)
+    got = run_minibatches(student, X, y, batch_size, seed)
     expect(isinstance(got, (list, tuple)) and len(got) == n_batches,
            f"minibatches doit donner {n_batches} lots pour {len(X)} échantillons et batch_size = {batch_size}")
     batches = []
@@ -131,7 +141,7 @@ def batches_of(student, X, y, batch_size, seed):
         expect(isinstance(pair, (list, tuple)) and len(pair) == 2, "chaque lot doit être un couple (Xb, yb)")
         Xb, yb = as_array(pair[0], "Xb"), as_array(pair[1], "yb")
         expect(Xb.ndim == 2 and Xb.shape[1] == X.shape[1] and yb.shape == (len(Xb),), "Xb doit garder les colonnes de X "
-               "et yb avoir une valeur par ligne de Xb")
+               f"et yb, pour y de forme (N,), la forme (taille du lot,) : forme {yb.shape} obtenue pour un lot de {len(Xb)}")
         expect(np.array_equal(yb, 10 * Xb[:, 0]), "dans chaque lot, chaque yᵢ doit rester avec son Xᵢ")
         batches.append(Xb[:, 0].astype(int))
     return batches
@@ -152,6 +162,11 @@ def test_minibatches_cover_each_sample_once(student):
            "une autre graine doit donner un autre ordre")
     whole = batches_of(student, X, y, 50, 0)
     expect(len(whole) == 1 and len(whole[0]) == 23, "avec batch_size ≥ N, il doit y avoir un seul lot de N échantillons")
+    # Labels of shape (N, k), as fit passes them (one-hot classes, (N, 1) targets): each batch keeps that shape.
+    got = run_minibatches(student, X, np.stack([y, y], axis=1), 10, 0)
+    expect(isinstance(got, (list, tuple)) and [np.shape(pair[1]) for pair in got] == [(10, 2), (10, 2), (3, 2)],
+           "avec y de forme (N, k) (ici (23, 2), lots de 10), chaque yb doit avoir la forme (taille du lot, k) : "
+           "gardez la forme de y (pas de reshape en ligne (1, m) ni en colonne (m, 1))")
 
 
 def test_bias_and_variance_with_polynomials(student):

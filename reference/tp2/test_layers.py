@@ -1,10 +1,12 @@
 """Hidden tests of tp2/layers.py: inverted dropout (identity in evaluation, ~p of the units
-dropped and the rest rescaled in training, the mask reused backwards), batch normalization
-against torch.nn.BatchNorm1d in both modes, and its backward pass against central differences."""
+dropped and the rest rescaled in training, a mask of 0 and 1 as the stub says, the backward
+pass on a given mask), batch normalization against torch.nn.BatchNorm1d in both modes (the
+running statistics received left as they are), and its backward pass against central
+differences (on the student's own cache: a wrong forward is charged by its own test only)."""
 import numpy as np
 import torch
 
-from grader.grading.testkit import as_array, expect, numerical_gradient, rel_error
+from grader.grading.testkit import as_array, close, expect, gap, numerical_gradient, rel_error, relies_on
 
 RNG = np.random.default_rng(210)
 X_SMALL = RNG.uniform(0.5, 2.0, size=(6, 40)) * RNG.choice([-1.0, 1.0], size=(6, 40))  # no zero
@@ -25,7 +27,9 @@ def test_dropout_eval_is_identity(student):
 
 def test_dropout_training_drops_and_rescales(student):
     for p in (0.2, 0.5):
-        out, _ = dropout(student, X_LARGE, p, True, 3)
+        out, mask = dropout(student, X_LARGE, p, True, 3)
+        expect(set(np.unique(mask)) <= {0.0, 1.0}, f"avec p = {p} en entraînement, mask doit être fait de 0 et de 1 "
+               "(1 = gardé), comme le dit l'énoncé : la division par (1 − p) s'applique à out, pas au masque")
         dropped = out == 0
         expect(abs(dropped.mean() - p) < 0.01,
                f"avec p = {p} en entraînement, une proportion p des neurones doit être mise à 0")
@@ -42,12 +46,16 @@ def test_dropout_training_drops_and_rescales(student):
 
 
 def test_dropout_backward_uses_the_mask(student):
+    # A given mask of 0 and 1 (the stub's convention): dropout_forward's own mask is not needed here.
     p = 0.4
-    out, mask = dropout(student, X_SMALL, p, True, 5)
-    dout = np.random.default_rng(12).normal(size=X_SMALL.shape)
-    dx = as_array(student.call("tp2.layers.dropout_backward", dout, mask, p), "dropout_backward", X_SMALL.shape)
-    expect(rel_error(dx, dout * (out != 0) / (1 - p)) < 1e-10,
-           "dropout_backward doit laisser passer le gradient des seuls neurones gardés, divisé par (1 − p)")
+    rng = np.random.default_rng(12)
+    mask = (rng.uniform(size=X_SMALL.shape) >= p).astype(float)
+    dout = rng.normal(size=X_SMALL.shape)
+    raw = student.call("tp2.layers.dropout_backward", dout, mask, p)
+    dx = as_array(raw, "dropout_backward(dout, mask, p) pour un masque (6, 40) de 0 et de 1", X_SMALL.shape)
+    want = dout * mask / (1 - p)
+    expect(close(dx, want, 1e-10, raw), "dropout_backward (p = 0,4, mask de 0 et de 1) doit laisser passer le gradient "
+           f"des seuls neurones gardés, divisé par (1 − p) : dx = dout · mask / (1 − p) ({gap(dx, want)})")
 
 
 # ---------------------------------------------------------------- batch normalization
@@ -68,7 +76,11 @@ def torch_batchnorm(x, gamma, beta, running_mean, running_var, training, momentu
 
 
 def batchnorm(student, x, running_mean, running_var, training, **kwargs):
-    got = student.call("tp2.layers.batchnorm_forward", x, GAMMA, BETA, running_mean, running_var, training, **kwargs)
+    got, changed = student.call_checked("tp2.layers.batchnorm_forward", x, GAMMA, BETA, running_mean, running_var,
+                                        training, **kwargs)
+    touched = [name for index, name in ((3, "running_mean"), (4, "running_var"), (0, "x"), (1, "gamma")) if str(index) in changed]
+    expect(not touched, f"batchnorm_forward a modifié le tableau {' et '.join(touched)} reçu : calculez de nouveaux "
+           "tableaux (running_mean = (1 − momentum) · running_mean + …), sans écrire dans ceux de l'appelant (pas de *=, +=)")
     expect(isinstance(got, (tuple, list)) and len(got) == 4,
            "batchnorm_forward doit renvoyer (out, cache, running_mean, running_var)")
     return (as_array(got[0], "out de batchnorm_forward", x.shape), got[1],
@@ -82,8 +94,8 @@ def test_batchnorm_training_matches_torch(student):
         x = rng.normal(loc=2.0, scale=3.0, size=(16, D))
         out, _, new_mean, new_var = batchnorm(student, x, mean, var, True, **kwargs)
         want, mean, var = torch_batchnorm(x, GAMMA, BETA, mean, var, True, **kwargs)
-        expect(rel_error(out, want) < 1e-8, "en entraînement, out doit être γ · (x − μ) / √(σ² + ε) + β avec la "
-               "moyenne et la variance biaisée du lot (comme torch.nn.BatchNorm1d)")
+        expect(rel_error(out, want) < 1e-8, f"en entraînement (pas {step + 1}), out doit être γ · (x − μ) / √(σ² + ε) + β "
+               f"avec la moyenne et la variance biaisée du lot, comme torch.nn.BatchNorm1d ({gap(out, want)})")
         expect(rel_error(new_mean, mean) < 1e-8, "running_mean doit devenir (1 − momentum) · running_mean + "
                "momentum · μ du lot")
         expect(rel_error(new_var, var) < 1e-8, "running_var doit être mise à jour avec la variance NON biaisée du "
@@ -110,7 +122,13 @@ def test_batchnorm_backward_gradient_check(student):
     rng = np.random.default_rng(15)
     x = rng.normal(loc=1.0, scale=2.0, size=(8, D))
     dout = rng.normal(size=(8, D))
-    _, cache, _, _ = batchnorm(student, x, np.zeros(D), np.ones(D), True)
+    # The cache is the student's own: batchnorm_backward relies on batchnorm_forward in training mode.
+    with relies_on(student, "batchnorm_backward", ("batchnorm_forward", test_batchnorm_training_matches_torch)):
+        _, cache, _, _ = batchnorm(student, x, np.zeros(D), np.ones(D), True)
+        check_batchnorm_backward(student, x, dout, cache)
+
+
+def check_batchnorm_backward(student, x, dout, cache):
     got = student.call("tp2.layers.batchnorm_backward", dout, cache)
     expect(isinstance(got, (tuple, list)) and len(got) == 3, "batchnorm_backward doit renvoyer (dx, dgamma, dbeta)")
     dx = as_array(got[0], "dx", x.shape)

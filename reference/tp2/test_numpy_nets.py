@@ -5,10 +5,10 @@ scores on real and seeded data. The network lives in the worker: `student.steps`
 runs its methods; for training, only (secretly transformed) training data crosses, and the
 learned parameters are scored here on held-out data the worker never sees."""
 import numpy as np
-from grader.grading.datasets import load_breast_cancer, load_wine, make_regression  # scikit-learn's data, not sklearn
+from grader.grading.datasets import load_breast_cancer, load_wine, make_regression  # scikit-learn's, without importing it
 
 from grader.grading.heldout import rotate_features, split
-from grader.grading.testkit import as_array, expect, numerical_gradient, rel_error
+from grader.grading.testkit import as_array, expect, gap, hidden_test, numerical_gradient, rel_error, relies_on
 
 OUTPUTS = ("sigmoid", "linear", "softmax")
 LOSS_NAMES = {"sigmoid": "BCE", "linear": "MSE", "softmax": "CCE"}
@@ -101,6 +101,12 @@ def test_forward_matches_architecture(student):
 
 
 def test_backward_gradient_check(student):
+    # backward uses the activations the student's forward kept: a wrong forward is charged by its own test.
+    with relies_on(student, "Network.backward", ("Network.forward", test_forward_matches_architecture)):
+        check_backward(student)
+
+
+def check_backward(student):
     rng = np.random.default_rng(53)
     X, X_other = rng.normal(size=(6, 5)), rng.normal(size=(4, 5))
     for output in OUTPUTS:
@@ -119,14 +125,23 @@ def test_backward_gradient_check(student):
                 return true_loss(trial, X, Y, output)
 
             kind = "dW" if i % 2 == 0 else "db"
-            expect(rel_error(grad, numerical_gradient(loss_of, value)) < 1e-6,
-                   f"sortie {output} : {kind}{i // 2 + 1} n'est pas le gradient du coût {LOSS_NAMES[output]} "
-                   "(moyenne sur les échantillons, vérification par différences finies)")
+            want = numerical_gradient(loss_of, value)
+            expect(rel_error(grad, want) < 1e-6,
+                   f"sortie {output} (réseau {sizes}, 6 échantillons) : {kind}{i // 2 + 1} n'est pas le gradient du coût "
+                   f"{LOSS_NAMES[output]} (moyenne sur les échantillons, vérification par différences finies, "
+                   f"{gap(grad, want)})")
 
 
 def test_fit_full_batch_is_gradient_descent(student):
     """With one batch holding the whole set, an epoch of fit is one step of gradient descent,
-    and the epoch's loss is the loss before that step, whatever the shuffling."""
+    and the epoch's loss is the loss before that step, whatever the shuffling. With lr = 0 and
+    even batches, every epoch's value is the loss of the whole set (the mean of the batches'
+    costs, which equals the mean per sample here; not their sum)."""
+    with relies_on(student, "fit", *FIT_CALLS, ("cce", hidden_test(__file__, "test_losses.py::test_cce_value"))):
+        check_fit(student)
+
+
+def check_fit(student):
     rng = np.random.default_rng(55)
     sizes, lr, epochs = [4, 6, 4, 3], 0.5, 3
     X, X_test = rng.normal(size=(12, 4)), rng.normal(size=(5, 4))
@@ -147,10 +162,25 @@ def test_fit_full_batch_is_gradient_descent(student):
            "avec un seul lot (batch_size ≥ N) et SGD, chaque époque de fit doit faire un pas "
            "θ ← θ − lr · ∇C sur tout le jeu, avec les gradients de net.backward")
     expect(rel_error(history, np.array(losses)) < 1e-8,
-           "l'historique doit donner, pour chaque époque, la moyenne des coûts des lots calculés avant leur mise à jour")
+           "l'historique (un seul lot par époque) doit donner, pour chaque époque, le coût du lot calculé avant sa mise à jour "
+           f"({gap(history, np.array(losses))})")
     out = as_array(got[2], "sortie sur X_test", (5, 3))
     expect(rel_error(out, true_forward(params, X_test, "softmax")) < 1e-8,
            "après fit, net.forward doit utiliser les paramètres appris")
+    start = as_params(student.steps("tp2.numpy_nets.Network", sizes, "softmax", 8, steps=[(".params", ())])[0], sizes,
+                      "params initiaux")
+    got = student.call("tp2.numpy_nets.train_and_predict", sizes, "softmax", X, Y, X_test, optimizer="sgd", lr=0.0,
+                       batch_size=4, epochs=2, seed=8)
+    history = as_array(got[0], "historique de fit", (2,))
+    whole = true_loss(start, X, Y, "softmax")
+    expect(np.allclose(history, whole, rtol=1e-8), "avec lr = 0 et 3 lots de 4, chaque valeur de l'historique doit être "
+           f"la moyenne des coûts des lots de l'époque, soit le coût de tout le jeu ici ({gap(history, np.full(2, whole))})")
+
+
+FIT_CALLS = (("minibatches", hidden_test(__file__, "test_data.py::test_minibatches_cover_each_sample_once")),
+             ("Network.forward", test_forward_matches_architecture), ("Network.backward", test_backward_gradient_check),
+             ("SGD", hidden_test(__file__, "test_optim.py::test_sgd_matches_torch")))
+ADAM = ("Adam", hidden_test(__file__, "test_optim.py::test_adam_matches_torch"))
 
 
 def train_network(student, sizes, output, X_train, Y_train, **options):
@@ -170,12 +200,13 @@ def test_binary_breast_cancer_accuracy(student, heldout):
     rng = heldout.rng("tp2 numpy breast cancer")
     train, test = split(rng, len(X), 0.3, labels=y)
     X_train, X_test = rotate_features(rng, X[train], X[test])
-    params = train_network(student, [30, 16, 4, 1], "sigmoid", X_train, y[train][:, None].astype(float),
-                           optimizer="sgd", lr=0.05, momentum=0.9, batch_size=32, epochs=30)
-    accuracy = np.mean((true_forward(params, X_test, "sigmoid")[:, 0] > 0.5) == y[test])
-    heldout.check("breast cancer, numpy 30-16-4-1: accuracy", accuracy, at_least=0.90, message=(
-        "classification binaire (« breast cancer », variables transformées par le correcteur, 30 → 16 → 4 → 1, "
-        "sigmoïde + BCE, SGD avec momentum) : au moins 90 % de bonnes réponses sont attendues sur la base de test"))
+    with relies_on(student, "fit", *FIT_CALLS, forgive=False):
+        params = train_network(student, [30, 16, 4, 1], "sigmoid", X_train, y[train][:, None].astype(float),
+                               optimizer="sgd", lr=0.05, momentum=0.9, batch_size=32, epochs=30)
+        accuracy = np.mean((true_forward(params, X_test, "sigmoid")[:, 0] > 0.5) == y[test])
+        heldout.check("breast cancer, numpy 30-16-4-1: accuracy", accuracy, at_least=0.90, zero_at=0.75, percent=True,
+                      message="classification binaire (« breast cancer », variables transformées par le correcteur, "
+                      "30 → 16 → 4 → 1, sigmoïde + BCE, SGD avec momentum), bonnes réponses sur la base de test")
 
 
 def test_multiclass_wine_accuracy(student, heldout):
@@ -183,12 +214,13 @@ def test_multiclass_wine_accuracy(student, heldout):
     rng = heldout.rng("tp2 numpy wine")
     train, test = split(rng, len(X), 0.3, labels=y)
     X_train, X_test = rotate_features(rng, X[train], X[test])
-    params = train_network(student, [13, 16, 4, 3], "softmax", X_train, np.eye(3)[y[train]],
-                           optimizer="sgd", lr=0.05, momentum=0.9, batch_size=16, epochs=50)
-    accuracy = np.mean(true_forward(params, X_test, "softmax").argmax(axis=1) == y[test])
-    heldout.check("wine, numpy 13-16-4-3: accuracy", accuracy, at_least=0.85, message=(
-        "classification en 3 classes (« wine », variables transformées par le correcteur, 13 → 16 → 4 → 3, "
-        "softmax + CCE) : au moins 85 % de bonnes réponses sont attendues sur la base de test"))
+    with relies_on(student, "fit", *FIT_CALLS, forgive=False):
+        params = train_network(student, [13, 16, 4, 3], "softmax", X_train, np.eye(3)[y[train]],
+                               optimizer="sgd", lr=0.05, momentum=0.9, batch_size=16, epochs=50)
+        accuracy = np.mean(true_forward(params, X_test, "softmax").argmax(axis=1) == y[test])
+        heldout.check("wine, numpy 13-16-4-3: accuracy", accuracy, at_least=0.85, zero_at=0.65, percent=True,
+                      message="classification en 3 classes (« wine », variables transformées par le correcteur, "
+                      "13 → 16 → 4 → 3, softmax + CCE), bonnes réponses sur la base de test")
 
 
 def test_regression_beats_baseline(student, heldout):
@@ -199,10 +231,11 @@ def test_regression_beats_baseline(student, heldout):
     mean, std = X[train].mean(axis=0), X[train].std(axis=0)
     X_train, X_test = (X[train] - mean) / std, (X[test] - mean) / std
     y_mean, y_std = y[train].mean(), y[train].std()
-    params = train_network(student, [20, 16, 4, 1], "linear", X_train, ((y[train] - y_mean) / y_std)[:, None],
-                           optimizer="adam", lr=0.01, batch_size=32, epochs=40)
-    out = true_forward(params, X_test, "linear")[:, 0] * y_std + y_mean
-    r2 = 1 - np.mean((out - y[test]) ** 2) / np.mean((y_mean - y[test]) ** 2)
-    heldout.check("regression, numpy 20-16-4-1: R²", r2, at_least=0.8, message=(
-        "régression (20 → 16 → 4 → 1, sortie linéaire + MSE, Adam) : sur la base de test, l'erreur quadratique doit "
-        "être au plus 20 % de celle de la prédiction constante (la moyenne), soit R² ≥ 0.8"))
+    with relies_on(student, "fit", *FIT_CALLS[:3], ADAM, forgive=False):
+        params = train_network(student, [20, 16, 4, 1], "linear", X_train, ((y[train] - y_mean) / y_std)[:, None],
+                               optimizer="adam", lr=0.01, batch_size=32, epochs=40)
+        out = true_forward(params, X_test, "linear")[:, 0] * y_std + y_mean
+        r2 = 1 - np.mean((out - y[test]) ** 2) / np.mean((y_mean - y[test]) ** 2)
+        heldout.check("regression, numpy 20-16-4-1: R²", r2, at_least=0.8, zero_at=0.5, message=(
+            "régression (20 → 16 → 4 → 1, sortie linéaire + MSE, Adam) : sur la base de test, R² = 1 − erreur "
+            "quadratique / celle de la prédiction constante (la moyenne)"))

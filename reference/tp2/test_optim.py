@@ -4,7 +4,7 @@ torch's own parameters θ_t and gradient g_t and must give torch's θ_{t+1}."""
 import numpy as np
 import torch
 
-from grader.grading.testkit import as_array, expect, rel_error
+from grader.grading.testkit import as_array, expect, gap, rel_error
 
 SHAPES = [(3, 4), (4,), (4, 2), (2,)]
 N_STEPS = 6
@@ -42,8 +42,8 @@ def check_against_torch(student, name, args, kwargs, make_optimizer, seed, rule)
                f"{name}.step doit renvoyer la liste des {len(SHAPES)} paramètres mis à jour")
         for i, (value, want) in enumerate(zip(new, path[t])):
             value = as_array(value, f"{name}.step, paramètre {i}", want.shape)
-            expect(rel_error(value, want) < 1e-6, f"{name}{rule} : au pas {t}, les paramètres renvoyés ne sont "
-                   "pas ceux que donne torch.optim")
+            expect(rel_error(value, want) < 1e-6, f"{name}{rule} : au pas {t}, le paramètre {i} renvoyé n'est "
+                   f"pas celui que donne torch.optim ({gap(value, want)})")
 
 
 def test_sgd_matches_torch(student):

@@ -6,7 +6,7 @@ mean and standard deviation are checked here (best of the seeds in SEEDS)."""
 import numpy as np
 
 from grader.grading.replayer import same_architecture
-from grader.grading.testkit import as_array, as_float, expect
+from grader.grading.testkit import as_array, as_float, expect, relies_on
 
 MODULE = "tp4.gan"
 SEEDS = (0, 1)  # the GAN check passes if one of these training seeds lands within the tolerances
@@ -100,11 +100,26 @@ def test_generator_loss_is_non_saturating(student):
     expect(abs(got - want) < 1e-5 * want, "generator_loss doit valoir −moyenne(log D(G(z)))")
 
 
-def reference_step(g_weights, d_weights, real, z, lr):
+def reference_step(g_weights, d_weights, real, z, lr, order="D then G"):
     """One D step on detached fakes, then one G step with −log D(G(z)) through the updated D (SGD).
-    With p = D(x) = σ(a): ∂(−log p)/∂a = p − 1 and ∂(−log(1 − p))/∂a = p."""
+    With p = D(x) = σ(a): ∂(−log p)/∂a = p − 1 and ∂(−log(1 − p))/∂a = p.
+    The other `order`s are the usual slips, to name them: "G with the old D" (G's loss computed
+    before D's step) and "G then D" (G's step first, then D's on the old fakes)."""
     G, D = [w.astype(float) for w in g_weights], [w.astype(float) for w in d_weights]
     fake, g_inputs = reference_net(G, z, False)
+    if order != "D then G":
+        old_d = D
+        p_fake, fake_inputs = reference_net(old_d, fake, True)
+        loss_g = -np.mean(np.log(p_fake))
+        _, d_fake = reference_backward(old_d, fake_inputs, (p_fake - 1) / len(fake))
+        grads_g, _ = reference_backward(G, g_inputs, d_fake)
+        new_g = [w - lr * g for w, g in zip(G, grads_g)]
+        p_real, real_inputs = reference_net(D, real, True)
+        p_fake, fake_inputs = reference_net(D, fake, True)
+        loss_d = -np.mean(np.log(p_real)) - np.mean(np.log(1 - p_fake))
+        grads_real, _ = reference_backward(D, real_inputs, (p_real - 1) / len(real))
+        grads_fake, _ = reference_backward(D, fake_inputs, p_fake / len(fake))
+        return [w - lr * (a + b) for w, a, b in zip(D, grads_real, grads_fake)], new_g, float(loss_d), float(loss_g)
     p_real, real_inputs = reference_net(D, real, True)
     p_fake, fake_inputs = reference_net(D, fake, True)  # fake is a constant here: nothing flows back to G
     loss_d = -np.mean(np.log(p_real)) - np.mean(np.log(1 - p_fake))
@@ -120,6 +135,13 @@ def reference_step(g_weights, d_weights, real, z, lr):
 
 
 def test_train_step_matches_reference(student):
+    with relies_on(student, "train_step", ("discriminator_loss", test_discriminator_loss_closed_form),
+                   ("generator_loss", test_generator_loss_is_non_saturating),
+                   ("Generator et Discriminator", test_gan_outputs_with_given_weights)):
+        check_step(student)
+
+
+def check_step(student):
     rng = np.random.default_rng(24)
     g_weights = [rng.normal(scale=0.5, size=s).astype(np.float32) for s in shapes(4, [16], 1)]
     d_weights = [rng.normal(scale=0.5, size=s).astype(np.float32) for s in shapes(1, [16], 1)]
@@ -130,22 +152,38 @@ def test_train_step_matches_reference(student):
                                 "D": {"factory": MODULE + ".Discriminator", "args": [1, [16]], "weights": d_weights}},
                         optimizers={"opt_g": {"model": "G", "name": "sgd", "lr": 0.5},
                                     "opt_d": {"model": "D", "name": "sgd", "lr": 0.5}},
-                        report=["G", "D"])
+                        report=["G", "D"], dirty=["G", "D"])  # a loop leaves gradients behind: zero_grad clears them
     want_d, want_g, loss_d, loss_g = reference_step(g_weights, d_weights, real, z, 0.5)
     losses = as_array(got["value"], "(L_D, L_G) renvoyés par train_step", shape=(2,))
+    expect(got.get("kinds") in (["float", "float"], ("float", "float")), "train_step doit renvoyer (L_D, L_G) en nombres "
+           f"Python (loss.item()), pas {got.get('kinds')}")
     new_d, new_g = got["parameters"]["D"], got["parameters"]["G"]
+    same = lambda got, want: all(np.allclose(a, b, atol=1e-5) for a, b in zip(got, want))  # noqa: E731
     expect(not all(np.allclose(a, b) for a, b in zip(new_d, d_weights)), "train_step doit faire un pas de l'optimiseur de D")
-    expect(all(np.allclose(a, b, atol=1e-5) for a, b in zip(new_d, want_d)) and abs(losses[0] - loss_d) < 1e-4,
-           "pas de D : L_D = discriminator_loss(D(réelles), D(générées)), puis gradients remis à zéro, "
-           "rétropropagation et opt_d.step()")
     expect(not all(np.allclose(a, b) for a, b in zip(new_g, g_weights)), "train_step doit faire un pas de l'optimiseur de G")
-    expect(all(np.allclose(a, b, atol=1e-5) for a, b in zip(new_g, want_g)) and abs(losses[1] - loss_g) < 1e-4,
-           "pas de G : les paramètres de G ne correspondent pas à un pas sur le coût non saturant −log D(G(z)), calculé "
-           "avec le D mis à jour ; les échantillons générés doivent être détachés (detach) pour le pas de D, sans quoi "
-           "le gradient de L_D atteint G")
+    d_ok, g_ok = same(new_d, want_d) and abs(losses[0] - loss_d) < 1e-4, same(new_g, want_g) and abs(losses[1] - loss_g) < 1e-4
+    if d_ok and g_ok:
+        return
+    slips = [order for order in ("G with the old D", "G then D")
+             if same(new_g, reference_step(g_weights, d_weights, real, z, 0.5, order)[1])]
+    causes = {"G with the old D": "L_G est calculé avec le D d'avant son pas : calculez de nouveau D(fake) après opt_d.step()",
+              "G then D": "le pas de G est fait avant celui de D : faites d'abord le pas de D (sur fake.detach()), puis "
+                          "celui de G avec le D mis à jour"}
+    expect(not slips, "train_step : " + " ; ".join(causes[slip] for slip in slips))
+    expect(d_ok, "pas de D : les paramètres de D ou L_D ne sont pas ceux de L_D = discriminator_loss(D(réelles), "
+           "D(fake.detach())) suivi de opt_d.zero_grad(), rétropropagation et opt_d.step() (causes possibles : coût de D, "
+           "gradients non remis à zéro, pas de l'optimiseur manquant)")
+    expect(g_ok, "pas de G : les paramètres de G ou L_G ne sont pas ceux d'un pas sur le coût non saturant −log D(G(z)), "
+           "calculé avec le D mis à jour (causes possibles : échantillons générés non détachés pour le pas de D, si bien "
+           "que le gradient de L_D atteint G ; gradients de G non remis à zéro ; coût de G)")
 
 
 def test_gan_learns_a_gaussian(student):
+    with relies_on(student, "train_gan", ("train_step", test_train_step_matches_reference), forgive=False):
+        check_learning(student)
+
+
+def check_learning(student):
     real = np.random.default_rng(25).normal(3.0, 0.5, size=(2000, 1)).astype(np.float32)
     z = np.random.default_rng(26).normal(size=(2000, 4)).astype(np.float32)
     for seed in SEEDS:
@@ -173,3 +211,57 @@ def test_gan_learns_a_gaussian(student):
     expect(False, "entraîné par train_gan (Adam, pas 0,002, 600 pas, lots de 64) sur des données tirées de N(3, 0,5²), "
            "le générateur doit produire des échantillons de moyenne proche de 3 (à 0,6 près) et d'écart-type entre "
            "0,15 et 1")
+
+
+# (seed passed to the loop, seed of torch's global generator before the call): the same seed from two global
+# states must train the same (nothing drawn from the global generator), another seed otherwise.
+SEEDS_AND_GLOBAL_STATES = ((0, 9), (0, 10), (1, 9))
+
+
+def test_train_gan_uses_its_seed(student):
+    # The student's loop, observed: D and G note what they receive. Real values 100 + i, which G cannot produce:
+    # at each step, D sees one batch of batch_size rows drawn from `real` (with replacement), and G a batch of
+    # z ~ N(0, I). Then the rows drawn and z depend on `seed` only.
+    real = (100.0 + np.arange(30.0))[:, None].astype(np.float32)
+    rng = np.random.default_rng(28)
+    g_weights = [rng.normal(scale=0.5, size=s).astype(np.float32) for s in shapes(3, [8], 1)]
+    d_weights = [rng.normal(scale=0.5, size=s).astype(np.float32) for s in shapes(1, [8], 1)]
+    with relies_on(student, "train_gan", ("train_step", test_train_step_matches_reference)):
+        runs = [student.probe("torch_call", module=MODULE, function="train_gan",
+                              args=("@G", "@D", "@opt_g", "@opt_d", real, 3, 25, 8, seed),
+                              models={"G": {"factory": MODULE + ".Generator", "args": [3, 1, [8]], "weights": g_weights,
+                                            "spy": True},
+                                      "D": {"factory": MODULE + ".Discriminator", "args": [1, [8]], "weights": d_weights,
+                                            "spy": True}},
+                              optimizers={"opt_g": {"model": "G", "name": "sgd", "lr": 1e-3},
+                                          "opt_d": {"model": "D", "name": "sgd", "lr": 1e-3}},
+                              report=["G"], seed=probe_seed) for seed, probe_seed in SEEDS_AND_GLOBAL_STATES]
+        history = runs[0]["value"]
+        expect(isinstance(history, (list, tuple)) and len(history) == 25, "train_gan(…, steps=25, …) doit renvoyer 25 "
+               "couples (L_D, L_G)")
+        z = [np.asarray(call[0]) for call in runs[0].get("seen", {}).get("G", []) if call]
+        expect(z and all(batch.shape == (8, 3) for batch in z), "G doit recevoir à chaque pas un lot z de forme "
+               f"(batch_size, latent_dim) = (8, 3) ; formes obtenues {sorted({batch.shape for batch in z})}")
+        points = np.concatenate(z)
+        expect(abs(points.mean()) < 0.2 and abs(points.std() - 1) < 0.15, "z doit suivre N(0, I) : moyenne "
+               f"{points.mean():.2f} et écart-type {points.std():.2f} obtenus")
+        seen = [np.asarray(call[0]).reshape(-1) for call in runs[0].get("seen", {}).get("D", []) if call]
+        rows = [batch for batch in seen if batch.size and batch.min() > 50]
+        drawn = np.concatenate(rows) if rows else np.zeros(0)
+        expect(len(rows) == 25 and all(len(batch) == 8 for batch in rows) and np.isin(drawn, real).all(),
+               f"à chaque pas, D doit voir un lot de batch_size = 8 lignes tirées dans real : {len(rows)} lots de données "
+               "réelles vus en 25 pas")
+        expect(20 <= len(np.unique(drawn)) < len(drawn), "les lots de données réelles doivent être tirés au hasard, avec "
+               f"remise, parmi les 30 lignes de real : {len(np.unique(drawn))} lignes différentes vues en {len(drawn)} tirages")
+        drawn_by_run = [np.concatenate([np.asarray(call[0]).reshape(-1) for call in run.get("seen", {}).get("D", [])
+                                         if call and np.asarray(call[0]).min() > 50] or [np.zeros(0)]) for run in runs]
+        expect(np.array_equal(drawn_by_run[0], drawn_by_run[1]) and not np.array_equal(drawn_by_run[0], drawn_by_run[2]),
+               "train_gan : les lignes de real tirées doivent ne dépendre que de seed : les mêmes pour la même graine "
+               "(quel que soit l'état du générateur global de torch), d'autres pour une autre graine")
+        trained = [run["parameters"]["G"] for run in runs]
+        expect(all(np.array_equal(a, b) for a, b in zip(trained[0], trained[1])),
+               "train_gan avec la même graine doit redonner le même entraînement, quel que soit l'état du générateur "
+               "global de torch (lots de données réelles et z tirés à partir de seed seulement, par exemple avec un "
+               "torch.Generator().manual_seed(seed))")
+        expect(not all(np.array_equal(a, b) for a, b in zip(trained[0], trained[2])),
+               "train_gan avec une autre graine doit donner un autre entraînement : les lots et z doivent dépendre de seed")

@@ -9,7 +9,7 @@ l'apprentissage sur de vraies données) : un test public qui échoue annonce des
 mais les réussir tous ne garantit pas la note maximale.
 """
 import numpy as np
-from aides import en_tableau, gradient_numerique, montre, sigmoide, verifie_proche
+from aides import en_tableau, gradient_numerique, montre, sigmoide, un_nombre, verifie_proche
 
 from tp1 import activations, descent, losses, mlp, perceptron
 
@@ -34,6 +34,9 @@ def test_sigmoide():
 
 
 def test_derivee_de_la_sigmoide():
+    for z in (POINTS, HASARD):
+        assert not np.allclose(en_tableau(activations.sigmoid_prime(z), "sigmoid_prime(z)"), z * (1 - z)), (
+            f"sigmoid_prime({montre(z)}) : attendu σ(z) · (1 − σ(z)), obtenu z · (1 − z) : la fonction reçoit z (pas σ(z))")
     verifie_proche(activations.sigmoid_prime(np.array([0.0])), [0.25], "sigmoid_prime([0])")
     for z in (POINTS, HASARD):
         verifie_proche(activations.sigmoid_prime(z), derivee_numerique(sigmoide, z), f"sigmoid_prime({montre(z)})",
@@ -46,6 +49,9 @@ def test_tanh():
 
 
 def test_derivee_de_tanh():
+    for z in (POINTS, HASARD):
+        assert not np.allclose(en_tableau(activations.tanh_prime(z), "tanh_prime(z)"), 1 - z ** 2), (
+            f"tanh_prime({montre(z)}) : attendu 1 − tanh(z)², obtenu 1 − z² : la fonction reçoit z (pas tanh(z))")
     for z in (POINTS, HASARD):
         verifie_proche(activations.tanh_prime(z), derivee_numerique(np.tanh, z), f"tanh_prime({montre(z)})",
                        "tanh'(z) = 1 − tanh(z)², comparée à des différences finies (pas 1 − z²)", rtol=1e-5, atol=1e-8)
@@ -92,12 +98,13 @@ def test_softmax_stable_pour_de_grandes_valeurs():
 # ------------------------------------------------------------------ losses.py
 
 def test_mse():
-    assert np.isclose(losses.mse(np.array([1.0, 3.0]), np.array([0.0, 1.0])), 2.5), "mse([1, 3], [0, 1]) : attendu 2.5"
+    assert np.isclose(un_nombre(losses.mse(np.array([1.0, 3.0]), np.array([0.0, 1.0])), "mse"), 2.5), (
+        "mse([1, 3], [0, 1]) : attendu 2.5")
     rng = np.random.default_rng(1905)
     a, y = rng.normal(size=(5, 2)), rng.normal(size=(5, 2))
-    obtenu = losses.mse(a, y)
+    obtenu = un_nombre(losses.mse(a, y), "mse sur 5 × 2 valeurs")
     attendu = float(np.sum((a - y) ** 2) / a.size)
-    assert isinstance(obtenu, float) and np.isclose(obtenu, attendu), (
+    assert np.isclose(obtenu, attendu), (
         f"mse sur 5 × 2 valeurs : attendu {attendu:.6f} (moyenne des (a − y)² sur les 10 éléments), obtenu {montre(obtenu)}")
 
 
@@ -130,13 +137,15 @@ def test_regle_de_mise_a_jour_du_perceptron():
            (np.array([3.0, 1.0]), 0, [0.25, -1.25], 0.25),  # f = 1, y = 0 : w − α x, b − α
            (np.array([3.0, 1.0]), 1, [1.0, -1.0], 0.5)]     # bonne réponse : rien ne change
     for x, y, w_attendu, b_attendu in cas:
+        w = gardee.copy()
         nouveau = perceptron.update(w, 0.5, x, y, 0.25)
-        assert isinstance(nouveau, tuple) and len(nouveau) == 2, (
-            f"update : le couple (w, b) attendu, obtenu {nouveau!r}")
+        assert np.array_equal(w, gardee), (f"update(x = {montre(x)}, y = {y}) a modifié le w reçu : {montre(gardee)} "
+                                           f"avant l'appel, {montre(w)} après (renvoyez un nouveau tableau : w = w + …, "
+                                           "pas w += …)")
+        assert isinstance(nouveau, (tuple, list)) and len(nouveau) == 2, (
+            f"update : le couple (w, b) attendu, obtenu {montre(nouveau)}")
         verifie_proche(nouveau[0], w_attendu, f"w après update(x = {montre(x)}, y = {y})", "wᵢ ← wᵢ + α (y − f(x)) xᵢ")
         verifie_proche(nouveau[1], b_attendu, f"b après update(x = {montre(x)}, y = {y})", "b ← b + α (y − f(x))")
-    assert np.array_equal(w, gardee), (f"update ne doit pas modifier le w reçu : attendu {montre(gardee)} après les "
-                                       f"appels, obtenu {montre(w)} (renvoyez un nouveau tableau)")
 
 
 def test_apprentissage_du_perceptron():

@@ -221,13 +221,25 @@ def test_train_digits_observe_par_un_espion():
                                          f"différentes attendues, obtenu {len(set(vus))}")
     assert lots[0] != sorted(lots[0]) and lots[0] != lots[3], (
         "des lots mélangés à chaque époque sont attendus, obtenu le même ordre")
+    for graine, pareil in ((3, True), (4, False)):  # le mélange ne dépend que de seed
+        autre = Espion()
+        models.train_digits(autre, X, y, epochs=2, lr=0.01, seed=graine)
+        memes = [[numero.get(round(float(v), 6), -1) for v in lot[:, 0, 0, 0]] for lot in autre.lots] == lots
+        assert memes == pareil, (f"train_digits avec seed={graine} après seed=3 : "
+                                 + ("les mêmes lots attendus, obtenu d'autres (tirez l'ordre à partir de seed)" if pareil
+                                    else "d'autres lots attendus, obtenu les mêmes (l'ordre doit dépendre de seed)"))
     # Les mêmes lots, dans le même ordre, à la main : Adam de pas lr, entropie croisée, gradients remis à zéro.
-    reference = Espion().reseau
-    opt = torch.optim.Adam(reference.parameters(), lr=0.01)
-    for lot in lots:
-        opt.zero_grad()
-        F.cross_entropy(reference(X[lot]), y[lot]).backward()
-        opt.step()
+    reference, nll = Espion().reseau, Espion().reseau
+    for modele, cout in ((reference, F.cross_entropy), (nll, F.nll_loss)):
+        opt = torch.optim.Adam(modele.parameters(), lr=0.01)
+        for lot in lots:
+            opt.zero_grad()
+            cout(modele(X[lot]), y[lot]).backward()
+            opt.step()
+    assert not all(torch.allclose(a, b, atol=1e-5) for a, b in zip(espion.reseau.parameters(), nll.parameters())) or \
+        all(torch.allclose(a, b, atol=1e-5) for a, b in zip(espion.reseau.parameters(), reference.parameters())), (
+        "train_digits calcule F.nll_loss sur les sorties du modèle : le modèle reçu renvoie des logits, le coût demandé "
+        "est nn.CrossEntropyLoss (nll_loss n'irait qu'avec un log_softmax à la fin du modèle)")
     for i, (obtenu, voulu) in enumerate(zip(espion.reseau.parameters(), reference.parameters())):
         verifie_proche(obtenu, voulu, f"paramètre {i} après train_digits (2 époques, 150 images)",
                        "pour chaque lot : gradients remis à zéro, nn.CrossEntropyLoss, rétropropagation, un pas d'Adam "

@@ -23,7 +23,8 @@ def update(w, b, x, y, lr):
         wᵢ ← wᵢ + α (y − f(x)) xᵢ        b ← b + α (y − f(x))
 
     où α = lr est le taux d'apprentissage et f(x) la prédiction actuelle (0 ou 1).
-    x : (d,), y : 0 ou 1. Renvoie le couple (w, b) mis à jour, sans modifier le w reçu.
+    x : (d,), y : 0 ou 1. Renvoie le couple (w, b) mis à jour : un NOUVEAU tableau w, sans
+    modifier le w reçu (écrivez w = w + …, pas w += …, qui changerait le tableau de l'appelant).
     """
     ### BEGIN SOLUTION
     x = np.asarray(x, dtype=float)
@@ -37,7 +38,7 @@ def train(X, y, lr=0.1, epochs=50):
 
     Conventions (tout le monde doit trouver le même résultat) : on part de w = 0 (forme (d,))
     et b = 0 ; une époque parcourt les échantillons de X **dans l'ordre**, un par un, avec
-    `update` ; on fait `epochs` époques complètes.
+    `update` (et donc `predict`) ; on fait `epochs` époques complètes.
     X : (N, d), y : (N,) de 0/1. Renvoie (w, b).
     """
     ### BEGIN SOLUTION

@@ -10,7 +10,9 @@ Conventions du TP (les tests cachés les supposent) :
   (n_sortie,) ; la couche l calcule z_l = a_{l−1} · W_l + b_l ;
 - X a la forme (N, n) ; Y a la forme de la sortie du réseau : (N, 1) de 0/1 (binaire),
   (N, 1) de réels (régression), (N, K) en one-hot (multi-classe) ;
-- le coût est une moyenne sur les échantillons (les fonctions de `losses`).
+- le coût est une moyenne sur les échantillons (les fonctions de `losses`) ;
+- `fit` appelle `minibatches`, un coût de `losses`, `net.forward`, `net.backward` et
+  `optimizer.step` : une erreur dans l'une d'elles n'est comptée qu'une fois, par son propre test.
 """
 import numpy as np
 
@@ -107,7 +109,8 @@ def fit(net, X, Y, loss, optimizer, batch_size, epochs, seed):
     chaque lot : sortie = net.forward(Xb, training=True), coût du lot, puis
     net.params = optimizer.step(net.params, net.backward(Yb)).
     Renvoie l'historique : la liste (une valeur par époque) de la moyenne des coûts des lots de
-    l'époque, chacun calculé avant sa mise à jour.
+    l'époque, chacun calculé avant sa mise à jour (pondérer chaque lot par sa taille, ce qui
+    donne le coût moyen par échantillon, est accepté aussi ; leur somme ne l'est pas).
     """
     ### BEGIN SOLUTION
     history = []

@@ -5,10 +5,13 @@ Conventions (les tests cachés les supposent) :
   d'un réseau convolutif est une **corrélation croisée** : le noyau est appliqué tel quel, sans
   être retourné ;
 - le padding p ajoute p lignes / colonnes de zéros de **chaque** côté de l'image ;
-- les images sont des tableaux numpy (H, W) ou, avec plusieurs canaux, (C, H, W) ;
-- écrivez du numpy vectorisé : pas de boucle sur les pixels de sortie (une boucle sur les
-  cases du noyau est permise). `np.lib.stride_tricks.sliding_window_view` donne toutes les
-  fenêtres d'une image sans les copier.
+- les images sont des tableaux numpy (H, W) ou, avec plusieurs canaux, (C, H, W) ; les
+  résultats sont comparés à la précision de ce que vous renvoyez (float64 ou float32) ;
+- `conv2d_multi` et `conv2d_backward` peuvent appeler `conv2d` : une erreur de `conv2d` n'est
+  comptée que par ses propres tests ;
+- conseil (non noté) : écrivez du numpy vectorisé, sans boucle sur les pixels de sortie (une
+  boucle sur les cases du noyau suffit). `np.lib.stride_tricks.sliding_window_view` donne toutes
+  les fenêtres d'une image sans les copier. Des boucles donnent le même résultat, plus lentement.
 
 L'exemple du cours (image 5×5 et noyau 3×3 en forme de croix de Saint-André) :
 

@@ -56,7 +56,8 @@ class DigitCNN(nn.Module):
     """Un petit réseau convolutif pour les chiffres manuscrits (MNIST), à vous de le concevoir.
 
     Entrée (N, 1, 28, 28), niveaux de gris dans [0, 1] ; sortie : les **logits** (N, 10), un
-    par chiffre (pas de softmax : `nn.CrossEntropyLoss` l'applique).
+    par chiffre (pas de softmax : `nn.CrossEntropyLoss` l'applique). Des log-probabilités (un
+    `log_softmax` à la fin) conviennent aussi : `nn.CrossEntropyLoss` en donne le même coût.
     Au moins une couche `nn.Conv2d`. Une architecture qui marche bien :
     deux blocs [convolution 3×3 avec padding 1 → ReLU → max-pooling 2×2], puis une couche
     dense vers les 10 classes (28 → 14 → 7 : calculez la taille de l'entrée de la couche dense).
@@ -82,11 +83,16 @@ def train_digits(model, X, y, epochs, lr, seed):
     """Entraîne `model` (un `DigitCNN`) sur les images X (N, 1, 28, 28) et leurs chiffres y (N,)
     (entiers 0–9, un tenseur `torch.long`) ; entraîne le modèle reçu (pas une copie) et le renvoie.
 
-    Votre propre boucle : Adam de pas `lr`, coût `nn.CrossEntropyLoss`, mini-lots de 64
-    mélangés à chaque époque (`DataLoader(TensorDataset(X, y), batch_size=64, shuffle=True,
-    generator=torch.Generator().manual_seed(seed))`), `epochs` passages sur les données.
+    Votre propre boucle : Adam de pas `lr`, coût `nn.CrossEntropyLoss` sur la sortie du modèle
+    (pas `F.nll_loss` : le modèle peut renvoyer des logits), mini-lots de 64 mélangés à chaque
+    époque, `epochs` passages sur les données. Le mélange ne dépend que de `seed` : la même
+    graine redonne les mêmes lots, une autre graine d'autres lots (par exemple
+    `DataLoader(TensorDataset(X, y), batch_size=64, shuffle=True,
+    generator=torch.Generator().manual_seed(seed))`).
     Pour chaque lot : passez-le sur `device()`, remettez les gradients à zéro, calculez le coût,
     rétropropagez, faites un pas. Le modèle doit être sur `device()` et en mode entraînement.
+    Les tests observent votre boucle sur un petit CNN à eux : elle ne doit rien supposer du
+    modèle reçu.
     """
     ### BEGIN SOLUTION
     torch.manual_seed(seed)

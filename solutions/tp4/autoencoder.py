@@ -65,13 +65,16 @@ class AutoEncoder(nn.Module):
 
 def train_autoencoder(model, X, epochs, lr, batch_size, seed, noise_std=0.0):
     """Entraîne `model` à reconstruire X (tenseur (N, d)) et renvoie le coût moyen de chaque époque
-    (une liste de `epochs` nombres Python).
+    (une liste de `epochs` nombres Python) : la moyenne des coûts des lots, ou la moyenne par
+    échantillon (chaque lot pondéré par sa taille), au choix ; pas leur somme.
 
     - optimiseur Adam de pas `lr` ; coût : l'erreur quadratique moyenne (MSE) entre x̂ et la cible ;
     - à chaque époque, parcourez X en lots de `batch_size` dans un ordre tiré au hasard ;
     - **auto-encodeur débruiteur** : si noise_std > 0, l'entrée du réseau est x + bruit gaussien
       N(0, noise_std²) (un nouveau bruit à chaque lot) et la **cible reste x propre** ;
-    - hasard reproductible : un `torch.Generator().manual_seed(seed)` pour l'ordre et le bruit.
+    - le hasard (ordre des lots, bruit) ne dépend que de `seed` : la même graine redonne le même
+      entraînement, une autre graine un autre (par exemple un `torch.Generator().manual_seed(seed)`
+      pour l'ordre et pour le bruit).
     """
     ### BEGIN SOLUTION
     generator = torch.Generator().manual_seed(seed)

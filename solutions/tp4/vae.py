@@ -88,8 +88,12 @@ def vae_loss(recon, x, mu, logvar):
 def train_vae(model, X, epochs, lr, batch_size, seed):
     """Entraîne le VAE sur X (tenseur (N, d)) : Adam de pas `lr`, lots de `batch_size` dans un ordre
     tiré au hasard à chaque époque, ε ~ N(0, I) tiré pour chaque lot, coût `vae_loss`.
-    Hasard reproductible : un `torch.Generator().manual_seed(seed)` pour l'ordre et pour ε.
-    Renvoie le coût moyen par échantillon de chaque époque (liste de `epochs` nombres Python).
+    Le hasard (ordre des lots, ε) ne dépend que de `seed` : la même graine redonne le même
+    entraînement, une autre graine un autre (par exemple un `torch.Generator().manual_seed(seed)`
+    pour l'ordre et pour ε). `train_vae` appelle votre `vae_loss` et votre modèle : une erreur de
+    ceux-ci n'est comptée que par leurs propres tests.
+    Renvoie le coût moyen de chaque époque (liste de `epochs` nombres Python) : la moyenne des
+    coûts des lots ou la moyenne par échantillon, au choix (vae_loss est déjà divisé par N).
     """
     ### BEGIN SOLUTION
     generator = torch.Generator().manual_seed(seed)

@@ -39,13 +39,22 @@ class Mistake:
     passes: str = ""  # one hidden test it must still pass (empty: not checked)
     public: tuple[str, ...] = ()  # public tests (of tests/test_tpN.py) it must fail
     hole: str = ""  # why the hidden tests do not catch it, when they do not (reported, not counted)
-
+    also: tuple[tuple[str, str], ...] = ()  # other functions of `file` rewritten first (function, body): a caller
+    # written to use the buggy function, so that the mistake is charged to that function only
     @classmethod
     def of_function(cls, tp: str, name: str, file: str, function: str, new: str, hidden: list[str], passes: str,
                     public: list[str], hole: str = "") -> Mistake:
         """A mistake in a top-level function: its whole body becomes `new`."""
         return cls(tp, name, file, new, function=function, hidden=tuple(hidden), passes=passes,
                    public=tuple(public), hole=hole)
+
+    @classmethod
+    def calling(cls, tp: str, name: str, file: str, function: str, new: str, also: list[tuple[str, str]],
+                hidden: list[str], passes: str, public: list[str]) -> Mistake:
+        """A bug in `function` that another function, rewritten by `also` to call it, relies on: only
+        `function`'s own tests may charge it; `passes` is the caller's test, which must not."""
+        return cls(tp, name, file, new, function=function, hidden=tuple(hidden), passes=passes, public=tuple(public),
+                   also=tuple(also))
 
     @classmethod
     def of_text(cls, tp: str, name: str, file: str, old: str, new: str, hidden: list[str], passes: str,
@@ -55,6 +64,8 @@ class Mistake:
 
     def rewrite(self, source: str) -> str:
         """The changed text of `self.file`, from its solution."""
+        for function, body in self.also:
+            source = replace_function(source, function, body)
         if self.function:
             return replace_function(source, self.function, self.new)
         if source.count(self.old) != 1:

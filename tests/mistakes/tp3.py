@@ -123,4 +123,24 @@ MISTAKES = [
     text("train_digits doing one epoch whatever `epochs`", MODELS, "    for _ in range(epochs):\n", "    for _ in range(1):\n",
          [MO + "test_train_digits_accuracy_on_held_out_digits"], CHEAP,
          ["test_train_digits_observe_par_un_espion"]),
+    # conventions met in real code (benchmarks/RESULTS.md) that the docstrings rule out, and a bug in a called function
+    Mistake.calling("tp3", "conv2d padding one side only, conv2d_multi written with conv2d", CONV, "conv2d",
+                    "x = np.pad(np.asarray(x, dtype=float), ((padding, 0), (padding, 0)))\nk = np.asarray(k, dtype=float)\n"
+                    + CONV2D_TAIL,
+                    [("conv2d_multi", "x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)\n"
+                                      "return np.stack([sum(conv2d(x[c], w[f, c], stride, padding) for c in range(len(x)))"
+                                      " + b[f] for f in range(len(w))])")],
+                    [CV + "test_conv2d_course_examples", CV + "test_conv2d_matches_torch"],
+                    CV + "test_conv2d_multi_matches_torch", ["test_convolution_comme_torch"]),  # multi calls conv2d
+    text("train_digits with F.nll_loss on the model's logits (pytorch/examples' loop)", MODELS,
+         "loss_fn = nn.CrossEntropyLoss()", "loss_fn = nn.NLLLoss()", [MO + "test_train_digits_is_the_loop_asked"],
+         CHEAP, ["test_train_digits_observe_par_un_espion"]),
+    function("train_digits shuffling with the global generator, unseeded", MODELS, "train_digits",
+             "model.to(device())\nmodel.train()\noptimizer = torch.optim.Adam(model.parameters(), lr=lr)\n"
+             "loss_fn = nn.CrossEntropyLoss()\n"
+             "loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=64, shuffle=True)\n"
+             "for _ in range(epochs):\n    for X_batch, y_batch in loader:\n"
+             "        X_batch, y_batch = X_batch.to(device()), y_batch.to(device())\n        optimizer.zero_grad()\n"
+             "        loss_fn(model(X_batch), y_batch).backward()\n        optimizer.step()\nreturn model",
+             [MO + "test_train_digits_is_the_loop_asked"], CHEAP, ["test_train_digits_observe_par_un_espion"]),
 ]

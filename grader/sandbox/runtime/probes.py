@@ -78,6 +78,8 @@ def plain(value: Any) -> Any:
         return bool(value)
     if isinstance(value, (int, np.integer)):
         return int(value)
+    if isinstance(value, np.floating) and value.dtype != np.float64:  # keeps its precision: a float32 is judged as one
+        return np.array(value)
     if isinstance(value, (float, np.floating)):
         return float(value)
     if isinstance(value, (list, tuple)):
@@ -85,6 +87,8 @@ def plain(value: Any) -> Any:
         return tuple(items) if isinstance(value, tuple) else items
     if value is None:
         return None
+    if isinstance(value, str) and len(value) <= 200:  # a label inside a cache ("train"): plain data too
+        return value
     raise TypeError(f"valeur de type {type(value).__name__} renvoyée : un tableau numpy ou un nombre est attendu")
 
 
@@ -98,6 +102,27 @@ def call(module: str, function: str, args: list | tuple = (), kwargs: dict | Non
         else:
             kwargs[key] = make_callable(spec)
     return plain(student_function(module, function)(*args, **kwargs))
+
+
+def call_checked(module: str, function: str, args: list | tuple = (), kwargs: dict | None = None,
+                 callables: dict | None = None) -> dict:
+    """Call one student function and say which array arguments it changed in place: {"value": the
+    result, "changed": positions (or names) of the arrays whose contents differ after the call}.
+    Arrays are copied on their way to the worker, so only this probe can see such a change."""
+    args, kwargs = list(args), dict(kwargs or {})
+    for key, spec in (callables or {}).items():
+        if key.isdigit():
+            args[int(key)] = make_callable(spec)
+        else:
+            kwargs[key] = make_callable(spec)
+    before = {str(i): a.copy() for i, a in enumerate(args) if isinstance(a, np.ndarray)}
+    before.update({k: a.copy() for k, a in kwargs.items() if isinstance(a, np.ndarray)})
+    value = plain(student_function(module, function)(*args, **kwargs))
+    now = {str(i): a for i, a in enumerate(args)}
+    now.update(kwargs)
+    changed = [key for key, old in before.items()
+               if now[key].shape != old.shape or not np.array_equal(now[key], old, equal_nan=True)]
+    return {"value": value, "changed": changed}
 
 
 def call_many(module: str, function: str, calls: list) -> list:
@@ -180,7 +205,8 @@ def torch_fit(module: str, factory: str, args: list | tuple, X: np.ndarray, y: n
               loss: str, optimizer: str, lr: float, batch_size: int, epochs: int, seed: int = 0,
               kwargs: dict | None = None, fit: str = "fit", classes: bool = False,
               X_test: np.ndarray | None = None, describe: np.ndarray | None = None,
-              weights: list | None = None, describe_before: bool = False, report: bool = False) -> dict:
+              weights: list | None = None, describe_before: bool = False, report: bool = False,
+              spy: bool = False) -> dict:
     """Train a student model (from `weights` when given) with the student's `fit` on (X, y);
     return its history, and its outputs on X_test (public data only) or its description
     (`describe_model`, with `describe` as the check inputs), for the grader to run it on held-out
@@ -191,6 +217,9 @@ def torch_fit(module: str, factory: str, args: list | tuple, X: np.ndarray, y: n
 
     model = torch_model(module, factory, args, kwargs, seed)
     load_weights(model, weights)
+    if spy:  # a model handed over in evaluation mode: fit must switch it to training itself
+        model = spied(model)
+        model.eval()
     before = described_as_built(model, describe) if describe_before and describe is not None else None
     target = torch.as_tensor(np.asarray(y), dtype=torch.long if classes else torch.float32)
     data = torch.utils.data.TensorDataset(torch.as_tensor(np.asarray(X), dtype=torch.float32), target)
@@ -200,6 +229,8 @@ def torch_fit(module: str, factory: str, args: list | tuple, X: np.ndarray, y: n
     optimiser = getattr(torch.optim, TORCH_OPTIMIZERS[optimizer])(model.parameters(), lr=lr)
     history = student_attribute(module, fit)(model, loader, loss_fn, optimiser, epochs)
     answer = {"history": [float(h) for h in history]}
+    if spy:
+        answer["modes"] = list(model.modes)  # the calls of fit only, not the probe's own below
     if X_test is not None:
         answer["outputs"] = outputs_of(model, [X_test])[0]
     if describe is not None:
@@ -209,6 +240,57 @@ def torch_fit(module: str, factory: str, args: list | tuple, X: np.ndarray, y: n
     if report:
         answer["parameters"] = [p.detach().cpu().double().numpy() for p in model.parameters()]
     return answer
+
+
+def spied(model: Any) -> Any:
+    """The student's model inside a wrapper that notes what each call of forward receives (its tensor
+    arguments, as arrays) and the model's mode then (training or evaluation): a training loop or an
+    evaluation can be followed without trusting anything but the model's own computation. The wrapper
+    holds the same parameters, in the same order."""
+    import torch
+    from torch import nn
+
+    class Spy(nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+            self.seen: list = []
+            self.modes: list = []
+
+        def __getattr__(self, name: str) -> Any:  # the student's own attributes (model.mu, model.latent_dim…)
+            try:
+                return super().__getattr__(name)
+            except AttributeError:
+                if name == "inner" or "inner" not in self.__dict__.get("_modules", {}):
+                    raise
+                return getattr(self._modules["inner"], name)
+
+        def forward(self, *args: Any) -> Any:
+            self.seen.append([a.detach().cpu().double().numpy().copy() for a in args if isinstance(a, torch.Tensor)])
+            self.modes.append(bool(self.inner.training))
+            return self.inner(*args)
+
+    return Spy(model)
+
+
+def spy_cnn() -> Any:
+    """A tiny CNN of the grader's (public: the public tests use the same idea) that notes the first
+    pixel of every image of every batch it is given: a training loop's batches can be followed
+    without trusting the student's model. Images (N, 1, 28, 28) → logits (N, 10)."""
+    import torch
+    from torch import nn
+
+    class SpyCNN(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layers = nn.Sequential(nn.Conv2d(1, 2, 5, stride=3), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 8 * 8, 10))
+            self.seen: list = []
+
+        def forward(self, x: Any) -> Any:
+            self.seen.append(x[:, 0, 0, 0].detach().cpu().double().numpy().copy())
+            return self.layers(x)
+
+    return SpyCNN()
 
 
 def described_as_built(model: Any, check_inputs: Any) -> dict:
@@ -224,23 +306,29 @@ def described_as_built(model: Any, check_inputs: Any) -> dict:
 
 
 def torch_evaluate(module: str, factory: str, args: list | tuple, weights: list, X: np.ndarray, y: np.ndarray,
-                   metric: str, batch_size: int, kwargs: dict | None = None, evaluate: str = "evaluate") -> float:
-    """The student's `evaluate` on given weights and (public, generated) data."""
+                   metric: str, batch_size: int, kwargs: dict | None = None, evaluate: str = "evaluate",
+                   spy: bool = False) -> Any:
+    """The student's `evaluate` on given weights and (public, generated) data; with `spy`, also the
+    model's mode at each call ({"value": …, "modes": […]})."""
     import torch
 
     model = torch_model(module, factory, args, kwargs, 0)
     load_weights(model, weights)
+    if spy:  # a model handed over in training mode: evaluate must switch it to evaluation itself
+        model = spied(model)
+        model.train()
     data = torch.utils.data.TensorDataset(torch.as_tensor(np.asarray(X), dtype=torch.float32),
                                           torch.as_tensor(np.asarray(y), dtype=torch.float32))
     metrics = {"mae": lambda output, target: (output - target).abs().mean()}
     loader = torch.utils.data.DataLoader(data, batch_size=batch_size, shuffle=False)
-    return float(student_attribute(module, evaluate)(model, loader, metrics[metric]))
+    value = float(student_attribute(module, evaluate)(model, loader, metrics[metric]))
+    return {"value": value, "modes": model.modes} if spy else value
 
 
 def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict | None = None,
                models: dict | None = None, optimizers: dict | None = None, seed: int = 0,
                report: list | tuple = (), inputs: dict | None = None, differentiate: list | tuple = (),
-               describe: dict | None = None, describe_before: list | tuple = ()) -> dict:
+               describe: dict | None = None, describe_before: list | tuple = (), dirty: list | tuple = ()) -> dict:
     """Call any student function on models, optimisers and tensors built here.
 
     `models`: name -> {"factory": "tp4.gan.Generator", "args": [...], "kwargs": {...}, "weights": [...]}
@@ -254,15 +342,22 @@ def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict
     gradient of the result's sum with respect to each (None where none flows). For each
     (model, check inputs) of `describe`, "models" gives the model's description (`describe_model`),
     and "before" the description of those named in `describe_before` as built, before the call
-    (training must change weights only: the grader compares the two)."""
+    (training must change weights only: the grader compares the two). Models named in `dirty` start
+    with gradients left over (0.5 everywhere), as a training loop's previous backward leaves them."""
     import torch
 
     torch.set_num_threads(1)
     torch.manual_seed(seed)
     built: dict[str, Any] = {}
     for name, spec in (models or {}).items():
-        model_module, factory = spec["factory"].rsplit(".", 1)
-        built[name] = torch_model(model_module, factory, spec.get("args", ()), spec.get("kwargs"), seed)
+        if spec["factory"] == "probes.SpyCNN":  # the grader's own small CNN, which notes every batch it sees
+            torch.manual_seed(seed)
+            built[name] = spy_cnn()
+        else:
+            model_module, factory = spec["factory"].rsplit(".", 1)
+            built[name] = torch_model(model_module, factory, spec.get("args", ()), spec.get("kwargs"), seed)
+            if spec.get("spy"):
+                built[name] = spied(built[name])
         load_weights(built[name], spec.get("weights"))
     for name, spec in (optimizers or {}).items():
         optimiser = getattr(torch.optim, TORCH_OPTIMIZERS[spec["name"]])
@@ -277,18 +372,25 @@ def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict
             return type(value)(resolve(item) for item in value)
         return value
 
+    for name in dirty:  # gradients left over, as a loop's previous backward leaves them: zero_grad must clear them
+        for param in built[name].parameters():
+            param.grad = torch.full_like(param, 0.5)
     before = {name: described_as_built(built[name], describe[name]) for name in describe_before}
     positional = list(resolve(tuple(args)))
     for index in differentiate:
         positional[index] = positional[index].detach().clone().requires_grad_(True)
     result = resolve_callable(module, function, built)(*positional, **{k: resolve(v) for k, v in (kwargs or {}).items()})
-    answer = {"value": torch_plain(result)}
+    answer = {"value": torch_plain(result), "kinds": kinds(result)}
     if differentiate:
         result.sum().backward()
         answer["gradients"] = [None if positional[i].grad is None else positional[i].grad.double().numpy() for i in differentiate]
     answer["parameters"] = {name: [p.detach().cpu().double().numpy() for p in built[name].parameters()] for name in report}
     answer["outputs"] = {name: outputs_of(built[name], [x])[0] for name, x in (inputs or {}).items()}
     answer["models"] = {name: describe_model(built[name], x) for name, x in (describe or {}).items()}
+    watched = {name: model.seen for name, model in built.items() if hasattr(model, "seen")}
+    if watched:
+        answer["seen"] = watched
+        answer["modes"] = {name: model.modes for name, model in built.items() if hasattr(model, "modes")}
     if describe_before:
         answer["before"] = before
     return answer
@@ -359,6 +461,18 @@ def resolve_callable(module: str, function: str, built: dict) -> Callable:
     return getattr(built[name], method)
 
 
+def kinds(value: Any) -> Any:
+    """What a student function returned, as type names ("float", "Tensor", "Tensor+grad" for a tensor
+    that still carries its graph): the values cross as arrays, so their kind is reported apart."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return "Tensor+grad" if value.requires_grad else "Tensor"
+    if isinstance(value, (list, tuple)):
+        return [kinds(item) for item in value][:64]
+    return type(value).__name__
+
+
 def torch_plain(value: Any) -> Any:
     """Student results with tensors as float64 arrays and modules as their parameters."""
     import torch
@@ -373,7 +487,7 @@ def torch_plain(value: Any) -> Any:
 
 
 PROBES: dict[str, Callable[..., Any]] = {
-    "call": call, "call_many": call_many, "object_steps": object_steps, "ping": lambda: "pong",
+    "call": call, "call_many": call_many, "call_checked": call_checked, "object_steps": object_steps, "ping": lambda: "pong",
     "torch_forward": torch_forward, "torch_fit": torch_fit, "torch_evaluate": torch_evaluate, "torch_call": torch_call}
 
 

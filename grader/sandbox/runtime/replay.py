@@ -91,7 +91,8 @@ def _ops() -> dict[str, Op]:
         F.relu: Op(F.relu, 1, inplace=1), F.relu6: Op(F.relu6, 1, inplace=1),
         F.leaky_relu: Op(F.leaky_relu, 2, kw("negative_slope"), inplace=2), F.elu: Op(F.elu, 2, kw("alpha"), inplace=2),
         F.gelu: Op(F.gelu, 1, kw("approximate")), F.silu: Op(F.silu, 1, inplace=1), F.sigmoid: Op(F.sigmoid, 1),
-        F.tanh: Op(F.tanh, 1), F.softmax: Op(F.softmax, 2, kw("dim")), F.log_softmax: Op(F.log_softmax, 2, kw("dim")),
+        F.tanh: Op(F.tanh, 1), F.softmax: Op(F.softmax, 2, kw("dim", "_stacklevel", "dtype")),
+        F.log_softmax: Op(F.log_softmax, 2, kw("dim", "_stacklevel", "dtype")),  # fx records torch's defaults
         F.max_pool2d: Op(F.max_pool2d, 7, pool | kw("return_indices"), kind="pool"),
         F.avg_pool2d: Op(F.avg_pool2d, 6, kw("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"),
                          kind="pool"),
@@ -216,6 +217,8 @@ class Graph:
         if op.inplace is not None and len(args) > op.inplace:  # F.relu(x, True): computed out of place
             args = args[:op.inplace] + args[op.inplace + 1:]
         kwargs = {key: value for key, value in kwargs.items() if key != "inplace"}
+        expect(kwargs.get("dtype") is None and isinstance(kwargs.get("_stacklevel", 0), int),
+               f"forward appelle {short} avec un dtype que le correcteur ne rejoue pas")
         expect(len(args) <= op.positional and set(kwargs) <= op.keywords,
                f"forward appelle {short} avec des arguments que le correcteur ne rejoue pas "
                f"({', '.join(sorted(set(kwargs) - op.keywords)) or 'trop d arguments'})")
