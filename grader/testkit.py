@@ -91,8 +91,9 @@ class Feedback(AssertionError):
 
 
 class Unreadable(Feedback):
-    """A result that is not what the docstring says at all (None, not numbers, another shape): the
-    function's own failure, never a reason to forgive a test that calls it, or it."""
+    """A result that holds no numbers at all (None, a string, an object): the function's own
+    failure, never a reason to forgive a test that calls it, or it (numbers of another shape are a
+    wrong value: a padding on one side, labels kept as a row)."""
 
 
 class Partial(Feedback):
@@ -146,11 +147,11 @@ def relies_on(student: Student, function: str, *dependencies: tuple, forgive: bo
     learn), the test is charged and its message names the dependency. A dependency that is not
     written yet (NotImplementedError) or does not import charges the test, naming it.
 
-    Forgiven only where both mistakes are wrong *values*: the dependency returned numbers of the
-    documented shape, and so did the function under test. A dependency that raises or returns
-    something unreadable (None, another shape), or a function under test that does, charges the
-    test, naming the dependency: otherwise code that returns None everywhere would keep the points
-    of every test that calls another function (red team of issue 23)."""
+    Forgiven only where the dependency returned numbers (wrong ones, or of another shape) and the
+    function under test returned numbers or raised on them. A dependency that raises or returns no
+    numbers (None, a string), or a function under test that returns none, charges the test, naming
+    the dependency: otherwise code that returns None everywhere would keep the points of every test
+    that calls another function (red team of issue 23)."""
     return _Relying(student, function, dependencies, forgive)
 
 
@@ -175,8 +176,8 @@ class _Relying:
 
         if failure is None or not isinstance(failure, (Feedback, CallFailure)) or unwritten(failure):
             return False  # its own error, or code that is not written or does not import: charged as it is
-        # the function under test returned a wrong value of the right kind: it may be the dependency's doing
-        readable = isinstance(failure, Feedback) and not isinstance(failure, Unreadable)
+        # the function under test returned wrong numbers, or raised: it may be the dependency's doing
+        readable = not isinstance(failure, Unreadable)
         for name, check, *given in self.dependencies:
             try:
                 check(self.student)
@@ -224,7 +225,7 @@ def as_array(value: Any, what: str, shape: tuple[int, ...] | None = None) -> np.
     else:
         raise Unreadable(f"{what} : un tableau numpy est attendu, pas {type(value).__name__}")
     if shape is not None and array.shape != tuple(shape):
-        raise Unreadable(f"{what} : forme {array.shape} obtenue, {tuple(shape)} attendue")
+        raise Feedback(f"{what} : forme {array.shape} obtenue, {tuple(shape)} attendue")
     if not np.all(np.isfinite(array)):
         raise Feedback(f"{what} : le résultat contient des NaN ou des infinis")
     return array
@@ -233,8 +234,7 @@ def as_array(value: Any, what: str, shape: tuple[int, ...] | None = None) -> np.
 def as_float(value: Any, what: str) -> float:
     """A scalar result: a Python or numpy number, or an array holding exactly one number."""
     array = as_array(value, what)
-    if array.size != 1:
-        raise Unreadable(f"{what} : un seul nombre est attendu, {array.size} valeurs obtenues")
+    expect(array.size == 1, f"{what} : un seul nombre est attendu, {array.size} valeurs obtenues")
     return float(array.reshape(()))
 
 

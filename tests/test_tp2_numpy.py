@@ -78,5 +78,13 @@ def test_plausible_bugs_lose_exactly_their_points(project, tp2, student_repo, bu
 def test_adam_without_bias_correction_loses_its_points(project, tp2, student_repo):
     solution = (project.solutions / "tp2" / "optim.py").read_text(encoding="utf-8")
     repo = student_repo(files={"tp2/optim.py": adam_without_bias_correction(solution)})
-    # the held-out regression trains with Adam: charged too, its message naming Adam (held-out scores are never forgiven)
-    check_bug(project, tp2, repo, {"test_adam_matches_torch", "test_regression_beats_baseline"})
+    # The held-out regression trains with Adam too: without bias correction its R² falls under the bound
+    # on most secrets but not all (the secret follows the TP's files), so it may or may not lose points
+    # there; when it does, its message names Adam (held-out scores are never forgiven).
+    grading, _ = grade_checkout(project, tp2, repo)
+    lost = {t.id.split("::")[-1]: t for t in grading.tests if t.status != "passed"}
+    assert "test_adam_matches_torch" in lost and set(lost) <= {"test_adam_matches_torch", "test_regression_beats_baseline"}
+    assert all(t.status == "failed" and t.message for t in lost.values())
+    if "test_regression_beats_baseline" in lost:
+        assert "Adam" in lost["test_regression_beats_baseline"].message
+    assert grading.mark < 20
