@@ -128,9 +128,11 @@ def test_dataset_folders_are_the_installed_data():
     assert all(path.is_dir() and path == path.resolve() for path in folders)
 
 
-def test_the_same_tree_committed_again_draws_the_same_secret(project, tmp_path, monkeypatch):
-    """The held-out secret is keyed on the submission's content, never on its commit: the same files
-    committed twice (or by two students) get one mark; changed files get other data."""
+def test_the_same_code_committed_again_draws_the_same_secret(project, tmp_path, monkeypatch):
+    """The held-out secret is keyed on what the submission's files do, never on its commit: the same
+    code committed again (a comment or a docstring changed) gets one mark; changed code draws other
+    data, and so does any other file the worker sees (a top-level `knobs.py` the package could read:
+    no tuning against one fixed held-out set by keeping the package's files as they are)."""
     import git
 
     from grader.grading import runner
@@ -144,14 +146,24 @@ def test_the_same_tree_committed_again_draws_the_same_secret(project, tmp_path, 
     repo = git.Repo.init(repo_path)
     repo.index.add(["tp1"])
     first = repo.index.commit("TP1").hexsha
-    (repo_path / "NOTES.md").write_text("rien de changé dans tp1\n")
-    repo.index.add(["NOTES.md"])
-    second = repo.index.commit("again").hexsha
+    losses = repo_path / "tp1" / "losses.py"
+    source = losses.read_text()
+    docstring = source.split('"""')[1]
+    losses.write_text("# un commentaire\n" + source.replace(docstring, "Mes fonctions de coût, relues.").replace("\n\n\n", "\n\n\n# encore\n", 1))
+    repo.index.add(["tp1/losses.py"])
+    second = repo.index.commit("commentaires").hexsha
     only = RunOptions(only=("test_losses.py::test_mse_value",))
-    marks = [grade_checkout(project, project.tp("tp1"), repo_path, commit=sha, options=only)[0].mark for sha in (first, second)]
-    (repo_path / "tp1" / "losses.py").write_text((repo_path / "tp1" / "losses.py").read_text() + "\n# un commentaire\n")
+    marks = []
+    for sha in (first, second):
+        repo.git.checkout(sha)
+        marks.append(grade_checkout(project, project.tp("tp1"), repo_path, commit=sha, options=only)[0].mark)
+    (repo_path / "knobs.py").write_text("EPOCHS = 40\n")
     grade_checkout(project, project.tp("tp1"), repo_path, commit=second, options=only)
-    assert first != second and seen[0] == seen[1] != seen[2] and marks[0] == marks[1]
+    losses.write_text(source + "\nUNUSED = 1\n")
+    (repo_path / "knobs.py").unlink()
+    grade_checkout(project, project.tp("tp1"), repo_path, commit=second, options=only)
+    assert first != second and seen[0] == seen[1] and marks[0] == marks[1]
+    assert len(set(seen)) == 3, "another file, then changed code, must draw other data"
     assert first not in seen and second not in seen
 
 

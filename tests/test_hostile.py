@@ -189,13 +189,17 @@ def test_hostile_submission_gets_its_mark(name, config, project, tmp_path, capsy
         assert result_path.read_text() == written, "something rewrote the result after grading"
         result = json.loads(written)
         lost |= {t["id"].split("::")[1] for t in result["tests"] if t["status"] != "passed"}
-        assert result["mark"] == expected["mark"], (tp, result["mark"], [t["message"] for t in result["tests"]])
+        assert result["mark"] == expected["mark"], (tp, result["mark"], [(t["id"], t["points"], t["message"][:200])
+                                                                          for t in result["tests"] if t["status"] != "passed" or t["message"]])
         shown_messages = " | ".join(t["message"] for t in result["tests"] if t["status"] != "passed")
         for pattern in expected.get("messages") or ():  # why the tests were lost, as the student reads it
             assert re.search(pattern, shown_messages), (pattern, shown_messages)
         if expected.get("errors"):
             assert re.search(expected["errors"], " | ".join(result["errors"])), result["errors"]
-        assert all(t["points"] == 0 for t in result["tests"] if t["status"] != "passed")
+        # a failed test may keep part of its points only where the engine says why: a held-out score's
+        # partial credit, or points kept because a function it calls is charged by its own test
+        assert all(t["points"] < t["max_points"] and (t["points"] == 0 or t["message"]) for t in result["tests"]
+                   if t["status"] != "passed")
         assert not any(line in shown for line in hidden_lines(project.reference / tp))
     assert lost == set(expected["lost"]), spec["attack"]
     assert listener.accepted == 0, "student code reached a server of the grading machine"
@@ -218,4 +222,4 @@ def test_the_grader_s_own_memory_stays_bounded_whatever_the_replies(project, tmp
     done = subprocess.run([sys.executable, "-c", script, str(project.root), str(repo)], capture_output=True, text=True,
                           timeout=300)
     mark, peak_kib = done.stdout.split()[-2:]
-    assert float(mark) == 13.75 and int(peak_kib) < 1536 * 1024, (mark, int(peak_kib) // 1024)
+    assert float(mark) == 14.25 and int(peak_kib) < 1536 * 1024, (mark, int(peak_kib) // 1024)

@@ -79,8 +79,8 @@ class Pool:
         killed: dict[int, str] = {}  # index -> why we killed its process
         futures: dict[Future, int] = {}
         answered: set[int] = set()
-        with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=self.context, initializer=self.initializer,
-                                 initargs=self.initargs) as pool, interruptible(pool):
+        with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=self.context, initializer=started,
+                                 initargs=(self.initializer, self.initargs)) as pool, interruptible(pool):
             try:
                 for index, task in enumerate(batch):
                     futures[pool.submit(marked, str(markers / str(index)), task.function, task.args)] = index
@@ -150,12 +150,32 @@ def interruptible(pool: ProcessPoolExecutor) -> Iterator[None]:
         raise
 
 
+_busy = False  # in a pool process: a task is running
+
+
+def started(initializer: Callable[..., Any] | None, initargs: tuple) -> None:
+    """In a pool process, first: Ctrl-C interrupts a task (its sandboxes close) but ends an idle
+    process quietly, without the traceback of multiprocessing's queue on the instructor's terminal."""
+    signal.signal(signal.SIGINT, interrupted)
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def interrupted(signum: int, frame: Any) -> None:
+    if _busy:
+        raise KeyboardInterrupt
+    os._exit(128 + signum)
+
+
 def marked(marker: str, function: Callable[..., Any], args: tuple) -> Any:
     """In a pool process: say that this task started (with this process's id), run it, say it ended
     (the marker goes: a marker left behind is a task whose process died under it)."""
+    global _busy
     with open(marker, "w") as handle:
         handle.write(str(os.getpid()))
+    _busy = True
     try:
         return function(*args)
     finally:
+        _busy = False
         os.unlink(marker)

@@ -6,7 +6,9 @@ the worker through `Student`. Outcomes are read from pytest's hooks, never from 
 """
 from __future__ import annotations
 
+import ast
 import hashlib
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from ..base.errors import IsolationError, ReferenceSetupError, UsageError
+from ..base.parsing import parse
 from ..sandbox import CallFailure, IsolationReport, Limits, SandboxError, SandboxPolicy, WorkerSession
 from ..sandbox.policy import Budget
 from ..sandbox.session import MAX_COPIED_TOTAL
@@ -161,13 +164,42 @@ class RunOptions:
     heldout_seed: int | None = None  # a known held-out secret instead (calibration over seeds): never for real marks
 
 
-def content_hash(folder: Path) -> str:
-    """A submission's identity for its held-out secret: the hash of its TP package's files."""
-    digest = hashlib.sha256()
+def content_hash(folder: Path, limit: int = MAX_COPIED_TOTAL) -> str:
+    """A submission's identity for its held-out secret: what its files *do*. Every file the worker
+    would see counts (a top-level `knobs.py` the package imports too, symlinks by their target's
+    name), Python files by their syntax tree without docstrings (a changed comment, docstring or
+    layout draws the same data: no choosing the held-out data by editing a comment), other files
+    by their bytes; at most `limit` bytes are read (the sandbox refuses more anyway)."""
+    digest, budget = hashlib.sha256(), limit
     for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
-        if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes()[:1 << 20])
+        relative = path.relative_to(folder)
+        if {".git", "__pycache__"} & set(relative.parts) or budget <= 0:
+            continue
+        if path.is_symlink():
+            digest.update(b"L" + relative.as_posix().encode() + b"\0" + os.readlink(path).encode(errors="replace"))
+        elif path.is_file():
+            with path.open("rb") as handle:
+                data = handle.read(budget)
+            budget -= len(data)
+            digest.update(b"F" + relative.as_posix().encode() + b"\0" + meaning(path.name, data) + b"\0")
     return digest.hexdigest()
+
+
+def meaning(name: str, data: bytes) -> bytes:
+    """A Python file as its syntax tree without docstrings and comments; any other file as it is."""
+    tree = parse(data) if name.endswith(".py") and len(data) <= 1 << 20 else None
+    if tree is None:
+        return data
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body \
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    try:
+        return ast.dump(tree).encode()
+    except (RecursionError, MemoryError, ValueError):
+        return data
 
 
 def sandbox_policy(project: Project, tp: TP, options: RunOptions = RunOptions()) -> SandboxPolicy:
@@ -189,7 +221,7 @@ def grade_checkout(project: Project, tp: TP, checkout: Path, student: str | None
     `scratch`: the checkout is a throwaway export, which the sandbox may take instead of copying."""
     # The held-out secret is keyed on what is graded, not on the commit: the same files committed
     # again draw the same data, hence the same mark. Hashed before the sandbox may take the checkout.
-    identity = content_hash(checkout / tp.name)
+    identity = content_hash(checkout)
     budget = Budget(tp.budget)  # every call of this grading, the worker's and the replay's
     try:
         session = WorkerSession(checkout, sandbox_policy(project, tp, options), take=scratch, budget=budget)

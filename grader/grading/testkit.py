@@ -53,8 +53,13 @@ class Student:
         if callables:
             request["callables"] = callables
         got = self._caller.call("call_checked", request, timeout)
-        changed = got.get("changed") if isinstance(got, dict) else None
-        return (got.get("value") if isinstance(got, dict) else None), [str(c) for c in changed or []]
+        after = got.get("after") if isinstance(got, dict) and isinstance(got.get("after"), dict) else {}
+        sent = {str(i): a for i, a in enumerate(args) if isinstance(a, np.ndarray)}
+        sent.update({k: a for k, a in kwargs.items() if isinstance(a, np.ndarray)})
+        changed = [key for key, original in sent.items()  # compared here, with the grader's own arrays
+                   if not isinstance(after.get(key), np.ndarray) or after[key].shape != original.shape
+                   or not np.array_equal(after[key], original, equal_nan=True)]
+        return (got.get("value") if isinstance(got, dict) else None), changed
 
     def call_many(self, name: str, calls: list[tuple], timeout: float | None = None) -> list:
         """Many calls of one function in one round trip; each item is a tuple of arguments."""
@@ -83,6 +88,12 @@ class Student:
 class Feedback(AssertionError):
     """A failed check with its French message for the student: the only text of a hidden test
     that reaches students (a bare assert or numpy.testing's message could quote hidden values)."""
+
+
+class Unreadable(Feedback):
+    """A result that holds no numbers at all (None, a string, an object): the function's own
+    failure, never a reason to forgive a test that calls it, or it (numbers of another shape are a
+    wrong value: a padding on one side, labels kept as a row)."""
 
 
 class Partial(Feedback):
@@ -134,7 +145,13 @@ def relies_on(student: Student, function: str, *dependencies: tuple, forgive: bo
     makes the failure `NotCharged`, naming it, and the runner keeps the test's points up to those
     the dependency's own test lost. With `forgive=False` (held-out scores: a model that did not
     learn), the test is charged and its message names the dependency. A dependency that is not
-    written yet (NotImplementedError) or does not import charges the test, naming it."""
+    written yet (NotImplementedError) or does not import charges the test, naming it.
+
+    Forgiven only where the dependency returned numbers (wrong ones, or of another shape) and the
+    function under test returned numbers or raised on them. A dependency that raises or returns no
+    numbers (None, a string), or a function under test that returns none, charges the test, naming
+    the dependency: otherwise code that returns None everywhere would keep the points of every test
+    that calls another function (red team of issue 23)."""
     return _Relying(student, function, dependencies, forgive)
 
 
@@ -159,6 +176,8 @@ class _Relying:
 
         if failure is None or not isinstance(failure, (Feedback, CallFailure)) or unwritten(failure):
             return False  # its own error, or code that is not written or does not import: charged as it is
+        # the function under test returned wrong numbers, or raised: it may be the dependency's doing
+        readable = not isinstance(failure, Unreadable)
         for name, check, *given in self.dependencies:
             try:
                 check(self.student)
@@ -166,15 +185,16 @@ class _Relying:
                 if unwritten(problem):
                     raise Feedback(f"{self.function} appelle {name}, qui n'est pas encore écrite ou ne s'importe pas : "
                                    f"écrivez d'abord {name} ({problem.message})") from None
-                self.blame(failure, name, problem.message, given[0] if given else dependency_id(check))
+                self.blame(failure, name, problem.message, given[0] if given else dependency_id(check), forgive=False)
             except NotCharged as problem:  # that dependency's own test found one of its dependencies wrong
-                self.blame(failure, name, str(problem), problem.dependency)
+                self.blame(failure, name, str(problem), problem.dependency, forgive=readable)
             except Feedback as problem:
-                self.blame(failure, name, str(problem), given[0] if given else dependency_id(check))
+                self.blame(failure, name, str(problem), given[0] if given else dependency_id(check),
+                           forgive=readable and not isinstance(problem, Unreadable))
         return False
 
-    def blame(self, failure: BaseException, name: str, problem: str, test_id: str) -> None:
-        if not self.forgive:  # charged: the test's own message first, then the function to fix first
+    def blame(self, failure: BaseException, name: str, problem: str, test_id: str, forgive: bool = True) -> None:
+        if not (self.forgive and forgive):  # charged: the test's own message first, then the function to fix first
             own = getattr(failure, "message", "") or str(failure)
             raise Feedback(f"{own} ; corrigez d'abord {name} : {self.function} en dépend ({name} : {problem})") from None
         raise NotCharged(f"non noté ici : corrigez d'abord {name} ({self.function} en dépend ; {name} : {problem})",
@@ -201,9 +221,9 @@ def as_array(value: Any, what: str, shape: tuple[int, ...] | None = None) -> np.
         try:
             array = np.asarray(value, dtype=float)
         except (TypeError, ValueError):
-            raise Feedback(f"{what} : un tableau de nombres est attendu") from None
+            raise Unreadable(f"{what} : un tableau de nombres est attendu") from None
     else:
-        raise Feedback(f"{what} : un tableau numpy est attendu, pas {type(value).__name__}")
+        raise Unreadable(f"{what} : un tableau numpy est attendu, pas {type(value).__name__}")
     if shape is not None and array.shape != tuple(shape):
         raise Feedback(f"{what} : forme {array.shape} obtenue, {tuple(shape)} attendue")
     if not np.all(np.isfinite(array)):

@@ -122,11 +122,18 @@ def test_train_digits_accuracy_on_held_out_digits(student, heldout):
     weights = initial_weights(student, heldout)
     got = student.probe("torch_call", timeout=120, module=MODULE, function="train_digits",
                         args=("@cnn", X_train, y_train, EPOCHS, LR, SEED), seed=SEED,
-                        models={"cnn": {"factory": f"{MODULE}.DigitCNN", "weights": weights}}, describe={"cnn": check},
-                        describe_before=["cnn"])
+                        models={"cnn": {"factory": f"{MODULE}.DigitCNN", "weights": weights, "steps": True}},
+                        describe={"cnn": check}, describe_before=["cnn"])
     # The trained CNN runs in the replay process, rebuilt from its layers and weights: the held-out
     # digits never reach the worker. It is the model the grader loaded, trained: weights only.
     holds_weights(got.get("before", {}).get("cnn"), weights, "DigitCNN avant train_digits")
+    # The training asked, not more: a loop that trains longer when it is not the grader's SpyCNN is
+    # seen by its number of steps (one backward per batch of 64).
+    asked = EPOCHS * -(-len(X_train) // 64)
+    steps = got.get("steps", {}).get("cnn", 0)
+    expect(isinstance(steps, int) and steps <= asked, f"train_digits(…, epochs={EPOCHS}) a fait {steps} pas "
+           f"d'entraînement au lieu de {asked} ({EPOCHS} époques de {-(-len(X_train) // 64)} lots de 64) : un pas par "
+           "lot, le nombre d'époques demandé")
     same_architecture(got.get("before", {}).get("cnn"), got["models"]["cnn"], "DigitCNN entraîné par train_digits")
     logits = student.replay(got["models"]["cnn"], check, "DigitCNN entraîné").predict(X_test)
     expect(logits.shape == (len(X_test), 10), "DigitCNN doit renvoyer des logits de forme (N, 10)")

@@ -104,7 +104,7 @@ def check_errors(student):
     expect(errors.shape == (20,), f"reconstruction_error doit renvoyer une erreur par échantillon : forme (N,), "
            f"{errors.shape} obtenue pour N = 20")
     modes = got.get("modes", {}).get("ae") or []
-    expect(not any(modes), "reconstruction_error doit mettre le modèle en mode évaluation (model.eval()) avant de "
+    expect(modes and not any(modes), "reconstruction_error doit mettre le modèle en mode évaluation (model.eval()) avant de "
            "l'appliquer")
     want = ((reference_forward(weights, X) - X) ** 2).mean(axis=1)
     expect(np.allclose(errors, want, rtol=1e-4, atol=1e-7),

@@ -202,6 +202,14 @@ def test_train_vae_uses_its_seed(student):
             expect(np.allclose(history, want, rtol=1e-5), "avec lr = 0 et 3 lots de 8, chaque valeur de l'historique "
                    "doit être le coût moyen de l'époque (vae_loss des lots, en moyenne ; pas leur somme, pas une nouvelle "
                    "division par N)")
+        else:  # the model's parts called one by one: the same contract, checked as the public test does, on average over ε
+            encode, decode = reference_parts(weights, SMALL["hidden"])
+            mu, logvar = encode(X)
+            draws = np.random.default_rng(15).standard_normal((200, *mu.shape))
+            want = np.mean([sum(reference_loss(decode(mu + np.exp(0.5 * logvar) * eps), X, mu, logvar)) for eps in draws])
+            expect(np.allclose(history, want, rtol=0.1), f"avec lr = 0, chaque valeur de l'historique doit être le coût "
+                   f"moyen de l'époque (vae_loss des lots, en moyenne ; pas leur somme, pas une nouvelle division par N) : "
+                   f"{gap(history, np.full(history.shape, want))}")
         trained = [student.probe("torch_call", module=MODULE, function="train_vae", args=("@vae", X, 1, 0.01, 8, seed),
                                  models={"vae": {"factory": FACTORY, "kwargs": SMALL, "weights": weights}}, report=["vae"],
                                  seed=global_seed)["parameters"]["vae"] for seed, global_seed in ((0, 9), (0, 10), (1, 9))]

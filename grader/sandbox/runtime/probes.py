@@ -106,23 +106,20 @@ def call(module: str, function: str, args: list | tuple = (), kwargs: dict | Non
 
 def call_checked(module: str, function: str, args: list | tuple = (), kwargs: dict | None = None,
                  callables: dict | None = None) -> dict:
-    """Call one student function and say which array arguments it changed in place: {"value": the
-    result, "changed": positions (or names) of the arrays whose contents differ after the call}.
-    Arrays are copied on their way to the worker, so only this probe can see such a change."""
+    """Call one student function and send back, with its result, the array arguments as they are
+    after the call: {"value": the result, "after": {position or name: array}}. The grader compares
+    them with its own copies (arrays are copied on their way here): an argument changed in place is
+    seen on the grader's side, from no copy kept in the worker."""
     args, kwargs = list(args), dict(kwargs or {})
     for key, spec in (callables or {}).items():
         if key.isdigit():
             args[int(key)] = make_callable(spec)
         else:
             kwargs[key] = make_callable(spec)
-    before = {str(i): a.copy() for i, a in enumerate(args) if isinstance(a, np.ndarray)}
-    before.update({k: a.copy() for k, a in kwargs.items() if isinstance(a, np.ndarray)})
     value = plain(student_function(module, function)(*args, **kwargs))
-    now = {str(i): a for i, a in enumerate(args)}
-    now.update(kwargs)
-    changed = [key for key, old in before.items()
-               if now[key].shape != old.shape or not np.array_equal(now[key], old, equal_nan=True)]
-    return {"value": value, "changed": changed}
+    after = {str(i): plain(a) for i, a in enumerate(args) if isinstance(a, np.ndarray)}
+    after.update({k: plain(a) for k, a in kwargs.items() if isinstance(a, np.ndarray)})
+    return {"value": value, "after": after}
 
 
 def call_many(module: str, function: str, calls: list) -> list:
@@ -246,16 +243,33 @@ def spied(model: Any) -> Any:
     """The student's model inside a wrapper that notes what each call of forward receives (its tensor
     arguments, as arrays) and the model's mode then (training or evaluation): a training loop or an
     evaluation can be followed without trusting anything but the model's own computation. The wrapper
-    holds the same parameters, in the same order."""
+    holds the same parameters, in the same order. What it notes lives in this function's lists, read
+    through copies (`seen`, `modes`): nothing the student's code is handed can rewrite them by
+    accident. Code that calls the model's parts rather than its forward (`model.decoder(model.encoder(x))`)
+    is followed by the parts' modes; code that calls neither, by the model's mode after the call.
+    Like everything in the worker, it is forgeable by code written against the grader: it observes;
+    the marks that count are computed on the grader's side."""
     import torch
     from torch import nn
+
+    seen: list = []
+    modes: list = []
+    parts: list = []
 
     class Spy(nn.Module):
         def __init__(self, inner: Any) -> None:
             super().__init__()
             self.inner = inner
-            self.seen: list = []
-            self.modes: list = []
+            for part in inner.modules():
+                part.register_forward_pre_hook(lambda module, args: parts.append(bool(module.training)))
+
+        @property
+        def seen(self) -> list:
+            return [list(call) for call in seen]
+
+        @property
+        def modes(self) -> list:
+            return list(modes or parts or [bool(self.inner.training)])  # nothing called: its mode after the call
 
         def __getattr__(self, name: str) -> Any:  # the student's own attributes (model.mu, model.latent_dim…)
             try:
@@ -266,11 +280,21 @@ def spied(model: Any) -> Any:
                 return getattr(self._modules["inner"], name)
 
         def forward(self, *args: Any) -> Any:
-            self.seen.append([a.detach().cpu().double().numpy().copy() for a in args if isinstance(a, torch.Tensor)])
-            self.modes.append(bool(self.inner.training))
+            seen.append([a.detach().cpu().double().numpy().copy() for a in args if isinstance(a, torch.Tensor)])
+            modes.append(bool(self.inner.training))
             return self.inner(*args)
 
     return Spy(model)
+
+
+def count_steps(model: Any) -> list:
+    """A list whose length is the number of backward passes that reached the model's first parameter
+    (one per training step of an ordinary loop): how many steps a training call really took."""
+    steps: list = []
+    first = next(iter(model.parameters()), None)
+    if first is not None:
+        first.register_hook(lambda grad: steps.append(1))
+    return steps
 
 
 def spy_cnn() -> Any:
@@ -343,12 +367,14 @@ def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict
     (model, check inputs) of `describe`, "models" gives the model's description (`describe_model`),
     and "before" the description of those named in `describe_before` as built, before the call
     (training must change weights only: the grader compares the two). Models named in `dirty` start
-    with gradients left over (0.5 everywhere), as a training loop's previous backward leaves them."""
+    with gradients left over (0.5 everywhere), as a training loop's previous backward leaves them.
+    A model whose spec says "steps" gives in "steps" the number of backward passes of the call."""
     import torch
 
     torch.set_num_threads(1)
     torch.manual_seed(seed)
     built: dict[str, Any] = {}
+    steps: dict[str, list] = {}
     for name, spec in (models or {}).items():
         if spec["factory"] == "probes.SpyCNN":  # the grader's own small CNN, which notes every batch it sees
             torch.manual_seed(seed)
@@ -359,6 +385,8 @@ def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict
             if spec.get("spy"):
                 built[name] = spied(built[name])
         load_weights(built[name], spec.get("weights"))
+        if spec.get("steps"):
+            steps[name] = count_steps(built[name])
     for name, spec in (optimizers or {}).items():
         optimiser = getattr(torch.optim, TORCH_OPTIMIZERS[spec["name"]])
         built[name] = optimiser(built[spec["model"]].parameters(), lr=spec["lr"])
@@ -380,6 +408,7 @@ def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict
     for index in differentiate:
         positional[index] = positional[index].detach().clone().requires_grad_(True)
     result = resolve_callable(module, function, built)(*positional, **{k: resolve(v) for k, v in (kwargs or {}).items()})
+    taken = {name: len(counted) for name, counted in steps.items()}  # the call's own steps, not the probe's below
     answer = {"value": torch_plain(result), "kinds": kinds(result)}
     if differentiate:
         result.sum().backward()
@@ -387,6 +416,8 @@ def torch_call(module: str, function: str, args: list | tuple = (), kwargs: dict
     answer["parameters"] = {name: [p.detach().cpu().double().numpy() for p in built[name].parameters()] for name in report}
     answer["outputs"] = {name: outputs_of(built[name], [x])[0] for name, x in (inputs or {}).items()}
     answer["models"] = {name: describe_model(built[name], x) for name, x in (describe or {}).items()}
+    if taken:
+        answer["steps"] = taken
     watched = {name: model.seen for name, model in built.items() if hasattr(model, "seen")}
     if watched:
         answer["seen"] = watched
