@@ -210,7 +210,8 @@ def test_hostile_submission_gets_its_mark(name, config, project, tmp_path, capsy
 
 def test_the_grader_s_own_memory_stays_bounded_whatever_the_replies(project, tmp_path):
     """The bool bomb took the grader's own process to 4.7 GiB: its peak (VmHWM, the grading
-    process alone, not its workers) now stays far under 1.5 GiB."""
+    process alone, not its workers) now stays far under 1.5 GiB (a refused reply is freed before the
+    error that says so: failures chained by a dependency check kept 256 MiB each alive, 1.6 GiB)."""
     import subprocess
     import sys
 
@@ -222,4 +223,4 @@ def test_the_grader_s_own_memory_stays_bounded_whatever_the_replies(project, tmp
     done = subprocess.run([sys.executable, "-c", script, str(project.root), str(repo)], capture_output=True, text=True,
                           timeout=300)
     mark, peak_kib = done.stdout.split()[-2:]
-    assert float(mark) == 14.25 and int(peak_kib) < 1536 * 1024, (mark, int(peak_kib) // 1024)
+    assert float(mark) == 13.75 and int(peak_kib) < 1536 * 1024, (mark, int(peak_kib) // 1024)

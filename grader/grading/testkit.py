@@ -26,8 +26,15 @@ class Student:
     and its trained models, rebuilt elsewhere from their descriptions: `student.replay(...)`."""
 
     def __init__(self, caller: Caller, models: Models | None = None) -> None:
-        self._caller = caller
+        self._caller = _Counted(caller, self)
         self._models = models
+        self.raised = 0  # calls into the student's code that raised (or timed out, or crashed)
+        self.empty = 0  # calls whose result held nothing (None): no TP function returns None
+
+    def expected_failure(self) -> None:
+        """The last call failed as the test allowed it to (a generator cannot cross: the test runs it
+        in the worker instead): not counted as the student's code raising (see `relies_on`)."""
+        self.raised = max(0, self.raised - 1)
 
     def replay(self, description: Any, check: np.ndarray, what: str = "modèle") -> Any:
         """A trained model described by the worker (`probes.describe_model`), rebuilt and checked
@@ -105,6 +112,24 @@ class Partial(Feedback):
         self.fraction = min(1.0, max(0.0, float(fraction)))
 
 
+class _Counted:
+    """The caller of a `Student`, counting what `relies_on` needs to tell a wrong function from
+    garbage: calls that raised, and results that were None."""
+
+    def __init__(self, caller: Caller, student: Student) -> None:
+        self.caller, self.student = caller, student
+
+    def call(self, probe: str, request: dict, timeout: float | None = None) -> Any:
+        try:
+            value = self.caller.call(probe, request, timeout)
+        except Exception:  # the student's code raised, timed out, crashed; or no reply came
+            self.student.raised += 1
+            raise
+        if value is None or (isinstance(value, dict) and "value" in value and value["value"] is None):
+            self.student.empty += 1
+        return value
+
+
 class NotCharged(Exception):
     """A test that cannot judge its function because a function it calls is wrong: its points are
     kept, up to the points that function's own test lost (the runner caps them: breaking a cheap
@@ -148,10 +173,10 @@ def relies_on(student: Student, function: str, *dependencies: tuple, forgive: bo
     written yet (NotImplementedError) or does not import charges the test, naming it.
 
     Forgiven only where the dependency returned numbers (wrong ones, or of another shape) and the
-    function under test returned numbers or raised on them. A dependency that raises or returns no
-    numbers (None, a string), or a function under test that returns none, charges the test, naming
-    the dependency: otherwise code that returns None everywhere would keep the points of every test
-    that calls another function (red team of issue 23)."""
+    function under test returned numbers or raised on them. A dependency whose check saw a call
+    raise or return None, or a function under test that returned None or no numbers, charges the
+    test, naming the dependency: otherwise code that returns None everywhere would keep the points
+    of every test that calls another function (red team of issue 23)."""
     return _Relying(student, function, dependencies, forgive)
 
 
@@ -169,7 +194,17 @@ class _Relying:
         self.student, self.function, self.dependencies, self.forgive = student, function, dependencies, forgive
 
     def __enter__(self) -> _Relying:
+        self.empty = self.student.empty
         return self
+
+    def run_check(self, check: Callable) -> None:
+        """Run a dependency's check (raising as it does), noting in `saw_garbage` whether a call of
+        the student's raised or returned None there: not a wrong value but no value, never forgiven."""
+        raised, empty = self.student.raised, self.student.empty
+        try:
+            check(self.student)
+        finally:
+            self.saw_garbage = self.student.raised > raised or self.student.empty > empty
 
     def __exit__(self, kind: type | None, failure: BaseException | None, traceback: Any) -> bool:
         from .sandbox.session import CallFailure  # the trusted side's own error type: no cycle at import
@@ -177,20 +212,21 @@ class _Relying:
         if failure is None or not isinstance(failure, (Feedback, CallFailure)) or unwritten(failure):
             return False  # its own error, or code that is not written or does not import: charged as it is
         # the function under test returned wrong numbers, or raised: it may be the dependency's doing
-        readable = not isinstance(failure, Unreadable)
+        readable = not isinstance(failure, Unreadable) and self.student.empty == self.empty
         for name, check, *given in self.dependencies:
+            self.saw_garbage = False
             try:
-                check(self.student)
+                self.run_check(check)
             except CallFailure as problem:
                 if unwritten(problem):
                     raise Feedback(f"{self.function} appelle {name}, qui n'est pas encore écrite ou ne s'importe pas : "
                                    f"écrivez d'abord {name} ({problem.message})") from None
                 self.blame(failure, name, problem.message, given[0] if given else dependency_id(check), forgive=False)
             except NotCharged as problem:  # that dependency's own test found one of its dependencies wrong
-                self.blame(failure, name, str(problem), problem.dependency, forgive=readable)
+                self.blame(failure, name, str(problem), problem.dependency, forgive=readable and not self.saw_garbage)
             except Feedback as problem:
                 self.blame(failure, name, str(problem), given[0] if given else dependency_id(check),
-                           forgive=readable and not isinstance(problem, Unreadable))
+                           forgive=readable and not self.saw_garbage and not isinstance(problem, Unreadable))
         return False
 
     def blame(self, failure: BaseException, name: str, problem: str, test_id: str, forgive: bool = True) -> None:
@@ -215,6 +251,8 @@ def expect(condition: object, message: str) -> None:
 
 def as_array(value: Any, what: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """The student's result as a float array, checked: numbers only, finite, the right shape."""
+    if shape is not None and isinstance(value, np.ndarray) and value.shape != tuple(shape):  # before any copy
+        raise Feedback(f"{what} : forme {value.shape} obtenue, {tuple(shape)} attendue")
     if isinstance(value, (bool, int, float)) or isinstance(value, np.ndarray):
         array = np.asarray(value, dtype=float)
     elif isinstance(value, (list, tuple)):

@@ -124,7 +124,8 @@ def run_minibatches(student, X, y, batch_size, seed):
     """One pass of the student's minibatches: a list of batches, or a generator run in the worker."""
     try:
         return student.call("tp2.data.minibatches", X, y, batch_size, seed)
-    except CallFailure:
+    except CallFailure:  # a generator, which cannot cross: run in the worker
+        student.expected_failure()
         n_batches = -(-len(X) // batch_size)
         return student.steps("tp2.data.minibatches", X, y, batch_size, seed, steps=[("send", (None,))] * n_batches)
 

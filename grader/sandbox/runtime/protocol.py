@@ -199,5 +199,6 @@ def receive(fd: int, deadline: float | None = None, max_bytes: int = 1 << 30,
         raise ProtocolError("message trop volumineux")
     arrays = [load_array(_read_exact(fd, size, deadline)) for size in sizes]
     if max_numbers is not None and sum(array.size for array in arrays) > max_numbers:
+        arrays.clear()  # now: the error's traceback keeps this frame, and every failure that chains it, alive
         raise ProtocolError("message trop volumineux (trop de nombres)")
     return header, decode_value(header.get("value"), arrays)
