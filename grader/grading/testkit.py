@@ -207,7 +207,7 @@ class _Relying:
             self.saw_garbage = self.student.raised > raised or self.student.empty > empty
 
     def __exit__(self, kind: type | None, failure: BaseException | None, traceback: Any) -> bool:
-        from .sandbox.session import CallFailure  # the trusted side's own error type: no cycle at import
+        from ..sandbox.policy import CallFailure  # the trusted side's own error type: no cycle at import
 
         if failure is None or not isinstance(failure, (Feedback, CallFailure)) or unwritten(failure):
             return False  # its own error, or code that is not written or does not import: charged as it is
