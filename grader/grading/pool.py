@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -157,8 +158,16 @@ def started(initializer: Callable[..., Any] | None, initargs: tuple) -> None:
     """In a pool process, first: Ctrl-C interrupts a task (its sandboxes close) but ends an idle
     process quietly, without the traceback of multiprocessing's queue on the instructor's terminal."""
     signal.signal(signal.SIGINT, interrupted)
+    sys.unraisablehook = quiet_interrupts
     if initializer is not None:
         initializer(*initargs)
+
+
+def quiet_interrupts(unraisable: Any) -> None:
+    """A Ctrl-C that lands in a finalizer (a git.Repo's __del__) is dropped, not printed as a
+    traceback: the pool is ended by the command a second later anyway."""
+    if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+        sys.__unraisablehook__(unraisable)
 
 
 def interrupted(signum: int, frame: Any) -> None:
