@@ -46,20 +46,12 @@ class Student:
 
     def call(self, name: str, *args: Any, timeout: float | None = None,
              callables: dict[str, dict] | None = None, **kwargs: Any) -> Any:
-        module, function = name.rsplit(".", 1)
-        request = {"module": module, "function": function, "args": args, "kwargs": kwargs}
-        if callables:
-            request["callables"] = callables
-        return self._caller.call("call", request, timeout)
+        return self._caller.call("call", call_request(name, args, kwargs, callables), timeout)
 
     def call_checked(self, name: str, *args: Any, timeout: float | None = None,
                      callables: dict[str, dict] | None = None, **kwargs: Any) -> tuple[Any, list[str]]:
         """Like `call`, and the arguments the function changed in place: (result, ["0", "w", …])."""
-        module, function = name.rsplit(".", 1)
-        request = {"module": module, "function": function, "args": args, "kwargs": kwargs}
-        if callables:
-            request["callables"] = callables
-        got = self._caller.call("call_checked", request, timeout)
+        got = self._caller.call("call_checked", call_request(name, args, kwargs, callables), timeout)
         after = got.get("after") if isinstance(got, dict) and isinstance(got.get("after"), dict) else {}
         sent = {str(i): a for i, a in enumerate(args) if isinstance(a, np.ndarray)}
         sent.update({k: a for k, a in kwargs.items() if isinstance(a, np.ndarray)})
@@ -110,6 +102,15 @@ class Partial(Feedback):
     def __init__(self, message: str, fraction: float) -> None:
         super().__init__(message)
         self.fraction = min(1.0, max(0.0, float(fraction)))
+
+
+def call_request(name: str, args: tuple, kwargs: dict, callables: dict[str, dict] | None) -> dict:
+    """The request of the "call" probes for `student.call("tp1.losses.mse", …)`."""
+    module, function = name.rsplit(".", 1)
+    request = {"module": module, "function": function, "args": args, "kwargs": kwargs}
+    if callables:
+        request["callables"] = callables
+    return request
 
 
 class _Counted:

@@ -92,15 +92,21 @@ def plain(value: Any) -> Any:
     raise TypeError(f"valeur de type {type(value).__name__} renvoyée : un tableau numpy ou un nombre est attendu")
 
 
-def call(module: str, function: str, args: list | tuple = (), kwargs: dict | None = None,
-         callables: dict | None = None) -> Any:
-    """Call one student function; `callables` replaces arguments (by index or name) by functions."""
+def with_callables(args: list | tuple, kwargs: dict | None, callables: dict | None) -> tuple[list, dict]:
+    """The arguments of a call, with those named in `callables` (by index or name) replaced by functions."""
     args, kwargs = list(args), dict(kwargs or {})
     for key, spec in (callables or {}).items():
         if key.isdigit():
             args[int(key)] = make_callable(spec)
         else:
             kwargs[key] = make_callable(spec)
+    return args, kwargs
+
+
+def call(module: str, function: str, args: list | tuple = (), kwargs: dict | None = None,
+         callables: dict | None = None) -> Any:
+    """Call one student function; `callables` replaces arguments (by index or name) by functions."""
+    args, kwargs = with_callables(args, kwargs, callables)
     return plain(student_function(module, function)(*args, **kwargs))
 
 
@@ -110,12 +116,7 @@ def call_checked(module: str, function: str, args: list | tuple = (), kwargs: di
     after the call: {"value": the result, "after": {position or name: array}}. The grader compares
     them with its own copies (arrays are copied on their way here): an argument changed in place is
     seen on the grader's side, from no copy kept in the worker."""
-    args, kwargs = list(args), dict(kwargs or {})
-    for key, spec in (callables or {}).items():
-        if key.isdigit():
-            args[int(key)] = make_callable(spec)
-        else:
-            kwargs[key] = make_callable(spec)
+    args, kwargs = with_callables(args, kwargs, callables)
     value = plain(student_function(module, function)(*args, **kwargs))
     after = {str(i): plain(a) for i, a in enumerate(args) if isinstance(a, np.ndarray)}
     after.update({k: plain(a) for k, a in kwargs.items() if isinstance(a, np.ndarray)})
